@@ -1,0 +1,62 @@
+#pragma once
+// The compute-backend interface: one RL engine per (PSF, volume shape, options).
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "h5decon/psf.hpp"
+#include "h5decon/rl_options.hpp"
+#include "h5decon/volume.hpp"
+
+namespace h5decon {
+
+/// How carefully FFT plans are chosen (FFTW's ESTIMATE / MEASURE / PATIENT).
+enum class FftPlanner { estimate, measure, patient };
+FftPlanner parse_planner(std::string_view name);
+std::string to_string(FftPlanner p);
+
+/// Settings of a backend that do not change the result's meaning.
+struct BackendOptions {
+  int threads = 0;  ///< 0: every core the process may use
+  FftPlanner planner = FftPlanner::measure;
+  std::string wisdom_file;  ///< FFTW wisdom loaded before planning and saved after, if set
+};
+
+/// Called after each finished iteration with its 1-based number.
+using IterationObserver = std::function<void(int iteration)>;
+
+/// Deconvolves volumes of one shape with one PSF; plans and OTF are made once
+/// in the constructor and reused for every call.
+class RlEngine {
+ public:
+  virtual ~RlEngine() = default;
+  /// Runs RL on `observed` (shape()) and writes the estimate to `result`.
+  virtual void deconvolve(std::span<const float> observed, std::span<float> result,
+                          const IterationObserver& observer = {}) = 0;
+  /// The volume shape this engine was made for.
+  virtual Shape3 shape() const = 0;
+  /// The FFT shape used internally (after boundary extension and padding).
+  virtual Shape3 fft_shape() const = 0;
+  /// Bytes this engine holds (buffers, OTF), for memory planning and reports.
+  virtual std::int64_t bytes() const = 0;
+};
+
+/// A compute backend: makes engines. Chosen at run time by name.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  /// `fft_shape`, when non-zero, overrides the automatic padded shape (it must be
+  /// large enough: at least shape + psf - 1 on every axis, last axis even).
+  virtual std::unique_ptr<RlEngine> make_engine(const Psf& psf, Shape3 shape,
+                                                const RlOptions& options,
+                                                Shape3 fft_shape = {}) = 0;
+};
+
+/// Returns the backend named `kind` ("cpu"; "cuda" and "auto" once built with
+/// CUDA). Throws InputError for an unknown or unavailable backend.
+std::unique_ptr<Backend> make_backend(std::string_view kind, const BackendOptions& options);
+
+}  // namespace h5decon

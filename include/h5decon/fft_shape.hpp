@@ -1,0 +1,20 @@
+#pragma once
+// Choice of FFT-friendly padded shapes.
+
+#include <cstdint>
+
+#include "h5decon/shape.hpp"
+
+namespace h5decon {
+
+/// Smallest n' >= n whose prime factors are all 2, 3, 5 or 7 (FFTW's fast sizes).
+std::int64_t next_fast_size(std::int64_t n);
+
+/// Smallest fast shape holding a linear convolution of `volume` with `psf`
+/// (volume + psf - 1 per axis) without wrap-around; the last axis is even (r2c).
+Shape3 padded_shape(const Shape3& volume, const Shape3& psf);
+
+/// True when `fft` can hold that linear convolution.
+bool fits_linear_convolution(const Shape3& fft, const Shape3& volume, const Shape3& psf);
+
+}  // namespace h5decon

@@ -1,0 +1,119 @@
+#pragma once
+// HDF5 access through the parallel HDF5 library (MPI-IO driver): the input
+// dataset, the PSF, and the output dataset with its provenance.
+
+#include <mpi.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "h5decon/shape.hpp"
+#include "h5decon/volume.hpp"
+
+namespace h5decon::io {
+
+/// "FILE.h5:/path/to/dataset". The part after the last ':' must start with '/';
+/// without it, `default_path` is used.
+struct DatasetRef {
+  std::string file;
+  std::string path;
+
+  static DatasetRef parse(const std::string& spec, const std::string& default_path);
+  /// "file:/path", as printed in every message.
+  std::string str() const;
+};
+
+/// Element type of a dataset as stored.
+enum class DType { uint8, uint16, float32 };
+std::string to_string(DType t);
+
+/// A read-only input dataset viewed as (c, t, z, y, x).
+class InputDataset {
+ public:
+  /// Opens `ref` read-only on `comm` (collective). `axes` names the stored axes
+  /// when the rank is 3 or 4 ("zyx", "czyx", "tzyx"); empty means rank 5 (ctzyx).
+  /// Throws InputError naming file, dataset and problem: missing file, missing
+  /// dataset, a group instead of a dataset, wrong rank, unsupported dtype, an
+  /// axis of size 0.
+  InputDataset(const DatasetRef& ref, MPI_Comm comm, const std::string& axes = "");
+  ~InputDataset();
+  InputDataset(InputDataset&&) noexcept;
+  InputDataset& operator=(InputDataset&&) noexcept;
+
+  const DatasetRef& ref() const;
+  Shape5 shape() const;
+  DType dtype() const;
+  /// Voxel size (z, y, x) in micrometres from the `element_size_um` attribute, if present.
+  std::optional<std::array<double, 3>> element_size_um() const;
+
+  /// Reads the box [offset, offset + count) of volume (c, t) converted to float32
+  /// into `out` (count.size() elements). Independent I/O: any rank may call it alone.
+  void read_box(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
+                std::span<float> out) const;
+  /// Reads the whole volume (c, t) as float32.
+  Volume read_volume(std::int64_t c, std::int64_t t) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Reads the PSF(s): a (z, y, x) dataset is one PSF for every channel; (c, z, y, x)
+/// gives one per channel and must have `channels` entries. Values are returned
+/// raw (as float32); prepare_psf() validates them. Throws InputError naming
+/// file, dataset and problem.
+std::vector<Volume> read_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels);
+
+/// Provenance written as attributes of the output dataset (DESIGN.md §1).
+struct Provenance {
+  std::string command_line;
+  std::map<std::string, std::string> options;  ///< resolved options, one attribute each ("opt_<name>")
+  std::string algorithm = "richardson-lucy";
+  int iterations = 0;
+  std::string psf_source;
+  std::string halo;           ///< e.g. "0,0,0"
+  std::string decomposition;  ///< e.g. "1 block per volume"
+  std::string backend;        ///< per rank, e.g. "rank 0: cpu (fftw3f, 2 threads)"
+  std::optional<std::array<double, 3>> element_size_um;
+};
+
+/// A new float32 output dataset, (c, t, z, y, x), chunked.
+///
+/// The data is written to "<file>.partial" and renamed to `file` by finish(), so a
+/// file at the output path is always complete. Creation refuses an existing
+/// output unless `overwrite`, and refuses an output that is the input file
+/// (same path or same inode).
+class OutputDataset {
+ public:
+  /// Collective on `comm`. `chunk` is the chunk shape of one volume's (z, y, x).
+  OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape, Shape3 chunk,
+                const Provenance& provenance, bool overwrite, MPI_Comm comm);
+  ~OutputDataset();  ///< without finish(): closes, leaves "<file>.partial" in place
+  OutputDataset(OutputDataset&&) noexcept;
+  OutputDataset& operator=(OutputDataset&&) noexcept;
+
+  /// Writes the box [offset, offset + count) of volume (c, t). Independent I/O.
+  void write_box(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
+                 std::span<const float> data);
+  /// Writes a whole volume.
+  void write_volume(std::int64_t c, std::int64_t t, const Volume& v);
+  /// Flushes, closes and renames "<file>.partial" to the final name. Collective.
+  void finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Writes a whole dataset of any of our dtypes into a new or existing file,
+/// creating intermediate groups; used by `synth` and tests. Serial (rank 0 / one process).
+void write_array(const std::string& file, const std::string& path, std::span<const float> data,
+                 const std::vector<std::int64_t>& dims, DType stored_as, bool truncate_file);
+
+}  // namespace h5decon::io
