@@ -48,8 +48,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
-  /// `fft_shape`, when non-zero, overrides the automatic padded shape (it must be
-  /// large enough: at least shape + psf - 1 on every axis, last axis even).
+  /// `fft_shape`, when non-zero, overrides the automatic padded shape; it must
+  /// satisfy fits_linear_convolution(). The result does not depend on it.
   virtual std::unique_ptr<RlEngine> make_engine(const Psf& psf, Shape3 shape,
                                                 const RlOptions& options,
                                                 Shape3 fft_shape = {}) = 0;

@@ -1,1 +1,63 @@
-// placeholder
+// Run-time choice of the compute backend.
+#include <array>
+#include <utility>
+
+#include "backend/cpu/cpu_engine.hpp"
+#include "h5decon/backend.hpp"
+#include "h5decon/config.hpp"
+#include "h5decon/error.hpp"
+#include "h5decon/fft_shape.hpp"
+
+namespace h5decon {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, FftPlanner>, 3> kPlanners{{
+    {"estimate", FftPlanner::estimate},
+    {"measure", FftPlanner::measure},
+    {"patient", FftPlanner::patient},
+}};
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(BackendOptions options) : options_(std::move(options)) {}
+  std::string name() const override {
+    return "cpu (fftw3f, " + std::to_string(cpu::resolve_threads(options_)) + " threads)";
+  }
+  std::unique_ptr<RlEngine> make_engine(const Psf& psf, Shape3 shape, const RlOptions& options,
+                                        Shape3 fft) override {
+    const Shape3 k = psf.kernel.shape;
+    if (fft.size() == 0) fft = padded_shape(shape, k);
+    H5DECON_REQUIRE(fits_linear_convolution(fft, shape, k), InputError, "FFT shape ", fft.str(),
+                    " is too small for volume ", shape.str(), " and PSF ", k.str(),
+                    " (needs volume + 2*(psf/2) per axis, last axis even)");
+    return std::make_unique<cpu::CpuEngine>(psf, shape, options, fft, options_);
+  }
+
+ private:
+  BackendOptions options_;
+};
+
+}  // namespace
+
+FftPlanner parse_planner(std::string_view name) {
+  for (const auto& [key, value] : kPlanners)
+    if (key == name) return value;
+  throw InputError(detail::concat("--fft-planner: unknown value '", name,
+                                  "'; valid: estimate, measure, patient"));
+}
+
+std::string to_string(FftPlanner p) {
+  for (const auto& [key, value] : kPlanners)
+    if (value == p) return std::string(key);
+  return "?";
+}
+
+std::unique_ptr<Backend> make_backend(std::string_view kind, const BackendOptions& options) {
+  if (kind == "cpu" || kind == "auto") return std::make_unique<CpuBackend>(options);
+  if (kind == "cuda")
+    throw InputError(H5DECON_CUDA ? "--backend cuda: the CUDA backend is not implemented yet"
+                                  : "--backend cuda: h5decon was not compiled with CUDA");
+  throw InputError(detail::concat("--backend: unknown value '", kind, "'; valid: auto, cpu, cuda"));
+}
+
+}  // namespace h5decon

@@ -1,1 +1,57 @@
-// placeholder
+// Parsing and validation of the RL option names (DESIGN.md §2).
+#include "h5decon/rl_options.hpp"
+
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "h5decon/error.hpp"
+
+namespace h5decon {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, Boundary>, 4> kBoundaries{{
+    {"periodic", Boundary::periodic},
+    {"zero", Boundary::zero},
+    {"reflect", Boundary::reflect},
+    {"neumann", Boundary::neumann},
+}};
+
+constexpr std::array<std::pair<std::string_view, InitMode>, 3> kInits{{
+    {"observed", InitMode::observed},
+    {"constant", InitMode::constant},
+    {"mean", InitMode::mean},
+}};
+
+template <class Table>
+auto parse_name(const Table& table, std::string_view name, std::string_view option) {
+  std::string valid;
+  for (const auto& [key, value] : table) {
+    if (key == name) return value;
+    valid += (valid.empty() ? "" : ", ") + std::string(key);
+  }
+  throw InputError(detail::concat("--", option, ": unknown value '", name, "'; valid: ", valid));
+}
+
+template <class Table, class Value>
+std::string name_of(const Table& table, Value v) {
+  for (const auto& [key, value] : table)
+    if (value == v) return std::string(key);
+  return "?";
+}
+
+}  // namespace
+
+Boundary parse_boundary(std::string_view name) { return parse_name(kBoundaries, name, "boundary"); }
+InitMode parse_init(std::string_view name) { return parse_name(kInits, name, "init"); }
+std::string to_string(Boundary b) { return name_of(kBoundaries, b); }
+std::string to_string(InitMode m) { return name_of(kInits, m); }
+
+void validate(const RlOptions& options) {
+  H5DECON_REQUIRE(options.iterations >= 1, InputError,
+                  "--iterations must be >= 1, got ", options.iterations);
+  H5DECON_REQUIRE(std::isfinite(options.eps) && options.eps > 0.0f, InputError,
+                  "--eps must be a positive number, got ", options.eps);
+}
+
+}  // namespace h5decon

@@ -1,1 +1,70 @@
-// placeholder
+// Boundary extension of volumes inside FFT arrays.
+#include "backend/cpu/boundary.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "h5decon/error.hpp"
+
+namespace h5decon::cpu {
+namespace {
+
+std::int64_t positive_mod(std::int64_t a, std::int64_t n) { return ((a % n) + n) % n; }
+
+struct AxisMap {
+  std::int64_t position;  // in the FFT array
+  std::int64_t source;    // in the volume, -1 for zero
+  bool margin;            // outside the volume
+};
+
+// Every extended index of one axis, in order, with its FFT position and source.
+std::vector<AxisMap> axis_map(Boundary b, std::int64_t n, std::int64_t m, std::int64_t p) {
+  std::vector<AxisMap> out;
+  for (std::int64_t j = -m; j < n + m; ++j)
+    out.push_back({positive_mod(j, p), boundary_source(b, j, n), j < 0 || j >= n});
+  return out;
+}
+
+}  // namespace
+
+std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n) {
+  if (j >= 0 && j < n) return j;
+  switch (b) {
+    case Boundary::zero: return -1;
+    case Boundary::periodic: return positive_mod(j, n);
+    case Boundary::neumann: return std::clamp<std::int64_t>(j, 0, n - 1);
+    case Boundary::reflect: {
+      const std::int64_t k = positive_mod(j, 2 * n);  // period of the mirrored signal
+      return k < n ? k : 2 * n - 1 - k;
+    }
+  }
+  return -1;
+}
+
+ExtensionLayout::ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary boundary)
+    : volume_(volume), fft_(fft) {
+  std::vector<AxisMap> axes[3];
+  for (int a = 0; a < 3; ++a) {
+    const std::int64_t m = psf[a] / 2;
+    H5DECON_REQUIRE(fft[a] >= volume[a] + 2 * m, Error, "FFT shape ", fft.str(),
+                    " cannot hold volume ", volume.str(), " extended for PSF ", psf.str());
+    axes[a] = axis_map(boundary, volume[a], m, fft[a]);
+  }
+  for (const AxisMap& x : axes[2])
+    if (x.margin && x.source >= 0) x_margin_.push_back({x.position, x.source});
+  for (const AxisMap& z : axes[0])
+    for (const AxisMap& y : axes[1]) {
+      if (!(z.margin || y.margin) || z.source < 0 || y.source < 0) continue;
+      margin_rows_.push_back({row_offset(z.position, y.position), row_offset(z.source, y.source)});
+    }
+}
+
+void ExtensionLayout::fill_margin_rows(float* fft_array) const {
+  const auto n = static_cast<std::int64_t>(margin_rows_.size());
+  const std::size_t bytes = sizeof(float) * static_cast<std::size_t>(fft_.x);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i)
+    std::memcpy(fft_array + margin_rows_[i].dst, fft_array + margin_rows_[i].src, bytes);
+}
+
+}  // namespace h5decon::cpu

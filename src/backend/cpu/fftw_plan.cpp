@@ -1,1 +1,101 @@
-// placeholder
+// FFTW3 plans, threads and wisdom.
+#include "backend/cpu/fftw_plan.hpp"
+
+#include <omp.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+
+#include "h5decon/error.hpp"
+
+namespace h5decon::cpu {
+namespace {
+
+// FFTW's planner is not re-entrant: every planning call goes through this lock.
+std::mutex& planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+void init_threads_once() {
+  static const bool ok = fftwf_init_threads() != 0;
+  H5DECON_REQUIRE(ok, BackendError, "FFTW: fftwf_init_threads failed");
+}
+
+unsigned planner_flags(FftPlanner p) {
+  switch (p) {
+    case FftPlanner::estimate: return FFTW_ESTIMATE;
+    case FftPlanner::measure: return FFTW_MEASURE;
+    case FftPlanner::patient: return FFTW_PATIENT;
+  }
+  return FFTW_ESTIMATE;
+}
+
+void import_wisdom(const std::string& file) {
+  if (file.empty() || !std::filesystem::exists(file)) return;
+  H5DECON_REQUIRE(fftwf_import_wisdom_from_filename(file.c_str()) != 0, InputError,
+                  "FFTW wisdom file '", file, "' could not be read (not FFTW3 single-precision wisdom?)");
+}
+
+void export_wisdom(const std::string& file) {
+  if (file.empty()) return;
+  H5DECON_REQUIRE(fftwf_export_wisdom_to_filename(file.c_str()) != 0, IoError,
+                  "FFTW wisdom file '", file, "' could not be written");
+}
+
+}  // namespace
+
+template <class T>
+void FftwBuffer<T>::throw_alloc(std::size_t bytes) {
+  throw BackendError(detail::concat("out of host memory: could not allocate ", bytes, " bytes"));
+}
+template class FftwBuffer<float>;
+template class FftwBuffer<std::complex<float>>;
+
+FftwPlan::FftwPlan(fftwf_plan p, const char* what) : p_(p) {
+  H5DECON_REQUIRE(p_ != nullptr, BackendError, "FFTW could not make the ", what, " plan");
+}
+
+FftwPlan& FftwPlan::operator=(FftwPlan&& o) noexcept {
+  if (this != &o) {
+    this->~FftwPlan();
+    p_ = o.p_;
+    o.p_ = nullptr;
+  }
+  return *this;
+}
+
+FftwPlan::~FftwPlan() {
+  if (p_) {
+    std::lock_guard lock(planner_mutex());
+    fftwf_destroy_plan(p_);
+  }
+}
+
+std::size_t spectrum_size(const Shape3& fft) {
+  return static_cast<std::size_t>(fft.z * fft.y * (fft.x / 2 + 1));
+}
+
+int resolve_threads(const BackendOptions& options) {
+  return options.threads > 0 ? options.threads : omp_get_max_threads();
+}
+
+FftPair make_fft_pair(const Shape3& fft, float* real_in, std::complex<float>* spectrum,
+                      float* real_out, const BackendOptions& options) {
+  std::lock_guard lock(planner_mutex());
+  init_threads_once();
+  import_wisdom(options.wisdom_file);
+  fftwf_plan_with_nthreads(resolve_threads(options));
+  const int n[3] = {int(fft.z), int(fft.y), int(fft.x)};
+  const unsigned flags = planner_flags(options.planner);
+  auto* c = reinterpret_cast<fftwf_complex*>(spectrum);
+  FftPair pair{
+      FftwPlan(fftwf_plan_dft_r2c(3, n, real_in, c, flags | FFTW_PRESERVE_INPUT), "r2c"),
+      FftwPlan(fftwf_plan_dft_c2r(3, n, c, real_out, flags | FFTW_DESTROY_INPUT), "c2r"),
+  };
+  export_wisdom(options.wisdom_file);
+  return pair;
+}
+
+}  // namespace h5decon::cpu

@@ -1,0 +1,53 @@
+#pragma once
+// The boundary extension of DESIGN.md §2, laid out for circular FFTs.
+//
+// A volume of extent n on an axis is extended by m = psf/2 voxels on both sides
+// according to the boundary mode. Inside an FFT array of extent P >= n + 2m the
+// volume's index j in [-m, n + m) is stored at position j mod P: the volume
+// itself at [0, n), the low margin at the end [P - m, P), the high margin at
+// [n, n + m). Positions between stay zero. A circular convolution of that array
+// with the PSF rolled so that its centre voxel (index psf/2) sits at the origin
+// equals, on [0, n), the convolution of the extended volume: the result does
+// not depend on P. The adjoint (correlation, used with the mirrored PSF) needs
+// the same margins.
+
+#include <cstdint>
+#include <vector>
+
+#include "h5decon/rl_options.hpp"
+#include "h5decon/shape.hpp"
+
+namespace h5decon::cpu {
+
+/// Source index in [0, n) of extended index j, or -1 where the extension is zero.
+std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n);
+
+/// Where every margin voxel of an extended volume comes from, in an FFT array.
+class ExtensionLayout {
+ public:
+  ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary boundary);
+
+  /// Offset of the first voxel of volume row (z, y) in the FFT array.
+  std::int64_t row_offset(std::int64_t z, std::int64_t y) const {
+    return (z * fft_.y + y) * fft_.x;
+  }
+  /// Fills the x margins of one row (given its first voxel) from the row's own values.
+  void complete_row(float* row) const {
+    for (const auto& [dst, src] : x_margin_) row[dst] = row[src];
+  }
+  /// Fills every row outside the volume in z or y from completed volume rows.
+  void fill_margin_rows(float* fft_array) const;
+
+  Shape3 volume() const { return volume_; }
+  Shape3 fft() const { return fft_; }
+
+ private:
+  struct Copy {
+    std::int64_t dst, src;
+  };
+  Shape3 volume_, fft_;
+  std::vector<Copy> x_margin_;    // within a row: position <- position
+  std::vector<Copy> margin_rows_; // whole rows: offset <- offset
+};
+
+}  // namespace h5decon::cpu

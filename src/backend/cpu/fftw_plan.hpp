@@ -1,0 +1,76 @@
+#pragma once
+// RAII over FFTW3 (single precision): aligned buffers, plans, threads and wisdom.
+
+#include <fftw3.h>
+
+#include <complex>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "h5decon/backend.hpp"
+#include "h5decon/shape.hpp"
+
+namespace h5decon::cpu {
+
+/// Deleter for memory from fftwf_malloc.
+struct FftwFree {
+  void operator()(void* p) const noexcept { fftwf_free(p); }
+};
+
+/// An fftwf_malloc'd (SIMD-aligned) array of T.
+template <class T>
+class FftwBuffer {
+ public:
+  FftwBuffer() = default;
+  explicit FftwBuffer(std::size_t n) : n_(n), p_(static_cast<T*>(fftwf_malloc(n * sizeof(T)))) {
+    if (n > 0 && !p_) throw_alloc(n * sizeof(T));
+  }
+  T* data() const { return p_.get(); }
+  std::size_t size() const { return n_; }
+  T& operator[](std::size_t i) const { return p_.get()[i]; }
+
+ private:
+  [[noreturn]] static void throw_alloc(std::size_t bytes);
+  std::size_t n_ = 0;
+  std::unique_ptr<T, FftwFree> p_;
+};
+
+/// A move-only fftwf_plan.
+class FftwPlan {
+ public:
+  FftwPlan() = default;
+  explicit FftwPlan(fftwf_plan p, const char* what);
+  FftwPlan(FftwPlan&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  FftwPlan& operator=(FftwPlan&& o) noexcept;
+  FftwPlan(const FftwPlan&) = delete;
+  FftwPlan& operator=(const FftwPlan&) = delete;
+  ~FftwPlan();
+
+  /// Runs the plan on the arrays it was made for.
+  void execute() const { fftwf_execute(p_); }
+
+ private:
+  fftwf_plan p_ = nullptr;
+};
+
+/// The pair of transforms an RL engine needs for one padded shape: out-of-place
+/// r2c (real -> spectrum, input preserved) and c2r (spectrum -> real, spectrum destroyed).
+struct FftPair {
+  FftwPlan forward;
+  FftwPlan inverse;
+};
+
+/// Number of complex elements of the r2c spectrum of `fft`.
+std::size_t spectrum_size(const Shape3& fft);
+
+/// Makes the plans for `fft` on the given arrays, serialised across threads, with
+/// options.threads threads; imports/exports options.wisdom_file around planning.
+/// Planning with measure/patient overwrites the arrays.
+FftPair make_fft_pair(const Shape3& fft, float* real_in, std::complex<float>* spectrum,
+                      float* real_out, const BackendOptions& options);
+
+/// Threads a backend with these options will use (options.threads, or all available).
+int resolve_threads(const BackendOptions& options);
+
+}  // namespace h5decon::cpu

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "h5decon/error.hpp"
+#include "h5decon/metrics.hpp"
+#include "h5decon/psf.hpp"
+
+using namespace h5decon;
+
+namespace {
+Volume ramp(Shape3 s) {
+  Volume v(s);
+  for (std::size_t i = 0; i < v.data.size(); ++i) v.data[i] = float(i + 1);
+  return v;
+}
+
+std::string error_of(Volume v, Shape3 volume) {
+  try {
+    prepare_psf(std::move(v), "psf.h5:/psf", volume);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Psf, IsNormalisedToUnitSum) {
+  const Psf p = prepare_psf(ramp({3, 4, 5}), "x", {10, 10, 10});
+  EXPECT_NEAR(sum(p.kernel.span()), 1.0, 1e-6);
+  EXPECT_EQ(p.clamped, 0);
+}
+
+TEST(Psf, NegativeValuesAreClampedAndCounted) {
+  Volume v = ramp({3, 3, 3});
+  v.data[0] = -5.0f;
+  v.data[1] = -1.0f;
+  const Psf p = prepare_psf(v, "x", {3, 3, 3});
+  EXPECT_EQ(p.clamped, 2);
+  EXPECT_EQ(p.kernel.data[0], 0.0f);
+}
+
+TEST(Psf, NonFiniteValuesAreRefusedNamingTheSource) {
+  Volume v = ramp({3, 3, 3});
+  v.data[4] = std::numeric_limits<float>::quiet_NaN();
+  const std::string msg = error_of(v, {8, 8, 8});
+  EXPECT_NE(msg.find("psf.h5:/psf"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("non-finite"), std::string::npos) << msg;
+  v.data[4] = std::numeric_limits<float>::infinity();
+  EXPECT_NE(error_of(v, {8, 8, 8}).find("non-finite"), std::string::npos);
+}
+
+TEST(Psf, ANonPositiveSumIsRefused) {
+  EXPECT_NE(error_of(Volume({3, 3, 3}, 0.0f), {8, 8, 8}).find("sum is not positive"),
+            std::string::npos);
+  EXPECT_NE(error_of(Volume({3, 3, 3}, -1.0f), {8, 8, 8}).find("sum is not positive"),
+            std::string::npos);
+}
+
+TEST(Psf, APsfLargerThanTheVolumeIsRefused) {
+  const std::string msg = error_of(ramp({9, 3, 3}), {8, 8, 8});
+  EXPECT_NE(msg.find("larger than the volume"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("axis z"), std::string::npos) << msg;
+}
