@@ -42,10 +42,10 @@ double portable_log(double x);
 /// One detection PSF: a Gaussian core plus a faint, wider axial component,
 /// both separable; sigmas in voxels.
 struct PsfModel {
-  Shape3 shape;                  ///< odd on every axis
-  double sigma_z = 0, sigma_xy = 0;  ///< core
+  Shape3 shape;                                ///< odd on every axis
+  double sigma_z = 0, sigma_xy = 0;            ///< core
   double tail_sigma_z = 0, tail_sigma_xy = 0;  ///< faint axial component
-  double tail_weight = 0;        ///< share of the total flux in the faint component
+  double tail_weight = 0;                      ///< share of the total flux in the faint component
 };
 
 /// The size and content of a synthetic data set.
@@ -83,7 +83,7 @@ struct PhantomObject {
   double radii[3] = {0, 0, 0};      ///< ellipsoid semi-axes; [0] is a filament's radius
   double direction[3] = {0, 0, 0};  ///< filament: unit vector; it spans centre +- length/2
   double length = 0;
-  std::vector<double> brightness;   ///< per channel, before scaling to photons
+  std::vector<double> brightness;  ///< per channel, before scaling to photons
 };
 
 /// Generates a whole synthetic data set. Each (c, t) volume is scaled so that its

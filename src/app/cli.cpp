@@ -1,1 +1,146 @@
-// placeholder
+#include "cli.hpp"
+
+#include <cctype>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+namespace h5decon::app {
+namespace {
+
+// "the argument ('x') for option 'y' is invalid" and friends, with our wording
+// for the cases users meet most.
+std::string describe(const po::error& e, const std::string& command, const std::string& where) {
+  const std::string see = " (see 'h5decon " + command + " --help')";
+  if (const auto* u = dynamic_cast<const po::unknown_option*>(&e)) {
+    if (where.empty())
+      return "unknown option '" + u->get_option_name() + "' for 'h5decon " + command + "'" + see;
+    return "unknown key '" + u->get_option_name() + "' in " + where + see;
+  }
+  if (dynamic_cast<const po::too_many_positional_options_error*>(&e))
+    return "'h5decon " + command + "' takes no positional arguments" + see;
+  return (where.empty() ? std::string() : where + ": ") + e.what() + see;
+}
+
+std::string any_to_string(const boost::any& v) {
+  std::ostringstream os;
+  if (const auto* s = boost::any_cast<std::string>(&v)) return *s;
+  if (const auto* b = boost::any_cast<bool>(&v)) return *b ? "true" : "false";
+  if (const auto* i = boost::any_cast<int>(&v))
+    os << *i;
+  else if (const auto* l = boost::any_cast<std::int64_t>(&v))
+    os << *l;
+  else if (const auto* u = boost::any_cast<std::uint64_t>(&v))
+    os << *u;
+  else if (const auto* f = boost::any_cast<float>(&v))
+    os << *f;
+  else if (const auto* d = boost::any_cast<double>(&v))
+    os << *d;
+  else
+    os << "?";
+  return os.str();
+}
+
+bool is_shell_safe(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("-_./:=,+@%").find(c) != std::string_view::npos))
+      return false;
+  return true;
+}
+
+void read_config_file(ParsedOptions& parsed, const std::string& command,
+                      const po::options_description& desc) {
+  const std::string where = "config file '" + parsed.config_file + "'";
+  std::ifstream in(parsed.config_file);
+  if (!in) throw UsageError("cannot read " + where + " (given with --config)");
+  try {
+    po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/false), parsed.values);
+  } catch (const po::error& e) {
+    throw UsageError(describe(e, command, where));
+  }
+}
+
+}  // namespace
+
+po::options_description generic_options() {
+  po::options_description desc("Generic options");
+  desc.add_options()("help,h", "print this help and exit")(
+      "config", po::value<std::string>()->value_name("FILE.ini"),
+      "read options from an INI file (keys: the long option names); the command line wins");
+  return desc;
+}
+
+po::typed_value<bool>* switch_value() { return po::bool_switch(); }
+
+ParsedOptions parse_options(const std::string& command, int argc, const char* const argv[],
+                            const po::options_description& desc) {
+  ParsedOptions parsed;
+  try {
+    // No abbreviations (a typo must not select another option), no positionals.
+    const po::positional_options_description no_positionals;
+    const int style =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(argc, argv)
+                  .options(desc)
+                  .style(style)
+                  .positional(no_positionals)
+                  .run(),
+              parsed.values);
+  } catch (const po::error& e) {
+    throw UsageError(describe(e, command, ""));
+  }
+  parsed.help = parsed.values.count("help") > 0;
+  if (parsed.values.count("config")) {
+    parsed.config_file = parsed.values["config"].as<std::string>();
+    read_config_file(parsed, command, desc);
+  }
+  try {
+    po::notify(parsed.values);
+  } catch (const po::error& e) {
+    throw UsageError(describe(e, command, ""));
+  }
+  return parsed;
+}
+
+void require_option(const ParsedOptions& parsed, const std::string& name) {
+  if (!parsed.values.count(name) || parsed.values[name].empty())
+    throw UsageError("missing required option --" + name +
+                     " (on the command line or in the --config file)");
+}
+
+void print_help(std::ostream& os, const std::string& command, const std::string& synopsis,
+                const std::string& description, const po::options_description& desc) {
+  os << "Usage: h5decon " << command << " " << synopsis << "\n\n"
+     << description << "\n\n"
+     << desc << "\nEvery option can also be set in the --config file as 'name = value'.\n";
+}
+
+std::map<std::string, std::string> resolved_options(const ParsedOptions& parsed) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : parsed.values) {
+    if (name == "help" || name == "config" || name == "dry-run" || value.empty()) continue;
+    out[name] = any_to_string(value.value());
+  }
+  return out;
+}
+
+std::string join_command_line(int argc, const char* const argv[]) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i) out += ' ';
+    if (is_shell_safe(arg)) {
+      out += arg;
+      continue;
+    }
+    out += '\'';
+    for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += '\'';
+  }
+  return out;
+}
+
+}  // namespace h5decon::app

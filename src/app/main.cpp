@@ -1,1 +1,91 @@
-int main() { return 0; }
+// The h5decon program: MPI set-up, command dispatch, and the one place where
+// errors become messages and exit codes.
+#include <mpi.h>
+
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "agreement.hpp"
+#include "bench_command.hpp"
+#include "cli.hpp"
+#include "h5decon/config.hpp"
+#include "run_command.hpp"
+#include "synth_command.hpp"
+
+namespace h5decon::app {
+namespace {
+
+void print_usage(std::ostream& os) {
+  os << "h5decon " H5DECON_VERSION " (" H5DECON_GIT_HASH
+        "): Richardson-Lucy deconvolution of 5D (c,t,z,y,x) HDF5 datasets\n\n"
+        "Usage: h5decon <command> [options]     (under mpiexec/srun for several ranks)\n\n"
+        "Commands:\n"
+        "  run     deconvolve a dataset:  h5decon run --input IN.h5:/data --psf PSF.h5:/psf\n"
+        "          --output OUT.h5 --iterations N\n"
+        "  synth   write a synthetic data set with ground truth (--preset small|medium|stack)\n"
+        "  bench   time RL iterations against the FFT floor and scikit-image\n\n"
+        "'h5decon <command> --help' lists a command's options; every option can also be\n"
+        "given in an INI file with --config FILE.ini.\n"
+        "Exit codes: 0 ok, 1 usage, 2 input, 3 I/O, 4 backend, 5 other error.\n";
+}
+
+int dispatch(int argc, char** argv, int rank) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (command == "run") return run_command(argc - 1, argv + 1, join_command_line(argc, argv));
+  if (command == "synth") return synth_command(argc - 1, argv + 1);
+  if (command == "bench") return bench_command(argc - 1, argv + 1);
+  if (command == "--version") {
+    if (rank == 0) std::cout << "h5decon " H5DECON_VERSION " (" H5DECON_GIT_HASH ")\n";
+    return kExitOk;
+  }
+  if (command == "--help" || command == "-h" || command == "help") {
+    if (rank == 0) print_usage(std::cout);
+    return kExitOk;
+  }
+  // Every rank sees the same arguments, so every rank fails here alike.
+  agree_on(MPI_COMM_WORLD, [&] {
+    throw UsageError(command.empty() ? "no command given (see 'h5decon --help')"
+                                     : "unknown command '" + command +
+                                           "'; commands: run, synth, bench (see 'h5decon --help')");
+  });
+  return kExitUsage;
+}
+
+// Rank 0 prints the agreed message; another rank adds its own only when it differs.
+void report(const AgreedError& e, int rank) {
+  if (rank == 0) {
+    std::cerr << "h5decon: error: " << e.what() << std::endl;
+  } else if (!e.local_message().empty() && e.local_message() != e.shared_message()) {
+    std::cerr << "h5decon: error: rank " << rank << ": " << e.local_message() << std::endl;
+  }
+}
+
+}  // namespace
+}  // namespace h5decon::app
+
+int main(int argc, char** argv) {
+  using namespace h5decon::app;
+  MPI_Init(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int code = kExitOk;
+  try {
+    code = dispatch(argc, argv, rank);
+  } catch (const AgreedError& e) {
+    report(e, rank);
+    code = e.code();
+  } catch (...) {
+    // Not agreed: the other ranks may be anywhere, perhaps in a collective call.
+    const auto error = std::current_exception();
+    code = exit_code_of(error);
+    std::cerr << "h5decon: error: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : "")
+              << message_of(error) << std::endl;
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  }
+  std::cout.flush();
+  MPI_Finalize();
+  return code;
+}

@@ -1,0 +1,56 @@
+#pragma once
+// Command-line and config-file parsing shared by every h5decon command.
+
+#include <boost/program_options.hpp>
+#include <map>
+#include <ostream>
+#include <string>
+
+#include "h5decon/error.hpp"
+
+namespace h5decon::app {
+
+namespace po = boost::program_options;
+
+/// A missing, unknown or malformed option: exit code 1.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// What parse_options() found.
+struct ParsedOptions {
+  po::variables_map values;  ///< command line first, then the config file's keys
+  bool help = false;         ///< --help was given: print help, do nothing else
+  std::string config_file;   ///< the --config file read, if any
+};
+
+/// The options every command has: --help and --config.
+po::options_description generic_options();
+
+/// Parses `args` (the options after the command name) with `desc` (which should
+/// include generic_options()), then the --config INI file whose keys are the long
+/// option names; the command line overrides the file. Throws UsageError naming
+/// the unknown or malformed option, or the config file and key.
+ParsedOptions parse_options(const std::string& command, int argc, const char* const argv[],
+                            const po::options_description& desc);
+
+/// Throws UsageError "missing required option --NAME" unless `name` has a value.
+void require_option(const ParsedOptions& parsed, const std::string& name);
+
+/// Prints "Usage: h5decon COMMAND SYNOPSIS", a description and the options.
+void print_help(std::ostream& os, const std::string& command, const std::string& synopsis,
+                const std::string& description, const po::options_description& desc);
+
+/// Every option that has a value (given or default) as name -> text, except
+/// help, config and dry-run; for provenance and --dry-run.
+std::map<std::string, std::string> resolved_options(const ParsedOptions& parsed);
+
+/// The program's command line as one string, arguments shell-quoted where needed.
+std::string join_command_line(int argc, const char* const argv[]);
+
+/// A boolean switch: --name on the command line, name = true|false|yes|no|1|0
+/// in a config file.
+po::typed_value<bool>* switch_value();
+
+}  // namespace h5decon::app

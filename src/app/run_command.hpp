@@ -1,0 +1,13 @@
+#pragma once
+// `h5decon run`: Richardson-Lucy deconvolution of every (c, t) volume of a dataset.
+
+#include <string>
+
+namespace h5decon::app {
+
+/// Runs the command; argv[0] is "run", `command_line` the whole program's
+/// command line (for provenance). Collective on MPI_COMM_WORLD. Returns the exit
+/// code; throws AgreedError (on every rank) when a step failed on any rank.
+int run_command(int argc, char** argv, const std::string& command_line);
+
+}  // namespace h5decon::app

@@ -1,0 +1,127 @@
+#include "run_options.hpp"
+
+#include <cmath>
+#include <ostream>
+
+namespace h5decon::app {
+namespace {
+
+// Runs a parser of the engine's option names, reporting its error as a usage error.
+template <class Parse>
+auto parse_name(Parse&& parse, const std::string& value) {
+  try {
+    return parse(value);
+  } catch (const InputError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+io::DatasetRef parse_ref(const std::string& option, const std::string& spec,
+                         const std::string& default_path) {
+  try {
+    return io::DatasetRef::parse(spec, default_path);
+  } catch (const InputError& e) {
+    throw UsageError("--" + option + ": " + e.what());
+  }
+}
+
+std::string check_axes(const std::string& axes) {
+  if (axes.empty() || axes == "ctzyx") return "";
+  if (axes == "zyx" || axes == "czyx" || axes == "tzyx") return axes;
+  throw UsageError("--axes: unknown value '" + axes + "'; valid: ctzyx, czyx, tzyx, zyx");
+}
+
+void check_numbers(const RunSettings& s) {
+  if (s.rl.iterations < 1)
+    throw UsageError("--iterations must be >= 1, got " + std::to_string(s.rl.iterations));
+  if (!(std::isfinite(s.rl.eps) && s.rl.eps > 0.0f))
+    throw UsageError("--eps must be a positive number, got " + std::to_string(s.rl.eps));
+  if (s.backend_options.threads < 0)
+    throw UsageError("--threads must be >= 0 (0: every core), got " +
+                     std::to_string(s.backend_options.threads));
+  if (s.backend != "auto" && s.backend != "cpu" && s.backend != "cuda")
+    throw UsageError("--backend: unknown value '" + s.backend + "'; valid: auto, cpu, cuda");
+}
+
+}  // namespace
+
+const char* const kRunSynopsis =
+    "--input IN.h5[:/data] --psf PSF.h5[:/psf] --output OUT.h5[:/path] [options]";
+const char* const kRunDescription =
+    "Deconvolves every (c, t) volume of a 5D (c, t, z, y, x) HDF5 dataset with\n"
+    "Richardson-Lucy, one PSF per channel, and writes a float32 dataset of the same\n"
+    "shape into a new file. Under mpiexec the volumes are shared among the ranks.";
+
+po::options_description run_option_descriptions() {
+  const RlOptions rl;
+  po::options_description data("Data");
+  data.add_options()("input", po::value<std::string>()->value_name("IN.h5[:/data]"),
+                     "input dataset (c,t,z,y,x); uint8, uint16 or float32")(
+      "psf", po::value<std::string>()->value_name("PSF.h5[:/psf]"),
+      "PSF: (z,y,x) for every channel or (c,z,y,x), any size; normalised to sum 1")(
+      "output", po::value<std::string>()->value_name("OUT.h5[:/path]"),
+      "output file (never the input); the dataset path defaults to the input's")(
+      "axes", po::value<std::string>()->default_value("ctzyx")->value_name("AXES"),
+      "stored axes of the input: ctzyx, or zyx|czyx|tzyx for rank 3/4 data")(
+      "overwrite", switch_value(), "replace an existing output file");
+  po::options_description algo("Algorithm");
+  algo.add_options()("iterations", po::value<int>()->default_value(rl.iterations)->value_name("N"),
+                     "RL iterations (>= 1)")(
+      "boundary",
+      po::value<std::string>()->default_value(to_string(rl.boundary))->value_name("MODE"),
+      "volume edge: periodic|zero|reflect|neumann")(
+      "init", po::value<std::string>()->default_value(to_string(rl.init))->value_name("MODE"),
+      "first estimate: observed|constant|mean")(
+      "eps", po::value<float>()->default_value(rl.eps, detail::concat(rl.eps))->value_name("E"),
+      "guard of the ratio d / max(Hu, eps), in the data's units");
+  po::options_description compute("Compute");
+  compute.add_options()("backend",
+                        po::value<std::string>()->default_value("cpu")->value_name("NAME"),
+                        "auto|cpu|cuda (auto: cuda when built with it, else cpu)")(
+      "threads", po::value<int>()->default_value(0)->value_name("N"),
+      "threads per rank (0: every core the rank may use)")(
+      "fft-planner", po::value<std::string>()->default_value("measure")->value_name("MODE"),
+      "FFTW planning effort: estimate|measure|patient")(
+      "wisdom", po::value<std::string>()->value_name("FILE"),
+      "FFTW wisdom file: read before planning, updated after")(
+      "dry-run", switch_value(), "check the options, print them as a config file, and stop");
+  po::options_description all;
+  all.add(data).add(algo).add(compute).add(generic_options());
+  return all;
+}
+
+RunSettings parse_run_settings(int argc, const char* const argv[]) {
+  const ParsedOptions parsed = parse_options("run", argc, argv, run_option_descriptions());
+  RunSettings s;
+  s.help = parsed.help;
+  if (s.help) return s;
+  const auto& v = parsed.values;
+  for (const char* name : {"input", "psf", "output"}) require_option(parsed, name);
+  s.input = parse_ref("input", v["input"].as<std::string>(), "/data");
+  s.psf = parse_ref("psf", v["psf"].as<std::string>(), "/psf");
+  s.output = parse_ref("output", v["output"].as<std::string>(), s.input.path);
+  s.axes = check_axes(v["axes"].as<std::string>());
+  s.overwrite = v["overwrite"].as<bool>();
+  s.dry_run = v["dry-run"].as<bool>();
+  s.rl.iterations = v["iterations"].as<int>();
+  s.rl.eps = v["eps"].as<float>();
+  s.rl.boundary = parse_name(parse_boundary, v["boundary"].as<std::string>());
+  s.rl.init = parse_name(parse_init, v["init"].as<std::string>());
+  s.backend = v["backend"].as<std::string>();
+  s.backend_options.threads = v["threads"].as<int>();
+  s.backend_options.planner = parse_name(parse_planner, v["fft-planner"].as<std::string>());
+  if (v.count("wisdom")) s.backend_options.wisdom_file = v["wisdom"].as<std::string>();
+  check_numbers(s);
+  s.resolved = resolved_options(parsed);
+  s.resolved["input"] = s.input.str();
+  s.resolved["psf"] = s.psf.str();
+  s.resolved["output"] = s.output.str();
+  return s;
+}
+
+void print_settings(std::ostream& os, const RunSettings& s) {
+  os << "# h5decon run: resolved options\n";
+  for (const auto& [name, value] : s.resolved) os << name << " = " << value << "\n";
+}
+
+}  // namespace h5decon::app
