@@ -1,1 +1,138 @@
-// placeholder
+// The input dataset: validation on open, (c, t, z, y, x) view, float32 box reads.
+#include <array>
+#include <cmath>
+#include <optional>
+
+#include "h5decon/error.hpp"
+#include "h5decon/io/hdf5_io.hpp"
+#include "io/hdf5_common.hpp"
+
+namespace h5decon::io {
+namespace {
+
+using detail::AttributeHandle;
+using detail::SpaceHandle;
+using detail::TypeHandle;
+
+// Stored axis names for `axes` ("" = rank 5); the data model is (c, t, z, y, x)
+// and rank 3/4 data must say which axes it has rather than have us guess.
+std::string resolve_axes(const std::string& axes, std::size_t rank, const std::string& what) {
+  if (axes.empty()) {
+    H5DECON_REQUIRE(rank == 5, InputError, what, ": rank ", rank,
+                    " but expected 5 (c,t,z,y,x); pass --axes for rank 3 or 4 (e.g. --axes zyx)");
+    return "ctzyx";
+  }
+  H5DECON_REQUIRE(axes == "zyx" || axes == "czyx" || axes == "tzyx" || axes == "ctzyx", InputError,
+                  what, ": unsupported --axes '", axes, "'; supported: zyx, czyx, tzyx, ctzyx");
+  H5DECON_REQUIRE(axes.size() == rank, InputError, what, ": rank ", rank, " but --axes '", axes,
+                  "' names ", axes.size(), " axes");
+  return axes;
+}
+
+DType parse_dtype(const std::string& name, const std::string& what) {
+  if (name == "uint8") return DType::uint8;
+  if (name == "uint16") return DType::uint16;
+  if (name == "float32") return DType::float32;
+  throw InputError(what + ": unsupported element type " + name +
+                   "; supported: uint8, uint16, float32");
+}
+
+Shape5 to_shape5(const std::vector<hsize_t>& dims, const std::string& axes) {
+  Shape5 s{1, 1, {1, 1, 1}};
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    const auto n = static_cast<std::int64_t>(dims[i]);
+    switch (axes[i]) {
+      case 'c':
+        s.c = n;
+        break;
+      case 't':
+        s.t = n;
+        break;
+      case 'z':
+        s.volume.z = n;
+        break;
+      case 'y':
+        s.volume.y = n;
+        break;
+      default:
+        s.volume.x = n;
+        break;
+    }
+  }
+  return s;
+}
+
+// A malformed attribute (wrong count, non-numeric, non-positive) is ignored:
+// the voxel size is provenance only and must not stop a deconvolution.
+std::optional<std::array<double, 3>> read_element_size(hid_t dataset) {
+  const char* name = "element_size_um";
+  if (H5Aexists(dataset, name) <= 0) return std::nullopt;
+  const AttributeHandle attr(H5Aopen(dataset, name, H5P_DEFAULT));
+  if (!attr) return std::nullopt;
+  const SpaceHandle space(H5Aget_space(attr.get()));
+  const TypeHandle type(H5Aget_type(attr.get()));
+  if (!space || !type || H5Sget_simple_extent_npoints(space.get()) != 3) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER) return std::nullopt;
+  std::array<double, 3> v{};
+  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, v.data()) < 0) return std::nullopt;
+  for (const double x : v)
+    if (!std::isfinite(x) || x <= 0.0) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+struct InputDataset::Impl {
+  DatasetRef ref;
+  std::string what;  // "input 'a.h5:/data'", the start of every message
+  std::string axes;  // stored axes, a subsequence of "ctzyx"
+  detail::OpenedDataset h5;
+  Shape5 shape;
+  DType dtype = DType::float32;
+  std::optional<std::array<double, 3>> element_size_um;
+};
+
+InputDataset::InputDataset(const DatasetRef& ref, MPI_Comm comm, const std::string& axes)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.ref = ref;
+  d.what = "input '" + ref.str() + "'";
+  d.h5 = detail::open_dataset(ref, comm, d.what);
+  const hid_t dataset = d.h5.dataset.get();
+  const std::vector<hsize_t> dims = detail::dataset_dims(dataset);
+  d.axes = resolve_axes(axes, dims.size(), d.what);
+  d.dtype = parse_dtype(detail::dataset_type_name(dataset), d.what);
+  detail::require_nonempty_axes(dims, d.axes, d.what);
+  d.shape = to_shape5(dims, d.axes);
+  d.element_size_um = read_element_size(dataset);
+}
+
+InputDataset::~InputDataset() = default;
+InputDataset::InputDataset(InputDataset&&) noexcept = default;
+InputDataset& InputDataset::operator=(InputDataset&&) noexcept = default;
+
+const DatasetRef& InputDataset::ref() const { return impl_->ref; }
+Shape5 InputDataset::shape() const { return impl_->shape; }
+DType InputDataset::dtype() const { return impl_->dtype; }
+std::optional<std::array<double, 3>> InputDataset::element_size_um() const {
+  return impl_->element_size_um;
+}
+
+void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset,
+                            const Shape3& count, std::span<float> out) const {
+  const Impl& d = *impl_;
+  detail::require_box_inside(d.shape, c, t, offset, count, out.size(), "reading " + d.what);
+  if (out.empty()) return;  // HDF5 rejects empty hyperslabs; nothing to read anyway
+  std::vector<hsize_t> start, counts;
+  detail::box_selection(d.axes, c, t, offset, count, start, counts);
+  detail::read_floats(d.h5.dataset.get(), start, counts, out.data());
+}
+
+Volume InputDataset::read_volume(std::int64_t c, std::int64_t t) const {
+  Volume v(impl_->shape.volume);
+  read_box(c, t, {0, 0, 0}, v.shape, v.span());
+  return v;
+}
+
+}  // namespace h5decon::io

@@ -1,1 +1,257 @@
-// placeholder
+// The output dataset: path checks, creation of "<file>.partial" with the
+// provenance attributes, independent box writes, and the final rename.
+#include <algorithm>
+#include <filesystem>
+
+#include "h5decon/config.hpp"
+#include "h5decon/error.hpp"
+#include "h5decon/io/hdf5_io.hpp"
+#include "io/hdf5_common.hpp"
+
+namespace h5decon::io {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::AttributeHandle;
+using detail::DatasetHandle;
+using detail::FileHandle;
+using detail::PlistHandle;
+using detail::SpaceHandle;
+using detail::TypeHandle;
+
+// What rank 0 found at the output path, broadcast so all ranks throw alike.
+enum class OutputState : int { ok, is_input, exists, directory, no_parent };
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ea, eb;
+  if (a.empty() || b.empty()) return false;
+  if (fs::weakly_canonical(a, ea) == fs::weakly_canonical(b, eb) && !ea && !eb) return true;
+  return fs::exists(a, ea) && fs::exists(b, eb) && fs::equivalent(a, b, ea);
+}
+
+OutputState inspect_output(const std::string& out, const std::string& in, bool overwrite) {
+  std::error_code ec;
+  if (same_file(out, in) || same_file(out + ".partial", in)) return OutputState::is_input;
+  if (fs::is_directory(out, ec)) return OutputState::directory;
+  if (fs::exists(out, ec) && !overwrite) return OutputState::exists;
+  const fs::path parent = fs::path(out).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec)) return OutputState::no_parent;
+  return OutputState::ok;
+}
+
+void require_output_ok(const std::string& out, const std::string& in, bool overwrite,
+                       MPI_Comm comm) {
+  const int local =
+      detail::comm_rank(comm) == 0 ? static_cast<int>(inspect_output(out, in, overwrite)) : 0;
+  const std::string what = "output '" + out + "'";
+  switch (static_cast<OutputState>(detail::broadcast_int(local, comm))) {
+    case OutputState::ok:
+      return;
+    case OutputState::is_input:
+      throw InputError(what + " is the input file; choose another path");
+    case OutputState::exists:
+      throw InputError(what + " already exists; pass --overwrite to replace it");
+    case OutputState::directory:
+      throw InputError(what + " is a directory; name a file");
+    case OutputState::no_parent:
+      throw InputError(what + ": directory '" + fs::path(out).parent_path().string() +
+                       "' does not exist");
+  }
+}
+
+// Provenance as (name, value) string attributes. Parallel HDF5 needs identical
+// metadata on every rank, and e.g. the backend text is easily built per rank,
+// so these are broadcast from rank 0 before they are written.
+std::vector<std::string> string_attributes(const Provenance& p, MPI_Comm comm) {
+  const std::pair<std::string, std::string> fixed[] = {
+      {"h5decon_version", H5DECON_VERSION},
+      {"h5decon_git_hash", H5DECON_GIT_HASH},
+      {"command_line", p.command_line},
+      {"algorithm", p.algorithm},
+      {"psf_source", p.psf_source},
+      {"halo", p.halo},
+      {"decomposition", p.decomposition},
+      {"backend", p.backend},
+      {"axes", "ctzyx"},
+  };
+  std::vector<std::string> kv;  // name, value, name, value, ...
+  for (const auto& [name, value] : fixed) kv.insert(kv.end(), {name, value});
+  for (const auto& [name, value] : p.options) kv.insert(kv.end(), {"opt_" + name, value});
+  detail::broadcast_strings(kv, comm);
+  return kv;
+}
+
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value) {
+  // Variable-length UTF-8, which h5py and MATLAB read as text rather than bytes.
+  const TypeHandle type(H5DECON_CHECK_H5(H5Tcopy(H5T_C_S1)));
+  H5DECON_CHECK_H5(H5Tset_size(type.get(), H5T_VARIABLE));
+  H5DECON_CHECK_H5(H5Tset_cset(type.get(), H5T_CSET_UTF8));
+  const SpaceHandle space(H5DECON_CHECK_H5(H5Screate(H5S_SCALAR)));
+  const AttributeHandle attr(H5DECON_CHECK_H5(
+      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT)));
+  const char* text = value.c_str();
+  H5DECON_CHECK_H5(H5Awrite(attr.get(), type.get(), &text));
+}
+
+void write_numeric_attribute(hid_t object, const char* name, hid_t file_type, hid_t mem_type,
+                             hsize_t count, const void* values) {
+  const SpaceHandle space(
+      H5DECON_CHECK_H5(count == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, nullptr)));
+  const AttributeHandle attr(
+      H5DECON_CHECK_H5(H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT)));
+  H5DECON_CHECK_H5(H5Awrite(attr.get(), mem_type, values));
+}
+
+void write_provenance(hid_t dataset, const Provenance& p, MPI_Comm comm) {
+  const std::vector<std::string> kv = string_attributes(p, comm);
+  for (std::size_t i = 0; i + 1 < kv.size(); i += 2)
+    write_string_attribute(dataset, kv[i], kv[i + 1]);
+  // Numbers travel as doubles: [iterations, has voxel size, z, y, x].
+  std::array<double, 5> nums{static_cast<double>(p.iterations), p.element_size_um ? 1.0 : 0.0};
+  if (p.element_size_um) std::copy(p.element_size_um->begin(), p.element_size_um->end(), &nums[2]);
+  MPI_Bcast(nums.data(), 5, MPI_DOUBLE, 0, comm);
+  const int iterations = static_cast<int>(nums[0]);
+  write_numeric_attribute(dataset, "iterations", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &iterations);
+  if (nums[1] != 0.0)
+    write_numeric_attribute(dataset, "element_size_um", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3,
+                            &nums[2]);
+}
+
+PlistHandle chunked_dcpl(const Shape5& shape, Shape3 chunk, const std::string& what) {
+  for (int a = 0; a < 3; ++a) chunk[a] = std::clamp<std::int64_t>(chunk[a], 1, shape.volume[a]);
+  H5DECON_REQUIRE(chunk.size() * 4 < (std::int64_t{1} << 32), Error, what, ": chunk ", chunk.str(),
+                  " exceeds HDF5's 4 GiB chunk limit");
+  const hsize_t dims[5] = {1, 1, static_cast<hsize_t>(chunk.z), static_cast<hsize_t>(chunk.y),
+                           static_cast<hsize_t>(chunk.x)};
+  PlistHandle dcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_DATASET_CREATE)));
+  H5DECON_CHECK_H5(H5Pset_chunk(dcpl.get(), 5, dims));
+  const float zero = 0.0f;
+  H5DECON_CHECK_H5(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_FLOAT, &zero));
+  // Early allocation lets any rank write any chunk independently. The fill
+  // value is recorded but not written: in parallel HDF5 that would write the
+  // whole (often huge) dataset once more; never-written space reads as 0.
+  H5DECON_CHECK_H5(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY));
+  H5DECON_CHECK_H5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER));
+  return dcpl;
+}
+
+}  // namespace
+
+struct OutputDataset::Impl {
+  DatasetRef ref;
+  std::string what;     // "output 'out.h5:/data'", the start of every message
+  std::string partial;  // "<file>.partial", renamed to ref.file by finish()
+  MPI_Comm comm = MPI_COMM_NULL;
+  Shape5 shape;
+  bool finished = false;
+  FileHandle file;  // declared before `dataset` so that the dataset closes first
+  DatasetHandle dataset;
+
+  void create(Shape3 chunk, const Provenance& provenance);
+};
+
+void OutputDataset::Impl::create(Shape3 chunk, const Provenance& provenance) {
+  const PlistHandle fapl = detail::mpio_fapl(comm);
+  // v1.8 object headers move attributes to dense storage when there are many,
+  // so no number of options hits the 64 KiB header limit; HDF5 >= 1.8 reads it.
+  H5DECON_CHECK_H5(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18));
+  const hid_t f = H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  H5DECON_REQUIRE(f >= 0, InputError, "output '", ref.file, "': cannot create '", partial,
+                  "' (is the directory writable?)");
+  file = FileHandle(f);
+  const auto d5 = shape.dims();
+  const hsize_t dims[5] = {static_cast<hsize_t>(d5[0]), static_cast<hsize_t>(d5[1]),
+                           static_cast<hsize_t>(d5[2]), static_cast<hsize_t>(d5[3]),
+                           static_cast<hsize_t>(d5[4])};
+  const SpaceHandle space(H5DECON_CHECK_H5(H5Screate_simple(5, dims, nullptr)));
+  const PlistHandle lcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_LINK_CREATE)));
+  H5DECON_CHECK_H5(H5Pset_create_intermediate_group(lcpl.get(), 1));
+  const PlistHandle dcpl = chunked_dcpl(shape, chunk, what);
+  dataset =
+      DatasetHandle(H5DECON_CHECK_H5(H5Dcreate2(file.get(), ref.path.c_str(), H5T_IEEE_F32LE,
+                                                space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT)));
+  write_provenance(dataset.get(), provenance, comm);
+  // Everything but the data is on disk before the first block is written.
+  H5DECON_CHECK_H5(H5Fflush(file.get(), H5F_SCOPE_GLOBAL));
+}
+
+OutputDataset::OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape,
+                             Shape3 chunk, const Provenance& provenance, bool overwrite,
+                             MPI_Comm comm)
+    : impl_(std::make_unique<Impl>()) {
+  detail::silence_hdf5_errors();
+  Impl& d = *impl_;
+  d.ref = ref;
+  d.what = "output '" + ref.str() + "'";
+  d.partial = ref.file + ".partial";
+  d.comm = comm;
+  d.shape = shape;
+  H5DECON_REQUIRE(
+      shape.c > 0 && shape.t > 0 && shape.volume.z > 0 && shape.volume.y > 0 && shape.volume.x > 0,
+      Error, d.what, ": cannot create a dataset of shape ", shape.str());
+  require_output_ok(ref.file, input.file, overwrite, comm);
+  d.create(chunk, provenance);
+}
+
+OutputDataset::~OutputDataset() = default;
+OutputDataset::OutputDataset(OutputDataset&&) noexcept = default;
+OutputDataset& OutputDataset::operator=(OutputDataset&&) noexcept = default;
+
+void OutputDataset::write_box(std::int64_t c, std::int64_t t, const Shape3& offset,
+                              const Shape3& count, std::span<const float> data) {
+  const Impl& d = *impl_;
+  H5DECON_REQUIRE(!d.finished, Error, d.what, ": write after finish()");
+  detail::require_box_inside(d.shape, c, t, offset, count, data.size(), "writing " + d.what);
+  if (data.empty()) return;  // HDF5 rejects empty hyperslabs; nothing to write anyway
+  std::vector<hsize_t> start, counts;
+  detail::box_selection("ctzyx", c, t, offset, count, start, counts);
+  const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(d.dataset.get())));
+  H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                                       counts.data(), nullptr));
+  const SpaceHandle mem_space(H5DECON_CHECK_H5(H5Screate_simple(5, counts.data(), nullptr)));
+  H5DECON_CHECK_H5(H5Dwrite(d.dataset.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
+                            H5P_DEFAULT, data.data()));
+}
+
+void OutputDataset::write_volume(std::int64_t c, std::int64_t t, const Volume& v) {
+  H5DECON_REQUIRE(v.shape == impl_->shape.volume, Error, impl_->what, ": volume of ", v.shape.str(),
+                  " but the dataset's volumes are ", impl_->shape.volume.str());
+  write_box(c, t, {0, 0, 0}, v.shape, v.span());
+}
+
+namespace {
+
+bool close_reporting(auto& handle) {
+  try {
+    handle.close();
+    return true;
+  } catch (const IoError&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+void OutputDataset::finish() {
+  Impl& d = *impl_;
+  H5DECON_REQUIRE(!d.finished, Error, d.what, ": finish() called twice");
+  d.finished = true;
+  // H5Fclose flushes and is collective; the reduction also acts as the barrier
+  // that guarantees every rank's data is in the file before the rename.
+  const int closed = close_reporting(d.dataset) & close_reporting(d.file);
+  int all_closed = 0;
+  MPI_Allreduce(&closed, &all_closed, 1, MPI_INT, MPI_MIN, d.comm);
+  H5DECON_REQUIRE(all_closed == 1, IoError, d.what, ": closing '", d.partial,
+                  "' failed on at least one rank; it is left in place");
+  std::vector<std::string> failure(1);
+  if (detail::comm_rank(d.comm) == 0) {
+    std::error_code ec;
+    fs::rename(d.partial, d.ref.file, ec);
+    if (ec) failure[0] = ec.message();
+  }
+  detail::broadcast_strings(failure, d.comm);
+  H5DECON_REQUIRE(failure[0].empty(), IoError, d.what, ": cannot rename '", d.partial, "' to '",
+                  d.ref.file, "': ", failure[0]);
+}
+
+}  // namespace h5decon::io

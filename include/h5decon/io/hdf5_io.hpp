@@ -1,6 +1,7 @@
 #pragma once
 // HDF5 access through the parallel HDF5 library (MPI-IO driver): the input
 // dataset, the PSF, and the output dataset with its provenance.
+// Destroy these objects before MPI_Finalize: parallel HDF5 shuts down inside it.
 
 #include <mpi.h>
 
@@ -50,6 +51,7 @@ class InputDataset {
   Shape5 shape() const;
   DType dtype() const;
   /// Voxel size (z, y, x) in micrometres from the `element_size_um` attribute, if present.
+  /// An attribute that is not 3 positive finite numbers is ignored (nullopt).
   std::optional<std::array<double, 3>> element_size_um() const;
 
   /// Reads the box [offset, offset + count) of volume (c, t) converted to float32
@@ -66,8 +68,9 @@ class InputDataset {
 
 /// Reads the PSF(s): a (z, y, x) dataset is one PSF for every channel; (c, z, y, x)
 /// gives one per channel and must have `channels` entries. Values are returned
-/// raw (as float32); prepare_psf() validates them. Throws InputError naming
-/// file, dataset and problem.
+/// raw (as float32); prepare_psf() validates them. Returns exactly `channels`
+/// volumes (a (z, y, x) PSF repeated). Element types uint8, uint16, float32 and
+/// float64 are accepted. Throws InputError naming file, dataset and problem.
 std::vector<Volume> read_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels);
 
 /// Provenance written as attributes of the output dataset (DESIGN.md §1).
@@ -91,7 +94,8 @@ struct Provenance {
 /// (same path or same inode).
 class OutputDataset {
  public:
-  /// Collective on `comm`. `chunk` is the chunk shape of one volume's (z, y, x).
+  /// Collective on `comm`. `chunk` is the chunk shape of one volume's (z, y, x)
+  /// (clamped to the volume). Attributes are written from rank 0's `provenance`.
   OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape, Shape3 chunk,
                 const Provenance& provenance, bool overwrite, MPI_Comm comm);
   ~OutputDataset();  ///< without finish(): closes, leaves "<file>.partial" in place
@@ -113,6 +117,8 @@ class OutputDataset {
 
 /// Writes a whole dataset of any of our dtypes into a new or existing file,
 /// creating intermediate groups; used by `synth` and tests. Serial (rank 0 / one process).
+/// Integer types get values rounded to nearest and clamped; an existing dataset
+/// at `path` is replaced.
 void write_array(const std::string& file, const std::string& path, std::span<const float> data,
                  const std::vector<std::int64_t>& dims, DType stored_as, bool truncate_file);
 

@@ -1,0 +1,245 @@
+// Opening datasets with user-facing checks, element type names, hyperslab reads.
+#include "io/hdf5_common.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "h5decon/error.hpp"
+
+namespace h5decon::io::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Why `name` cannot be opened as HDF5, or "" when it can.
+std::string inspect_file(const std::string& name) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(name, ec);
+  if (st.type() == fs::file_type::not_found) return "file not found";
+  if (ec) return "file cannot be read (" + ec.message() + ")";
+  if (fs::is_directory(st)) return "'" + name + "' is a directory, not an HDF5 file";
+  if (!std::ifstream(name, std::ios::binary)) return "file cannot be read (check its permissions)";
+#if H5_VERSION_GE(1, 12, 0)
+  const htri_t is_hdf5 = H5Fis_accessible(name.c_str(), H5P_DEFAULT);
+#else
+  const htri_t is_hdf5 = H5Fis_hdf5(name.c_str());
+#endif
+  if (is_hdf5 == 0) return "not an HDF5 file";
+  // Negative: HDF5 could not even look, e.g. another program holds a lock on it.
+  if (is_hdf5 < 0) return "HDF5 cannot open the file (" + hdf5_error_reason() + ")";
+  return {};
+}
+
+// Rank 0 looks and broadcasts its verdict, so that every rank throws the same
+// error instead of some ranks entering a collective H5Fopen the others skip.
+void require_file_ok(const DatasetRef& ref, MPI_Comm comm, const std::string& what) {
+  std::vector<std::string> problem{comm_rank(comm) == 0 ? inspect_file(ref.file) : ""};
+  broadcast_strings(problem, comm);
+  H5DECON_REQUIRE(problem[0].empty(), InputError, what, ": ", problem[0]);
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream in(path);
+  for (std::string part; std::getline(in, part, '/');)
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+const char* object_kind(H5I_type_t type) {
+  switch (type) {
+    case H5I_GROUP:
+      return "a group";
+    case H5I_DATASET:
+      return "a dataset";
+    case H5I_DATATYPE:
+      return "a named datatype";
+    default:
+      return "not a dataset";
+  }
+}
+
+// Walks the path one link at a time: H5Lexists fails (rather than answering
+// "no") when an intermediate link is missing, and checking each level lets the
+// message say exactly what is wrong. H5Oopen + H5Iget_type tells a group from
+// a dataset with one signature across HDF5 1.10 to 1.14 (H5Oget_info's changed).
+ObjectHandle open_object(hid_t file, const std::string& path, const std::string& what) {
+  const std::vector<std::string> parts = split_path(path);
+  const std::string shown = "'" + path + "'";
+  H5DECON_REQUIRE(!parts.empty(), InputError, what, ": '/' is a group, not a dataset");
+  std::string prefix;
+  ObjectHandle object;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    prefix += "/" + parts[i];
+    const htri_t exists = H5DECON_CHECK_H5(H5Lexists(file, prefix.c_str(), H5P_DEFAULT));
+    H5DECON_REQUIRE(exists > 0, InputError, what, ": no dataset ", shown, " in the file");
+    object = ObjectHandle(H5Oopen(file, prefix.c_str(), H5P_DEFAULT));
+    H5DECON_REQUIRE(object, InputError, what, ": '", prefix, "' is a dangling link");
+    const H5I_type_t type = H5Iget_type(object.get());
+    const bool last = i + 1 == parts.size();
+    if (!last && type != H5I_GROUP)
+      throw InputError(::h5decon::detail::concat(what, ": '", prefix, "' is ", object_kind(type),
+                                                 ", not a group, so ", shown, " does not exist"));
+    if (last && type != H5I_DATASET)
+      throw InputError(::h5decon::detail::concat(what, ": ", shown, " is ", object_kind(type),
+                                                 ", not a dataset"));
+  }
+  return object;
+}
+
+// Exact names for the standard types; H5Tequal compares size, order, sign
+// and precision at once.
+std::string standard_type_name(hid_t type) {
+  const std::pair<hid_t, const char*> known[] = {
+      {H5T_STD_U8LE, "uint8"},     {H5T_STD_U8BE, "uint8"},
+      {H5T_STD_I8LE, "int8"},      {H5T_STD_I8BE, "int8"},
+      {H5T_STD_U16LE, "uint16"},   {H5T_STD_U16BE, "big-endian uint16"},
+      {H5T_STD_I16LE, "int16"},    {H5T_STD_I16BE, "big-endian int16"},
+      {H5T_STD_U32LE, "uint32"},   {H5T_STD_U32BE, "big-endian uint32"},
+      {H5T_STD_I32LE, "int32"},    {H5T_STD_I32BE, "big-endian int32"},
+      {H5T_STD_U64LE, "uint64"},   {H5T_STD_U64BE, "big-endian uint64"},
+      {H5T_STD_I64LE, "int64"},    {H5T_STD_I64BE, "big-endian int64"},
+      {H5T_IEEE_F32LE, "float32"}, {H5T_IEEE_F32BE, "big-endian float32"},
+      {H5T_IEEE_F64LE, "float64"}, {H5T_IEEE_F64BE, "big-endian float64"},
+  };
+  for (const auto& [candidate, name] : known)
+    if (H5Tequal(type, candidate) > 0) return name;
+  return {};
+}
+
+}  // namespace
+
+PlistHandle mpio_fapl(MPI_Comm comm) {
+  PlistHandle fapl(H5DECON_CHECK_H5(H5Pcreate(H5P_FILE_ACCESS)));
+  H5DECON_CHECK_H5(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL));
+  return fapl;
+}
+
+OpenedDataset open_dataset(const DatasetRef& ref, MPI_Comm comm, const std::string& what) {
+  silence_hdf5_errors();
+  require_file_ok(ref, comm, what);
+  OpenedDataset out;
+  const PlistHandle fapl = mpio_fapl(comm);
+  out.file = FileHandle(H5DECON_CHECK_H5(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, fapl.get())));
+  ObjectHandle object = open_object(out.file.get(), ref.path, what);
+  out.dataset = DatasetHandle(object.release());  // verified to be a dataset
+  return out;
+}
+
+std::vector<hsize_t> dataset_dims(hid_t dataset) {
+  const SpaceHandle space(H5DECON_CHECK_H5(H5Dget_space(dataset)));
+  const int rank = H5DECON_CHECK_H5(H5Sget_simple_extent_ndims(space.get()));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5DECON_CHECK_H5(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr));
+  return dims;
+}
+
+std::string type_name(hid_t type) {
+  if (std::string name = standard_type_name(type); !name.empty()) return name;
+  const std::string bytes = std::to_string(H5Tget_size(type)) + "-byte";
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return "non-standard " + bytes + " integer";
+    case H5T_FLOAT:
+      return "non-standard " + bytes + " float";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_REFERENCE:
+      return "reference";
+    default:
+      return "non-numeric " + bytes + " type";
+  }
+}
+
+std::string dataset_type_name(hid_t dataset) {
+  const TypeHandle type(H5DECON_CHECK_H5(H5Dget_type(dataset)));
+  return type_name(type.get());
+}
+
+void read_floats(hid_t dataset, const std::vector<hsize_t>& start,
+                 const std::vector<hsize_t>& count, float* out) {
+  const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(dataset)));
+  H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                                       count.data(), nullptr));
+  const SpaceHandle mem_space(
+      H5DECON_CHECK_H5(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr)));
+  H5DECON_CHECK_H5(
+      H5Dread(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT, out));
+}
+
+void require_nonempty_axes(const std::vector<hsize_t>& dims, const std::string& axis_names,
+                           const std::string& what) {
+  for (std::size_t i = 0; i < dims.size() && i < axis_names.size(); ++i)
+    H5DECON_REQUIRE(dims[i] > 0, InputError, what, ": axis ", axis_names[i], " has size 0");
+}
+
+void require_box_inside(const Shape5& shape, std::int64_t c, std::int64_t t, const Shape3& offset,
+                        const Shape3& count, std::size_t elements, const std::string& what) {
+  bool inside = c >= 0 && c < shape.c && t >= 0 && t < shape.t;
+  for (int axis = 0; axis < 3; ++axis)
+    inside = inside && offset[axis] >= 0 && count[axis] >= 0 &&
+             offset[axis] + count[axis] <= shape.volume[axis];
+  H5DECON_REQUIRE(inside, Error, what, ": box at (c=", c, ", t=", t, ", zyx offset ", offset.str(),
+                  ", size ", count.str(), ") lies outside the dataset of shape ", shape.str());
+  H5DECON_REQUIRE(elements == static_cast<std::size_t>(count.size()), Error, what, ": box of ",
+                  count.str(), " needs ", count.size(), " elements but the buffer holds ",
+                  elements);
+}
+
+void box_selection(const std::string& axes, std::int64_t c, std::int64_t t, const Shape3& offset,
+                   const Shape3& count, std::vector<hsize_t>& start, std::vector<hsize_t>& counts) {
+  start.clear();
+  counts.clear();
+  for (const char axis : axes) {
+    const auto zyx = std::string("zyx").find(axis);
+    const std::int64_t first = axis == 'c' ? c : axis == 't' ? t : offset[static_cast<int>(zyx)];
+    const std::int64_t n = axis == 'c' || axis == 't' ? 1 : count[static_cast<int>(zyx)];
+    start.push_back(static_cast<hsize_t>(first));
+    counts.push_back(static_cast<hsize_t>(n));
+  }
+}
+
+int broadcast_int(int value, MPI_Comm comm) {
+  MPI_Bcast(&value, 1, MPI_INT, 0, comm);
+  return value;
+}
+
+void broadcast_strings(std::vector<std::string>& values, MPI_Comm comm) {
+  std::vector<long long> sizes;
+  std::string joined;
+  for (const std::string& v : values) {
+    sizes.push_back(static_cast<long long>(v.size()));
+    joined += v;
+  }
+  const int count = broadcast_int(static_cast<int>(sizes.size()), comm);
+  sizes.resize(static_cast<std::size_t>(count));
+  MPI_Bcast(sizes.data(), count, MPI_LONG_LONG, 0, comm);
+  long long total = 0;
+  for (const long long n : sizes) total += n;
+  joined.resize(static_cast<std::size_t>(total));
+  MPI_Bcast(joined.data(), static_cast<int>(total), MPI_CHAR, 0, comm);
+  values.clear();
+  std::size_t pos = 0;
+  for (const long long n : sizes) {
+    values.push_back(joined.substr(pos, static_cast<std::size_t>(n)));
+    pos += static_cast<std::size_t>(n);
+  }
+}
+
+int comm_rank(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+
+}  // namespace h5decon::io::detail

@@ -1,0 +1,70 @@
+#pragma once
+// Pieces shared by the input, PSF and output code: opening a dataset with
+// user-facing checks, naming element types, hyperslab reads, MPI agreement.
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "h5decon/io/hdf5_io.hpp"
+#include "io/hdf5_handle.hpp"
+
+namespace h5decon::io::detail {
+
+/// A file access property list for the MPI-IO driver on `comm`.
+PlistHandle mpio_fapl(MPI_Comm comm);
+
+/// A dataset opened read-only, with the file it lives in (closed after it).
+struct OpenedDataset {
+  FileHandle file;
+  DatasetHandle dataset;
+};
+
+/// Opens `ref` read-only on `comm` (collective). `what` starts every message
+/// ("input 'a.h5:/data'"). Throws InputError for a missing or non-HDF5 file, a
+/// missing dataset, or a group (or other object) where a dataset was expected.
+/// Every rank reaches the same verdict: rank 0 checks the file and broadcasts.
+OpenedDataset open_dataset(const DatasetRef& ref, MPI_Comm comm, const std::string& what);
+
+/// Extents of a dataset as stored.
+std::vector<hsize_t> dataset_dims(hid_t dataset);
+
+/// An element type the way numpy users name it: "uint16", "float64",
+/// "big-endian int32", "string", "compound", ...
+std::string type_name(hid_t type);
+
+/// The dataset's element type name (see type_name).
+std::string dataset_type_name(hid_t dataset);
+
+/// Reads the hyperslab [start, start + count) converted to float32 into `out`.
+/// Independent I/O.
+void read_floats(hid_t dataset, const std::vector<hsize_t>& start,
+                 const std::vector<hsize_t>& count, float* out);
+
+/// Throws InputError "<what>: axis <name> has size 0" for the first empty axis.
+void require_nonempty_axes(const std::vector<hsize_t>& dims, const std::string& axis_names,
+                           const std::string& what);
+
+/// Throws h5decon::Error unless volume (c, t) of `shape` holds the box
+/// [offset, offset + count) and `elements` == count.size(); `what` names the caller.
+void require_box_inside(const Shape5& shape, std::int64_t c, std::int64_t t, const Shape3& offset,
+                        const Shape3& count, std::size_t elements, const std::string& what);
+
+/// Hyperslab start and count in a dataset stored with `axes` (a subsequence of
+/// "ctzyx") for the box [offset, offset + count) of volume (c, t).
+void box_selection(const std::string& axes, std::int64_t c, std::int64_t t, const Shape3& offset,
+                   const Shape3& count, std::vector<hsize_t>& start, std::vector<hsize_t>& counts);
+
+/// The same int on every rank: rank 0's value.
+int broadcast_int(int value, MPI_Comm comm);
+
+/// Replaces `values` on every rank with rank 0's.
+void broadcast_strings(std::vector<std::string>& values, MPI_Comm comm);
+
+/// Rank of this process in `comm`.
+int comm_rank(MPI_Comm comm);
+
+}  // namespace h5decon::io::detail
