@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -192,6 +193,15 @@ std::string describe(const Run& run, const VolumeTimes& v, const Shape5& shape, 
                         " s)");
 }
 
+// Test hook: H5DECON_TEST_FAIL_VOLUME=i makes volume i fail, so tests can show
+// that a failure on one rank ends every rank cleanly.
+void inject_test_failure(std::int64_t i) {
+  const char* env = std::getenv("H5DECON_TEST_FAIL_VOLUME");
+  if (env && std::to_string(i) == env)
+    throw IoError("failure injected for testing (H5DECON_TEST_FAIL_VOLUME=" + std::string(env) +
+                  ")");
+}
+
 std::vector<VolumeTimes> process_volumes(const Run& run, const io::InputDataset& input,
                                          io::OutputDataset& output, Engines& engines,
                                          const std::vector<std::int64_t>& mine) {
@@ -200,6 +210,7 @@ std::vector<VolumeTimes> process_volumes(const Run& run, const io::InputDataset&
   for (std::int64_t i : mine) {
     const std::int64_t c = i / shape.t, t = i % shape.t;
     try {
+      inject_test_failure(i);
       VolumeTimes v{static_cast<double>(i)};
       auto start = Clock::now();
       const Volume observed = input.read_volume(c, t);

@@ -1,0 +1,151 @@
+// Option parsing of `h5decon run`: command line, INI config file, precedence, errors.
+#include "app/cli.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "app/run_options.hpp"
+
+namespace h5decon::app {
+namespace {
+
+// Parses `args` (after "run") like the program does.
+RunSettings parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "run");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_run_settings(static_cast<int>(argv.size()), argv.data());
+}
+
+// A config file in the test's temporary directory, removed at the end.
+class ConfigFile {
+ public:
+  explicit ConfigFile(const std::string& text)
+      : path_((std::filesystem::temp_directory_path() /
+               ("h5decon_cli_test_" + std::to_string(counter_++) + ".ini"))
+                  .string()) {
+    std::ofstream(path_) << text;
+  }
+  ~ConfigFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+const std::vector<std::string> kRequired = {"--input", "in.h5",    "--psf",
+                                            "p.h5:/k", "--output", "out.h5"};
+
+std::string usage_error(std::vector<std::string> args) {
+  try {
+    parse(std::move(args));
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no UsageError)";
+}
+
+TEST(RunOptions, DefaultsComeFromRlOptionsAndDatasetPathsDefault) {
+  const RunSettings s = parse(kRequired);
+  const RlOptions defaults;
+  EXPECT_EQ(s.rl.iterations, defaults.iterations);
+  EXPECT_EQ(s.rl.boundary, Boundary::reflect);
+  EXPECT_EQ(s.rl.init, InitMode::observed);
+  EXPECT_EQ(s.input.str(), "in.h5:/data");
+  EXPECT_EQ(s.psf.str(), "p.h5:/k");
+  EXPECT_EQ(s.output.str(), "out.h5:/data");  // the input's dataset path
+  EXPECT_EQ(s.backend, "cpu");
+  EXPECT_FALSE(s.overwrite);
+  EXPECT_EQ(s.resolved.at("boundary"), "reflect");
+}
+
+TEST(RunOptions, OutputKeepsTheInputsDatasetPathUnlessGiven) {
+  EXPECT_EQ(parse({"--input", "a.h5:/g/raw", "--psf", "p.h5", "--output", "b.h5"}).output.str(),
+            "b.h5:/g/raw");
+  EXPECT_EQ(parse({"--input", "a.h5:/raw", "--psf", "p.h5", "--output", "b.h5:/x"}).output.str(),
+            "b.h5:/x");
+}
+
+TEST(RunOptions, ConfigFileIsReadAndTheCommandLineOverridesIt) {
+  const ConfigFile ini(
+      "# comment\ninput = cfg.h5:/raw\npsf = cfg_psf.h5\noutput = cfg_out.h5\n"
+      "iterations = 7\nboundary = zero\ninit = mean\noverwrite = true\nthreads = 3\n");
+  const RunSettings s = parse({"--config", ini.path()});
+  EXPECT_EQ(s.input.str(), "cfg.h5:/raw");
+  EXPECT_EQ(s.rl.iterations, 7);
+  EXPECT_EQ(s.rl.boundary, Boundary::zero);
+  EXPECT_EQ(s.rl.init, InitMode::mean);
+  EXPECT_TRUE(s.overwrite);
+  EXPECT_EQ(s.backend_options.threads, 3);
+
+  const RunSettings o =
+      parse({"--config", ini.path(), "--iterations", "2", "--boundary", "periodic"});
+  EXPECT_EQ(o.rl.iterations, 2);
+  EXPECT_EQ(o.rl.boundary, Boundary::periodic);
+  EXPECT_EQ(o.rl.init, InitMode::mean);  // still from the file
+}
+
+TEST(RunOptions, UnknownConfigKeyNamesTheKeyAndTheFile) {
+  const ConfigFile ini("iterations = 3\nbogus_key = 1\n");
+  std::vector<std::string> args = kRequired;
+  args.insert(args.end(), {"--config", ini.path()});
+  const std::string msg = usage_error(args);
+  EXPECT_NE(msg.find("unknown key 'bogus_key'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(ini.path()), std::string::npos) << msg;
+}
+
+TEST(RunOptions, UnknownOrAbbreviatedOptionsAreRefused) {
+  std::vector<std::string> args = kRequired;
+  args.push_back("--bogus");
+  EXPECT_NE(usage_error(args).find("unknown option '--bogus'"), std::string::npos);
+  args.back() = "--iter";  // no guessing: a typo must not pick --iterations
+  EXPECT_NE(usage_error(args).find("unknown option '--iter'"), std::string::npos);
+}
+
+TEST(RunOptions, InvalidValuesAreUsageErrorsNamingTheOption) {
+  auto with = [](std::vector<std::string> extra) {
+    std::vector<std::string> args = kRequired;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return usage_error(args);
+  };
+  EXPECT_EQ(with({"--iterations", "0"}), "--iterations must be >= 1, got 0");
+  EXPECT_NE(with({"--boundary", "wavy"}).find("--boundary"), std::string::npos);
+  EXPECT_NE(with({"--init", "zero"}).find("--init"), std::string::npos);
+  EXPECT_NE(with({"--fft-planner", "fast"}).find("--fft-planner"), std::string::npos);
+  EXPECT_NE(with({"--backend", "gpu"}).find("--backend"), std::string::npos);
+  EXPECT_NE(with({"--eps", "-1"}).find("--eps"), std::string::npos);
+  EXPECT_NE(with({"--axes", "xyz"}).find("--axes"), std::string::npos);
+  EXPECT_NE(with({"--iterations", "many"}).find("--iterations"), std::string::npos);
+  EXPECT_NE(with({"extra"}).find("positional"), std::string::npos);
+}
+
+TEST(RunOptions, MissingRequiredOptionIsNamed) {
+  EXPECT_NE(usage_error({"--input", "a.h5", "--psf", "p.h5"}).find("--output"), std::string::npos);
+}
+
+TEST(RunOptions, HelpNeedsNothingElse) { EXPECT_TRUE(parse({"--help"}).help); }
+
+TEST(RunOptions, PrintedSettingsParseBackAsAConfigFile) {
+  const RunSettings s = parse({"--input", "a.h5", "--psf", "p.h5", "--output", "o.h5",
+                               "--iterations", "4", "--boundary", "neumann", "--overwrite"});
+  std::ostringstream os;
+  print_settings(os, s);
+  const ConfigFile ini(os.str());
+  const RunSettings back = parse({"--config", ini.path()});
+  EXPECT_EQ(back.resolved, s.resolved);
+}
+
+TEST(CommandLine, JoinQuotesWhatTheShellWouldSplit) {
+  const char* argv[] = {"h5decon", "run", "--input", "my file.h5:/data", "it's"};
+  EXPECT_EQ(join_command_line(5, argv), "h5decon run --input 'my file.h5:/data' 'it'\\''s'");
+}
+
+}  // namespace
+}  // namespace h5decon::app
