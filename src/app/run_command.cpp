@@ -186,11 +186,20 @@ struct VolumeTimes {
 std::string describe(const Run& run, const VolumeTimes& v, const Shape5& shape, int rank) {
   const auto i = static_cast<std::int64_t>(v.index);
   const int n = run.s.rl.iterations;
+  const double mvoxels = static_cast<double>(shape.volume.size()) * n / 1e6;
   return detail::concat("volume c=", i / shape.t, " t=", i % shape.t,
                         rank != 0 ? " (rank " + std::to_string(rank) + ")" : std::string(), ": ", n,
                         " iterations in ", fixed(v.compute, 2), " s (", fixed(v.compute / n, 4),
-                        " s/iteration; read ", fixed(v.read, 2), " s, write ", fixed(v.write, 2),
-                        " s)");
+                        " s/iteration, ", fixed(mvoxels / v.compute, 1),
+                        " Mvoxel-iterations/s; read ", fixed(v.read, 2), " s, write ",
+                        fixed(v.write, 2), " s)");
+}
+
+// "; rank 0: 2/5 volumes done, ETA 12 s" from rank 0's own pace.
+std::string progress(std::size_t done, std::size_t total, double elapsed) {
+  if (done >= total) return {};
+  const double eta = elapsed / static_cast<double>(done) * static_cast<double>(total - done);
+  return detail::concat("  [rank 0: ", done, "/", total, " volumes, ETA ", fixed(eta, 0), " s]");
 }
 
 // Test hook: H5DECON_TEST_FAIL_VOLUME=i makes volume i fail, so tests can show
@@ -207,6 +216,7 @@ std::vector<VolumeTimes> process_volumes(const Run& run, const io::InputDataset&
                                          const std::vector<std::int64_t>& mine) {
   const Shape5 shape = input.shape();
   std::vector<VolumeTimes> times;
+  const auto loop_start = Clock::now();
   for (std::int64_t i : mine) {
     const std::int64_t c = i / shape.t, t = i % shape.t;
     try {
@@ -223,7 +233,8 @@ std::vector<VolumeTimes> process_volumes(const Run& run, const io::InputDataset&
       output.write_volume(c, t, result);
       v.write = seconds_since(start);
       times.push_back(v);
-      run.log(describe(run, v, shape, 0));
+      run.log(describe(run, v, shape, 0),
+              progress(times.size(), mine.size(), seconds_since(loop_start)));
     } catch (...) {
       rethrow_with_context(detail::concat("volume c=", c, " t=", t, ": "));
     }
