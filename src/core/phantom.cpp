@@ -264,8 +264,9 @@ PhantomObject random_object(Rng& rng, PhantomObject::Kind kind, const PhantomSpe
     // In multi-channel data most objects are labelled in some channels only.
     const bool labelled = spec.channels == 1 || rng.uniform() < 0.7;
     double b = labelled ? base : 0.1 * base;
-    // A point's flux spreads over the PSF's ~100 voxels: brighter, to be seen.
-    if (kind == PhantomObject::Kind::point) b *= 20.0;
+    // A point's flux spreads over the PSF's ~100 voxels: brighter, to be seen,
+    // but not so bright that points alone set the truth's maximum (and PSNR's peak).
+    if (kind == PhantomObject::Kind::point) b *= 4.0;
     o.brightness.push_back(b);
   }
   return o;

@@ -97,9 +97,12 @@ void write_array(const std::string& file, const std::string& path, std::span<con
       H5DECON_CHECK_H5(H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr)));
   const PlistHandle lcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_LINK_CREATE)));
   H5DECON_CHECK_H5(H5Pset_create_intermediate_group(lcpl.get(), 1));
+  // No modification times in the file: the same data gives the same bytes.
+  const PlistHandle dcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_DATASET_CREATE)));
+  H5DECON_CHECK_H5(H5Pset_obj_track_times(dcpl.get(), false));
   DatasetHandle dataset(
       H5DECON_CHECK_H5(H5Dcreate2(f.get(), path.c_str(), file_type_of(stored_as), space.get(),
-                                  lcpl.get(), H5P_DEFAULT, H5P_DEFAULT)));
+                                  lcpl.get(), dcpl.get(), H5P_DEFAULT)));
   if (!data.empty()) write_converted(dataset.get(), data, stored_as);
   dataset.close();  // closing flushes: report a failure instead of logging it
   f.close();
