@@ -5,7 +5,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/install_deps.sh"
 build_dir=${H5DECON_BUILD_DIR:-$here/build}
-cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >"$build_dir.configure.log" 2>&1 \
-  || { cat "$build_dir.configure.log" >&2; exit 1; }
-grep -E '^-- (h5decon|  )' "$build_dir.configure.log" || true
+mkdir -p "$build_dir"
+log=$build_dir/configure.log
+cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >"$log" 2>&1 \
+  || { cat "$log" >&2; exit 1; }
+grep -E '^-- (h5decon|  )' "$log" || true
 cmake --build "$build_dir" --parallel "$(nproc)"
