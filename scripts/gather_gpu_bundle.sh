@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Gathers GPU programs and the shared libraries they need into one folder that
+# can be carried to a GPU machine lacking our Debian libraries (FFTW, gomp,
+# Boost, OpenMPI, HDF5, cudart, cuFFT...), with a `run` wrapper that sets
+# LD_LIBRARY_PATH. Base-system libraries (glibc, libstdc++, libgcc_s) and the
+# NVIDIA driver (libcuda, libnvidia-*) stay on the target: they must match it.
+# h5decon itself also gets its MPI and HDF5 libraries, but not OpenMPI's plugins
+# or mpiexec: under mpiexec it needs a compatible OpenMPI on the target.
+#
+# usage: scripts/gather_gpu_bundle.sh [-b BUILD_DIR] [-o OUT_DIR] [--with-libstdcxx] [BINARY...]
+#   -b BUILD_DIR       where to find the default binaries (default: build-cuda)
+#   -o OUT_DIR         the bundle (default: gpu_bundle)
+#   --with-libstdcxx   also bundle libstdc++ and libgcc_s, for a target older than this machine
+#   BINARY...          programs to bundle (default: test_cuda_backend, h5decon_cuda_bench,
+#                      and h5decon if built)
+# then on the GPU machine:
+#   gpu_bundle/run test_cuda_backend
+#   gpu_bundle/run h5decon_cuda_bench --compare-cupy
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="$root/build-cuda"
+out="$root/gpu_bundle"
+with_libstdcxx=0
+binaries=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -b) build=$2; shift 2 ;;
+    -o) out=$2; shift 2 ;;
+    --with-libstdcxx) with_libstdcxx=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) binaries+=("$1"); shift ;;
+  esac
+done
+
+if [ ${#binaries[@]} -eq 0 ]; then
+  for b in tests/backend/test_cuda_backend src/h5decon_cuda_bench; do
+    [ -x "$build/$b" ] || { echo "gather_gpu_bundle: $build/$b is not built" >&2; exit 1; }
+    binaries+=("$build/$b")
+  done
+  [ -x "$build/src/h5decon" ] && binaries+=("$build/src/h5decon")
+fi
+
+# Libraries that belong to the target system: the C runtime, and the driver.
+# Whole names up to ".so": "libc" must not catch libcudart or libcufft.
+system='linux-vdso|ld-linux-x86-64|ld-linux-aarch64|libc|libm|libdl|libpthread|librt|libutil|libresolv|libcuda'
+[ "$with_libstdcxx" = 1 ] || system="$system|libstdc\\+\\+|libgcc_s"
+base="^($system)\\.so|^libnvidia-"
+
+mkdir -p "$out/bin" "$out/lib"
+for bin in "${binaries[@]}"; do
+  [ -x "$bin" ] || { echo "gather_gpu_bundle: $bin is not an executable" >&2; exit 1; }
+  cp -L "$bin" "$out/bin/"
+  missing=$(ldd "$bin" | awk '/not found/ {print $1}')
+  [ -z "$missing" ] || { echo "gather_gpu_bundle: $bin: missing here: $missing" >&2; exit 1; }
+  # ldd lists the whole dependency closure: "name => /path (address)".
+  ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | while read -r name path; do
+    if echo "$name" | grep -Eq "$base"; then continue; fi
+    [ -e "$out/lib/$name" ] || cp -L "$path" "$out/lib/$name"
+  done
+done
+cp "$root/scripts/bench_cupy_rl.py" "$out/bin/"  # h5decon_cuda_bench looks beside itself
+
+cat > "$out/run" <<'EOF'
+#!/bin/sh
+# Runs a bundled program with the bundled libraries: run PROGRAM [ARGS...]
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -ge 1 ] || { echo "usage: $0 PROGRAM [ARGS...]; programs: $(ls "$here/bin" | tr '\n' ' ')" >&2; exit 2; }
+prog=$1
+shift
+export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+exec "$here/bin/$prog" "$@"
+EOF
+chmod +x "$out/run"
+
+echo "gpu bundle: $out ($(du -sh "$out" | cut -f1))"
+echo "  programs : $(ls "$out/bin" | tr '\n' ' ')"
+echo "  libraries: $(ls "$out/lib" | tr '\n' ' ')"
+echo "  needs on the target: an NVIDIA driver for CUDA $(ls "$out/lib" | sed -n 's/^libcudart\.so\.\([0-9]*\).*/\1/p' | head -1) or newer"

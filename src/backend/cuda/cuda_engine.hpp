@@ -1,0 +1,75 @@
+#pragma once
+// Richardson-Lucy on one CUDA device with cuFFT: the CPU engine's semantics
+// (boundary extension, initial estimate, eps guard, PSF centre, adjoint) and
+// padded layout, float32 throughout, everything resident on the device.
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "backend/cuda/cuda_fft.hpp"
+#include "backend/cuda/cuda_resources.hpp"
+#include "backend/cuda/extension_layout.hpp"
+#include "h5decon/backend.hpp"
+
+namespace h5decon::cuda {
+
+/// The CUDA RL engine. Made once per (PSF, shape, options): plans, OTF and
+/// buffers stay on the device. Per iteration, all on one stream:
+///   1. H u:        r2c(ext) -> spectrum *= OTF -> c2r -> out
+///   2. ratio:      ext = d / max(out, eps) on volume rows + x margins; margin rows copied
+///   3. H^T r:      r2c(ext) -> spectrum *= conj(OTF) -> c2r -> out
+///   4. update:     u *= out, and ext = u extended as in 2 (skipped after the last iteration)
+/// Four FFTs, two spectrum multiplies, two row passes and two (small) margin-row copies.
+class CudaEngine final : public RlEngine {
+ public:
+  /// Runs on `device`; `fft` must satisfy fits_linear_convolution(). Throws
+  /// BackendError naming requested and free bytes when the device memory is short.
+  CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Shape3 fft, int device);
+  ~CudaEngine() override;
+  CudaEngine(const CudaEngine&) = delete;
+  CudaEngine& operator=(const CudaEngine&) = delete;
+
+  void deconvolve(std::span<const float> observed, std::span<float> result,
+                  const IterationObserver& observer) override;
+  Shape3 shape() const override { return shape_; }
+  Shape3 fft_shape() const override { return fft_; }
+  std::int64_t bytes() const override;
+
+  /// Device time of each iteration of the last deconvolve(), in ms (CUDA events).
+  const std::vector<float>& iteration_ms() const { return iteration_ms_; }
+  int device() const { return device_; }
+
+ private:
+  std::int64_t buffer_bytes() const;
+  void require_free_memory(std::int64_t bytes) const;
+  void allocate(const std::vector<RowCopy>& table);
+  void compute_otf(const Volume& kernel);
+  void initialise();
+  void run_iterations(const IterationObserver& observer);
+  void iterate(bool refill);
+  void convolve(bool adjoint);
+  void finish_iteration(int it, const IterationObserver& observer);
+  cudaEvent_t event(int k) const { return events_[static_cast<std::size_t>(k % 3)].get(); }
+
+  int device_;  // first: selected before any member touches the device
+  Shape3 shape_, fft_;
+  Shape3 psf_shape_;
+  RlOptions options_;
+  RowGeometry geometry_;
+  std::int64_t margin_row_count_ = 0;
+  CudaStream stream_;
+  std::array<CudaEvent, 3> events_;  // iteration ends; three so two stay readable
+  std::optional<CudaFftPair> plans_;
+  DeviceBuffer<float> ext_;        // FFT input: the extended operand (zeros elsewhere)
+  DeviceBuffer<float> out_;        // FFT output: H u or H^T r
+  DeviceBuffer<float2> spectrum_;  // r2c output, c2r input (overwritten by c2r)
+  DeviceBuffer<float2> otf_;       // transfer function of the PSF, 1/N folded in
+  DeviceBuffer<float> observed_;   // d, uploaded once per deconvolve()
+  DeviceBuffer<float> estimate_;   // u
+  DeviceBuffer<RowCopy> margin_rows_;
+  DeviceBuffer<double> mean_;  // reduction scratch; the mean at [kMeanPartials]
+  std::vector<float> iteration_ms_;
+};
+
+}  // namespace h5decon::cuda

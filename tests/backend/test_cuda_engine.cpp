@@ -1,0 +1,350 @@
+// The CUDA engine against the CPU engine (the reference) and the RL invariants.
+// Every test that needs a device skips with "skipped: no GPU" when none is
+// visible; ctest turns that message into a skip. The CudaBackendFactory,
+// CudaExtensionLayout and CudaChecks tests need no device and run everywhere.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "backend/cuda/cuda_check.hpp"
+#include "backend/cuda/cuda_engine.hpp"
+#include "backend/cuda/cuda_fft.hpp"
+#include "backend/cuda/cuda_resources.hpp"
+#include "backend/cuda/extension_layout.hpp"
+#include "backend/reference.hpp"
+#include "h5decon/backend.hpp"
+#include "h5decon/detail/cuda_backend.hpp"
+#include "h5decon/error.hpp"
+#include "h5decon/fft_shape.hpp"
+#include "h5decon/metrics.hpp"
+
+using namespace h5decon;
+
+namespace {
+
+bool gpu_visible() {
+  static const bool visible = detail::cuda_device_count() > 0;
+  return visible;
+}
+
+#define H5DECON_REQUIRE_GPU() \
+  if (!gpu_visible()) GTEST_SKIP() << "skipped: no GPU"
+
+const Boundary kBoundaries[] = {Boundary::periodic, Boundary::zero, Boundary::reflect,
+                                Boundary::neumann};
+const InitMode kInits[] = {InitMode::observed, InitMode::constant, InitMode::mean};
+
+BackendOptions quick() {
+  BackendOptions o;
+  o.planner = FftPlanner::estimate;
+  return o;
+}
+
+Volume run_rl(std::string_view kind, const Volume& d, const Psf& psf, const RlOptions& o,
+              Shape3 fft = {}) {
+  auto engine = make_backend(kind, quick())->make_engine(psf, d.shape, o, fft);
+  Volume u(d.shape);
+  engine->deconvolve(d.span(), u.span());
+  return u;
+}
+
+// Largest difference relative to the reference's largest value.
+double relative_diff(const Volume& a, const Volume& reference) {
+  return max_abs_diff(a.span(), reference.span()) / max_abs(reference.span());
+}
+
+Psf delta_psf(Shape3 s) {
+  Volume h(s);
+  h.at(s.z / 2, s.y / 2, s.x / 2) = 1.0f;
+  return {h, "delta", 0};
+}
+
+std::string label(Boundary b, InitMode init, const Psf& psf) {
+  return to_string(b) + " " + to_string(init) + " psf " + psf.kernel.shape.str();
+}
+
+std::size_t device_total_bytes() {
+  std::size_t free = 0, total = 0;
+  EXPECT_EQ(cudaMemGetInfo(&free, &total), cudaSuccess);
+  return total;
+}
+
+// The FFT array the kernels build for `f`, emulated on the host with the same
+// boundary_source() and margin-row table: volume rows, x margins, margin rows.
+std::vector<float> emulate_extension(const Volume& f, Shape3 psf, Shape3 fft, Boundary b) {
+  const cuda::RowGeometry g = cuda::make_row_geometry(f.shape, psf, fft, b);
+  std::vector<float> a(static_cast<std::size_t>(fft.size()), 0.0f);
+  for (std::int64_t z = 0; z < g.nz; ++z)
+    for (std::int64_t y = 0; y < g.ny; ++y) {
+      float* row = a.data() + g.row_offset(z, y);
+      for (std::int64_t x = 0; x < g.nx; ++x) row[x] = f.at(z, y, x);
+      for (std::int64_t k = 0; k < 2 * g.mx; ++k) {
+        const std::int64_t j = k < g.mx ? k - g.mx : g.nx + (k - g.mx);
+        const std::int64_t s = cuda::boundary_source(b, j, g.nx);
+        if (s >= 0) row[cuda::positive_mod(j, g.px)] = row[s];
+      }
+    }
+  for (const cuda::RowCopy& c : cuda::margin_row_table(f.shape, psf, fft, b))
+    for (std::int64_t k = 0; k < g.nx + 2 * g.mx; ++k) {
+      const std::int64_t pos = cuda::positive_mod(k - g.mx, g.px);
+      a[static_cast<std::size_t>(c.dst + pos)] = a[static_cast<std::size_t>(c.src + pos)];
+    }
+  return a;
+}
+
+// What the extension must be: every extended index at its position j mod P
+// holds numpy.pad's value (reference.hpp), everything else is zero.
+std::vector<float> expected_extension(const Volume& f, Shape3 psf, Shape3 fft, Boundary b) {
+  std::vector<float> a(static_cast<std::size_t>(fft.size()), 0.0f);
+  const Shape3 n = f.shape;
+  const Shape3 m{psf.z / 2, psf.y / 2, psf.x / 2};
+  for (std::int64_t z = -m.z; z < n.z + m.z; ++z)
+    for (std::int64_t y = -m.y; y < n.y + m.y; ++y)
+      for (std::int64_t x = -m.x; x < n.x + m.x; ++x) {
+        const std::int64_t pz = cuda::positive_mod(z, fft.z), py = cuda::positive_mod(y, fft.y),
+                           px = cuda::positive_mod(x, fft.x);
+        a[static_cast<std::size_t>((pz * fft.y + py) * fft.x + px)] =
+            test::extended_value(f, b, z, y, x);
+      }
+  return a;
+}
+
+}  // namespace
+
+// ---- host side: run with or without a device --------------------------------
+
+TEST(CudaExtensionLayout, PlacesEveryExtendedVoxelWhereTheCpuLayoutDoes) {
+  const Volume f = test::test_volume({5, 6, 7}, 3);
+  for (Shape3 psf : {Shape3{5, 4, 6}, Shape3{1, 3, 7}, Shape3{4, 6, 1}, Shape3{3, 1, 2}})
+    for (Boundary b : kBoundaries) {
+      const Shape3 fft = padded_shape(f.shape, psf);
+      const Shape3 wide{fft.z + 3, fft.y + 1, fft.x + 4};
+      for (Shape3 p : {fft, wide})
+        EXPECT_EQ(emulate_extension(f, psf, p, b), expected_extension(f, psf, p, b))
+            << to_string(b) << " psf " << psf.str() << " fft " << p.str();
+    }
+}
+
+TEST(CudaExtensionLayout, HasNoMarginRowsForTheZeroBoundary) {
+  EXPECT_TRUE(cuda::margin_row_table({6, 6, 6}, {5, 5, 5}, {12, 12, 12}, Boundary::zero).empty());
+}
+
+TEST(CudaBackendFactory, AutoPicksCudaExactlyWhenADeviceIsVisible) {
+  const std::string name = make_backend("auto", quick())->name();
+  if (gpu_visible())
+    EXPECT_EQ(name.rfind("cuda (", 0), 0u) << name;
+  else
+    EXPECT_EQ(name.rfind("cpu", 0), 0u) << name;
+}
+
+TEST(CudaBackendFactory, CudaWithoutADeviceIsAClearInputError) {
+  if (gpu_visible()) {
+    EXPECT_NO_THROW(make_backend("cuda", quick()));
+    return;
+  }
+  try {
+    make_backend("cuda", quick());
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device visible"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CudaChecks, EvaluateTheCallOnceAndNameItWithFileAndLine) {
+  int calls = 0;
+  auto failing = [&] {
+    ++calls;
+    return cudaErrorInvalidValue;
+  };
+  try {
+    H5DECON_CHECK_CUDA(failing());
+    FAIL() << "expected BackendError";
+  } catch (const BackendError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("failing()"), std::string::npos) << what;
+    EXPECT_NE(what.find("test_cuda_engine.cpp:"), std::string::npos) << what;
+    EXPECT_NE(what.find("cudaErrorInvalidValue"), std::string::npos) << what;
+  }
+  EXPECT_EQ(calls, 1);
+  auto fft_failing = [&] {
+    ++calls;
+    return CUFFT_INVALID_SIZE;
+  };
+  try {
+    H5DECON_CHECK_CUFFT(fft_failing());
+    FAIL() << "expected BackendError";
+  } catch (const BackendError& e) {
+    EXPECT_NE(std::string(e.what()).find("CUFFT_INVALID_SIZE"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(calls, 2);
+  EXPECT_NO_THROW(H5DECON_CHECK_CUDA(cudaSuccess));
+}
+
+// ---- device side ------------------------------------------------------------
+
+TEST(CudaBackend, NamesTheDevice) {
+  H5DECON_REQUIRE_GPU();
+  const std::string name = make_backend("cuda", quick())->name();
+  EXPECT_EQ(name.rfind("cuda (", 0), 0u) << name;
+  EXPECT_NE(name.find("GPU-"), std::string::npos) << name;
+}
+
+TEST(CudaBackend, RefusesAnFftShapeTooSmall) {
+  H5DECON_REQUIRE_GPU();
+  EXPECT_THROW(make_backend("cuda", quick())
+                   ->make_engine(delta_psf({5, 5, 5}), {8, 8, 8}, {}, Shape3{10, 12, 12}),
+               InputError);
+}
+
+TEST(CudaEngine, MatchesTheCpuEngineForEveryBoundaryInitAndPsfParity) {
+  H5DECON_REQUIRE_GPU();
+  struct Case {
+    Volume d;
+    Psf psf;
+  };
+  const Case cases[] = {
+      {test::test_volume({12, 14, 16}, 7), {test::test_psf({5, 3, 3}, 8), "odd", 0}},
+      {test::test_volume({11, 13, 15}, 20), {test::test_psf({4, 2, 6}, 21), "even", 0}},
+  };
+  for (const Case& c : cases)
+    for (Boundary b : kBoundaries)
+      for (InitMode init : kInits) {
+        const RlOptions o{10, b, init, 1e-6f};
+        const Volume gpu = run_rl("cuda", c.d, c.psf, o);
+        const Volume cpu = run_rl("cpu", c.d, c.psf, o);
+        EXPECT_LE(relative_diff(gpu, cpu), 1e-4) << label(b, init, c.psf);
+      }
+}
+
+TEST(CudaEngine, StaysWithinAThousandthOfTheMaxOfTheCpuEngineAfterFiftyIterations) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d = test::test_volume({16, 20, 18}, 30);
+  const Psf psf{test::test_psf({7, 5, 4}, 31), "test", 0};
+  for (Boundary b : kBoundaries) {
+    const RlOptions o{50, b, InitMode::observed, 1e-6f};
+    EXPECT_LE(relative_diff(run_rl("cuda", d, psf, o), run_rl("cpu", d, psf, o)), 1e-3)
+        << to_string(b);
+  }
+}
+
+TEST(CudaEngine, ResultDoesNotDependOnTheFftShape) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d = test::test_volume({11, 13, 12}, 12);
+  const Psf psf{test::test_psf({5, 4, 3}, 13), "test", 0};
+  for (Boundary b : kBoundaries) {
+    const RlOptions o{10, b, InitMode::observed, 1e-6f};
+    const Shape3 p = padded_shape(d.shape, psf.kernel.shape);
+    const Volume a = run_rl("cuda", d, psf, o);
+    const Volume c = run_rl("cuda", d, psf, o, {p.z + 3, p.y + 7, p.x + 6});
+    EXPECT_LE(relative_diff(c, a), 1e-5) << to_string(b);
+  }
+}
+
+TEST(CudaEngine, KeepsTheFluxWithANormalisedPsfAndPeriodicBoundary) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d = test::test_volume({12, 14, 16}, 7);
+  const Psf psf{test::test_psf({5, 3, 3}, 8), "test", 0};
+  for (InitMode init : kInits) {
+    const Volume u = run_rl("cuda", d, psf, {10, Boundary::periodic, init, 1e-6f});
+    EXPECT_NEAR(sum(u.span()) / sum(d.span()), 1.0, 1e-5) << to_string(init);
+  }
+}
+
+TEST(CudaEngine, AnIdentityPsfReturnsTheInput) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d = test::test_volume({7, 9, 10}, 9);
+  for (Shape3 s : {Shape3{1, 1, 1}, Shape3{3, 3, 3}, Shape3{2, 4, 2}})
+    for (Boundary b : kBoundaries)
+      for (InitMode init : kInits) {
+        const Volume u = run_rl("cuda", d, delta_psf(s), {4, b, init, 1e-6f});
+        EXPECT_LE(max_abs_diff(u.span(), d.span()), 1e-5 * max_abs(d.span()))
+            << s.str() << " " << to_string(b) << " " << to_string(init);
+      }
+}
+
+TEST(CudaEngine, EstimatesStayNonNegative) {
+  H5DECON_REQUIRE_GPU();
+  Volume d = test::test_volume({10, 12, 12}, 10);
+  for (std::size_t i = 0; i < d.data.size(); i += 7) d.data[i] = 0.0f;  // sparse zeros
+  const Psf psf{test::test_psf({5, 5, 3}, 11), "test", 0};
+  for (Boundary b : kBoundaries) {
+    const Volume u = run_rl("cuda", d, psf, {15, b, InitMode::observed, 1e-6f});
+    EXPECT_GE(*std::min_element(u.data.begin(), u.data.end()), 0.0f) << to_string(b);
+  }
+}
+
+TEST(CudaEngine, GivesTheSameBitsWhenReusedForOtherData) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d1 = test::test_volume({9, 10, 12}, 40), d2 = test::test_volume({9, 10, 12}, 41);
+  const Psf psf{test::test_psf({5, 3, 4}, 42), "test", 0};
+  for (Boundary b : kBoundaries) {
+    auto engine =
+        make_backend("cuda", quick())->make_engine(psf, d1.shape, {6, b, InitMode::mean, 1e-6f});
+    Volume first(d1.shape), other(d1.shape), again(d1.shape);
+    engine->deconvolve(d1.span(), first.span());
+    engine->deconvolve(d2.span(), other.span());
+    engine->deconvolve(d1.span(), again.span());
+    EXPECT_EQ(first.data, again.data) << to_string(b);
+  }
+}
+
+TEST(CudaEngine, CallsTheObserverOncePerFinishedIterationAndTimesEach) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d = test::test_volume({6, 6, 6}, 15);
+  auto engine =
+      make_backend("cuda", quick())
+          ->make_engine(delta_psf({3, 3, 3}), d.shape, {7, Boundary::zero, InitMode::mean, 1e-6f});
+  Volume u(d.shape);
+  std::vector<int> seen;
+  engine->deconvolve(d.span(), u.span(), [&](int it) { seen.push_back(it); });
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+  const auto* cuda_engine = dynamic_cast<const cuda::CudaEngine*>(engine.get());
+  ASSERT_NE(cuda_engine, nullptr);
+  ASSERT_EQ(cuda_engine->iteration_ms().size(), 7u);
+  for (float ms : cuda_engine->iteration_ms()) EXPECT_GT(ms, 0.0f);
+  EXPECT_GT(engine->bytes(), 4 * engine->fft_shape().size());
+}
+
+TEST(CudaEngine, ReportsRequestedAndFreeBytesWhenTheVolumeDoesNotFit) {
+  H5DECON_REQUIRE_GPU();
+  // One FFT array alone takes twice the device's memory: the engine must refuse
+  // before allocating anything (no host memory of that size is touched either).
+  const std::int64_t plane = 4096 * 4096;
+  const auto z =
+      next_fast_size(static_cast<std::int64_t>(2 * device_total_bytes()) / (4 * plane) + 1);
+  const Shape3 huge{z, 4096, 4096};
+  try {
+    make_backend("cuda", quick())->make_engine(delta_psf({1, 1, 1}), huge, {});
+    FAIL() << "expected BackendError for " << huge.str();
+  } catch (const BackendError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("out of GPU memory"), std::string::npos) << what;
+    EXPECT_NE(what.find(huge.str()), std::string::npos) << what;
+    EXPECT_NE(what.find(" bytes"), std::string::npos) << what;
+    EXPECT_NE(what.find("free "), std::string::npos) << what;
+  }
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);  // nothing left behind for later checks
+}
+
+TEST(CudaFft, RefusesAShapeCufftCannotPlanWithABackendError) {
+  H5DECON_REQUIRE_GPU();
+  EXPECT_THROW(cuda::CudaFftPair(Shape3{0, 4, 4}, nullptr), BackendError);
+}
+
+TEST(CudaBuffer, ReportsRequestedAndFreeBytesWhenCudaMallocFails) {
+  H5DECON_REQUIRE_GPU();
+  const std::size_t too_many = 2 * device_total_bytes() / sizeof(float);
+  try {
+    cuda::DeviceBuffer<float> b(too_many, "the test buffer");
+    FAIL() << "cudaMalloc of twice the device memory succeeded";
+  } catch (const BackendError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the test buffer needs " + std::to_string(too_many * sizeof(float))),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("free "), std::string::npos) << what;
+  }
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
