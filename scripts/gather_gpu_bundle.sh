@@ -7,10 +7,13 @@
 # h5decon itself also gets its MPI and HDF5 libraries, but not OpenMPI's plugins
 # or mpiexec: under mpiexec it needs a compatible OpenMPI on the target.
 #
-# usage: scripts/gather_gpu_bundle.sh [-b BUILD_DIR] [-o OUT_DIR] [--with-libstdcxx] [BINARY...]
+# usage: scripts/gather_gpu_bundle.sh [-b BUILD_DIR] [-o OUT_DIR] [--with-libstdcxx]
+#                                     [--no-cuda-libs] [BINARY...]
 #   -b BUILD_DIR       where to find the default binaries (default: build-cuda)
 #   -o OUT_DIR         the bundle (default: gpu_bundle)
 #   --with-libstdcxx   also bundle libstdc++ and libgcc_s, for a target older than this machine
+#   --no-cuda-libs     leave out libcudart/libcufft (~270 MB) and use the target's; they must
+#                      come from the same CUDA major version as the build's (see the last line)
 #   BINARY...          programs to bundle (default: test_cuda_backend, h5decon_cuda_bench,
 #                      and h5decon if built)
 # then on the GPU machine:
@@ -22,13 +25,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-cuda"
 out="$root/gpu_bundle"
 with_libstdcxx=0
+cuda_libs=1
 binaries=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -b) build=$2; shift 2 ;;
     -o) out=$2; shift 2 ;;
     --with-libstdcxx) with_libstdcxx=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-cuda-libs) cuda_libs=0; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) binaries+=("$1"); shift ;;
   esac
 done
@@ -45,6 +50,7 @@ fi
 # Whole names up to ".so": "libc" must not catch libcudart or libcufft.
 system='linux-vdso|ld-linux-x86-64|ld-linux-aarch64|libc|libm|libdl|libpthread|librt|libutil|libresolv|libcuda'
 [ "$with_libstdcxx" = 1 ] || system="$system|libstdc\\+\\+|libgcc_s"
+[ "$cuda_libs" = 1 ] || system="$system|libcudart|libcufft"
 base="^($system)\\.so|^libnvidia-"
 
 mkdir -p "$out/bin" "$out/lib"
@@ -76,4 +82,6 @@ chmod +x "$out/run"
 echo "gpu bundle: $out ($(du -sh "$out" | cut -f1))"
 echo "  programs : $(ls "$out/bin" | tr '\n' ' ')"
 echo "  libraries: $(ls "$out/lib" | tr '\n' ' ')"
-echo "  needs on the target: an NVIDIA driver for CUDA $(ls "$out/lib" | sed -n 's/^libcudart\.so\.\([0-9]*\).*/\1/p' | head -1) or newer"
+cuda_major=$(ldd "${binaries[0]}" | sed -n 's/.*libcudart\.so\.\([0-9]*\).*/\1/p' | head -1)
+echo "  needs on the target: an NVIDIA driver for CUDA ${cuda_major:-?} or newer"
+[ "$cuda_libs" = 1 ] || echo "  and CUDA ${cuda_major:-?}'s libcudart/libcufft (ldd: $(ldd "${binaries[0]}" | grep -oE 'lib(cudart|cufft)\.so\.[0-9]+' | sort -u | tr '\n' ' '))"
