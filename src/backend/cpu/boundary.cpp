@@ -25,6 +25,25 @@ std::vector<AxisMap> axis_map(Boundary b, std::int64_t n, std::int64_t m, std::i
   return out;
 }
 
+// Positions of an axis that hold a possibly non-zero value, as merged intervals.
+Ranges live_positions(const std::vector<AxisMap>& axis) {
+  std::vector<std::int64_t> pos;
+  for (const AxisMap& a : axis)
+    if (a.source >= 0) pos.push_back(a.position);
+  std::sort(pos.begin(), pos.end());
+  Ranges out;
+  for (std::int64_t p : pos) {
+    if (!out.empty() && out.back().end == p)
+      ++out.back().end;
+    else
+      out.push_back({p, p + 1});
+  }
+  return out;
+}
+
+// 16 floats: 64 bytes, the widest SIMD alignment FFTW may exploit.
+std::int64_t padded_row(std::int64_t n) { return (n + 15) / 16 * 16; }
+
 }  // namespace
 
 std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n) {
@@ -42,7 +61,7 @@ std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n) {
 }
 
 ExtensionLayout::ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary boundary)
-    : volume_(volume), fft_(fft) {
+    : volume_(volume), fft_(fft), row_stride_(padded_row(fft.x)) {
   std::vector<AxisMap> axes[3];
   for (int a = 0; a < 3; ++a) {
     const std::int64_t m = psf[a] / 2;
@@ -50,6 +69,7 @@ ExtensionLayout::ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary
                     " cannot hold volume ", volume.str(), " extended for PSF ", psf.str());
     axes[a] = axis_map(boundary, volume[a], m, fft[a]);
   }
+  for (int a = 0; a < 2; ++a) live_[a] = live_positions(axes[a]);
   for (const AxisMap& x : axes[2])
     if (x.margin && x.source >= 0) x_margin_.push_back({x.position, x.source});
   for (const AxisMap& z : axes[0])

@@ -10,6 +10,10 @@
 // equals, on [0, n), the convolution of the extended volume: the result does
 // not depend on P. The adjoint (correlation, used with the mirrored PSF) needs
 // the same margins.
+//
+// Rows of the FFT arrays are padded to a multiple of 64 bytes (row_stride() >= P_x)
+// so that every row and plane starts with the same SIMD alignment: the split
+// transform (split_fft.hpp) runs plans made for one row or plane on all others.
 
 #include <cstdint>
 #include <vector>
@@ -18,6 +22,14 @@
 #include "h5decon/shape.hpp"
 
 namespace h5decon::cpu {
+
+/// A half-open interval [begin, end) of positions on one axis.
+struct IndexRange {
+  std::int64_t begin = 0, end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+/// Disjoint, increasing intervals.
+using Ranges = std::vector<IndexRange>;
 
 /// Source index in [0, n) of extended index j, or -1 where the extension is zero.
 std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n);
@@ -29,8 +41,14 @@ class ExtensionLayout {
 
   /// Offset of the first voxel of volume row (z, y) in the FFT array.
   std::int64_t row_offset(std::int64_t z, std::int64_t y) const {
-    return (z * fft_.y + y) * fft_.x;
+    return (z * fft_.y + y) * row_stride_;
   }
+  /// Floats between consecutive rows of the FFT array (P_x padded for alignment).
+  std::int64_t row_stride() const { return row_stride_; }
+  /// Floats an FFT array of this layout holds.
+  std::int64_t array_size() const { return fft_.z * fft_.y * row_stride_; }
+  /// Positions on `axis` (0: z, 1: y) that the extended volume may make non-zero.
+  const Ranges& live(int axis) const { return live_[axis]; }
   /// Fills the x margins of one row (given its first voxel) from the row's own values.
   void complete_row(float* row) const {
     for (const auto& [dst, src] : x_margin_) row[dst] = row[src];
@@ -46,8 +64,10 @@ class ExtensionLayout {
     std::int64_t dst, src;
   };
   Shape3 volume_, fft_;
-  std::vector<Copy> x_margin_;    // within a row: position <- position
-  std::vector<Copy> margin_rows_; // whole rows: offset <- offset
+  std::int64_t row_stride_;
+  Ranges live_[2];                 // z, y
+  std::vector<Copy> x_margin_;     // within a row: position <- position
+  std::vector<Copy> margin_rows_;  // whole rows: offset <- offset
 };
 
 }  // namespace h5decon::cpu

@@ -4,19 +4,28 @@
 #include <algorithm>
 #include <cstring>
 
-#include "h5decon/fft_shape.hpp"
-
 namespace h5decon::cpu {
+namespace {
+
+// Row counts the forward transform runs with: the live row ranges of the
+// operand, and every row for the OTF.
+std::vector<std::int64_t> forward_row_counts(const ExtensionLayout& layout) {
+  std::vector<std::int64_t> out{layout.fft().y};
+  for (const IndexRange& r : layout.live(1)) out.push_back(r.size());
+  return out;
+}
+
+}  // namespace
 
 FftConvolver::FftConvolver(const Psf& psf, Shape3 volume, Boundary boundary, Shape3 fft,
                            const BackendOptions& options)
     : layout_(volume, psf.kernel.shape, fft, boundary),
       threads_(resolve_threads(options)),
-      in_(static_cast<std::size_t>(fft.size())),
-      out_(static_cast<std::size_t>(fft.size())),
-      spectrum_(spectrum_size(fft)),
-      otf_(spectrum_size(fft)) {
-  plans_ = make_fft_pair(fft, in_.data(), spectrum_.data(), out_.data(), options);
+      in_(static_cast<std::size_t>(layout_.array_size())),
+      out_(static_cast<std::size_t>(layout_.array_size())),
+      fft_(fft, layout_.row_stride(), in_.data(), out_.data(), threads_, options,
+           forward_row_counts(layout_), volume.y),
+      otf_(static_cast<std::size_t>(fft_.otf_size())) {
   compute_otf(psf.kernel);
   // Positions outside the extended volume must stay zero for every later use.
   std::fill_n(in_.data(), in_.size(), 0.0f);
@@ -33,12 +42,12 @@ void FftConvolver::compute_otf(const Volume& kernel) {
         const std::int64_t pz = (z - k.z / 2 + fft.z) % fft.z;
         const std::int64_t py = (y - k.y / 2 + fft.y) % fft.y;
         const std::int64_t px = (x - k.x / 2 + fft.x) % fft.x;
-        in_[static_cast<std::size_t>((pz * fft.y + py) * fft.x + px)] = kernel.at(z, y, x);
+        in_[static_cast<std::size_t>(layout_.row_offset(pz, py) + px)] = kernel.at(z, y, x);
       }
-  plans_.forward.execute();
+  const Ranges all_planes{{0, fft.z}}, all_rows{{0, fft.y}};
+  fft_.forward_planes(in_.data(), all_planes, all_rows);
   // FFTW's transforms are unnormalised: fold 1/N into the OTF once.
-  const float scale = 1.0f / static_cast<float>(fft.size());
-  for (std::size_t i = 0; i < otf_.size(); ++i) otf_[i] = spectrum_[i] * scale;
+  fft_.export_pencils(otf_.data(), 1.0f / static_cast<float>(fft.size()));
 }
 
 void FftConvolver::load(const float* volume) {
@@ -55,30 +64,18 @@ void FftConvolver::load(const float* volume) {
 }
 
 void FftConvolver::convolve(bool adjoint) {
-  plans_.forward.execute();
-  multiply_spectrum(adjoint);
-  plans_.inverse.execute();
-}
-
-void FftConvolver::multiply_spectrum(bool adjoint) {
-  // Plain float arithmetic: std::complex's operator* guards against NaN/Inf
-  // corner cases and does not vectorise.
-  float* s = reinterpret_cast<float*>(spectrum_.data());
-  const float* h = reinterpret_cast<const float*>(otf_.data());
-  const auto n = static_cast<std::int64_t>(spectrum_.size());
-  const float sign = adjoint ? -1.0f : 1.0f;  // conj(OTF): the mirrored PSF
-#pragma omp parallel for simd schedule(static) num_threads(threads_)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float a = s[2 * i], b = s[2 * i + 1];
-    const float c = h[2 * i], d = sign * h[2 * i + 1];
-    s[2 * i] = a * c - b * d;
-    s[2 * i + 1] = a * d + b * c;
-  }
+  // The operand lives on layout_.live() planes and rows; only the volume's are read.
+  const Shape3 v = layout_.volume();
+  const Ranges volume_planes{{0, v.z}};
+  fft_.forward_planes(in_.data(), layout_.live(0), layout_.live(1));
+  fft_.filter_pencils(otf_.data(), adjoint, layout_.live(0), volume_planes);
+  fft_.inverse_planes(out_.data(), volume_planes, {0, v.y});
 }
 
 std::int64_t FftConvolver::bytes() const {
   return static_cast<std::int64_t>(sizeof(float) * (in_.size() + out_.size()) +
-                                   sizeof(std::complex<float>) * (spectrum_.size() + otf_.size()));
+                                   sizeof(cfloat) * otf_.size()) +
+         fft_.bytes();
 }
 
 }  // namespace h5decon::cpu

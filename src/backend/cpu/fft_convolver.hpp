@@ -4,7 +4,7 @@
 #include <complex>
 
 #include "backend/cpu/boundary.hpp"
-#include "backend/cpu/fftw_plan.hpp"
+#include "backend/cpu/split_fft.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/psf.hpp"
 
@@ -13,6 +13,8 @@ namespace h5decon::cpu {
 /// Holds the plans, buffers and OTF for convolving volumes of one shape with one
 /// PSF. The caller writes the extended operand into input() (through layout()),
 /// calls convolve(), and reads the result from output() at the volume's rows.
+/// The transform is split_fft.hpp's: it skips what the boundary layout makes
+/// zero or unread, and its result does not depend on the number of threads.
 class FftConvolver {
  public:
   /// `fft` must satisfy fits_linear_convolution(fft, volume, psf).
@@ -21,7 +23,8 @@ class FftConvolver {
 
   /// The FFT-shaped input array: volume rows at layout().row_offset(z, y).
   float* input() { return in_.data(); }
-  /// The FFT-shaped output array of the last convolve(), same layout as input().
+  /// The FFT-shaped output array of the last convolve(), same layout as input();
+  /// only the volume's rows are written.
   const float* output() const { return out_.data(); }
   const ExtensionLayout& layout() const { return layout_; }
   int threads() const { return threads_; }
@@ -35,13 +38,12 @@ class FftConvolver {
 
  private:
   void compute_otf(const Volume& kernel);
-  void multiply_spectrum(bool adjoint);
 
   ExtensionLayout layout_;
   int threads_;
   FftwBuffer<float> in_, out_;
-  FftwBuffer<std::complex<float>> spectrum_, otf_;
-  FftPair plans_;
+  SplitFft fft_;
+  FftwBuffer<cfloat> otf_;  // scaled by 1/N, in SplitFft's pencil layout
 };
 
 }  // namespace h5decon::cpu

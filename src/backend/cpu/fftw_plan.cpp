@@ -13,8 +13,9 @@ namespace h5decon::cpu {
 namespace {
 
 // FFTW's planner is not re-entrant: every planning call goes through this lock.
-std::mutex& planner_mutex() {
-  static std::mutex m;
+// Recursive: a plan destroyed while a PlannerSession unwinds takes it again.
+std::recursive_mutex& planner_mutex() {
+  static std::recursive_mutex m;
   return m;
 }
 
@@ -81,20 +82,28 @@ int resolve_threads(const BackendOptions& options) {
   return options.threads > 0 ? options.threads : omp_get_max_threads();
 }
 
+PlannerSession::PlannerSession(const BackendOptions& options, int threads)
+    : lock_(planner_mutex()),
+      wisdom_file_(options.wisdom_file),
+      flags_(planner_flags(options.planner)) {
+  init_threads_once();
+  import_wisdom(wisdom_file_);
+  fftwf_plan_with_nthreads(threads);
+}
+
+void PlannerSession::finish() const { export_wisdom(wisdom_file_); }
+
 FftPair make_fft_pair(const Shape3& fft, float* real_in, std::complex<float>* spectrum,
                       float* real_out, const BackendOptions& options) {
-  std::lock_guard lock(planner_mutex());
-  init_threads_once();
-  import_wisdom(options.wisdom_file);
-  fftwf_plan_with_nthreads(resolve_threads(options));
+  const PlannerSession session(options, resolve_threads(options));
   const int n[3] = {int(fft.z), int(fft.y), int(fft.x)};
-  const unsigned flags = planner_flags(options.planner);
+  const unsigned flags = session.flags();
   auto* c = reinterpret_cast<fftwf_complex*>(spectrum);
   FftPair pair{
       FftwPlan(fftwf_plan_dft_r2c(3, n, real_in, c, flags | FFTW_PRESERVE_INPUT), "r2c"),
       FftwPlan(fftwf_plan_dft_c2r(3, n, c, real_out, flags | FFTW_DESTROY_INPUT), "c2r"),
   };
-  export_wisdom(options.wisdom_file);
+  session.finish();
   return pair;
 }
 

@@ -6,6 +6,7 @@
 #include <complex>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "h5decon/backend.hpp"
@@ -49,6 +50,8 @@ class FftwPlan {
 
   /// Runs the plan on the arrays it was made for.
   void execute() const { fftwf_execute(p_); }
+  /// The plan, for FFTW's new-array execute functions (arrays of the planned alignment).
+  fftwf_plan get() const { return p_; }
 
  private:
   fftwf_plan p_ = nullptr;
@@ -63,6 +66,23 @@ struct FftPair {
 
 /// Number of complex elements of the r2c spectrum of `fft`.
 std::size_t spectrum_size(const Shape3& fft);
+
+/// Holds FFTW's (non re-entrant) planner while a series of plans is made: takes
+/// the planner lock, imports options.wisdom_file and sets the planner's thread
+/// count; finish() exports the wisdom (not the destructor: that may fail).
+class PlannerSession {
+ public:
+  PlannerSession(const BackendOptions& options, int threads);
+  /// FFTW planner flags of options.planner.
+  unsigned flags() const { return flags_; }
+  /// Saves the wisdom gathered so far to options.wisdom_file, if set.
+  void finish() const;
+
+ private:
+  std::unique_lock<std::recursive_mutex> lock_;
+  std::string wisdom_file_;
+  unsigned flags_;
+};
 
 /// Makes the plans for `fft` on the given arrays, serialised across threads, with
 /// options.threads threads; imports/exports options.wisdom_file around planning.
