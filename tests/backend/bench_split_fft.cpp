@@ -52,21 +52,10 @@ int main(int argc, char** argv) {
   const Volume f = test::test_volume(volume, 2);
 
   cpu::FftConvolver conv(psf, volume, Boundary::zero, fft, o);
-  conv.load(f.data.data());
   cpu::FftwBuffer<float> in(static_cast<std::size_t>(fft.size())), out(in.size());
   cpu::FftwBuffer<std::complex<float>> spectrum(cpu::spectrum_size(fft));
   const cpu::FftPair plain = cpu::make_fft_pair(fft, in.data(), spectrum.data(), out.data(), o);
   std::fill_n(in.data(), in.size(), 1.0f);
-
-  // The three steps alone, on a transform of the same shape and pruning.
-  const cpu::ExtensionLayout& lay = conv.layout();
-  cpu::FftwBuffer<float> rin(static_cast<std::size_t>(lay.array_size())), rout(rin.size());
-  cpu::SplitFft steps(fft, lay.row_stride(), rin.data(), rout.data(), conv.threads(), o,
-                      {fft.y, volume.y}, volume.y);
-  cpu::FftwBuffer<std::complex<float>> otf(static_cast<std::size_t>(steps.otf_size()));
-  std::fill_n(rin.data(), rin.size(), 1.0f);
-  std::fill_n(otf.data(), otf.size(), 1.0f);
-  const cpu::Ranges vz{{0, volume.z}}, vy{{0, volume.y}};
 
   // One RL iteration: the time between the observer's calls for iterations 1 and 2.
   auto engine = make_backend("cpu", o)->make_engine(psf, volume,
@@ -82,12 +71,9 @@ int main(int argc, char** argv) {
     return t;
   };
 
-  std::vector<double> floor, split, fwd, pencil, inv, iter;
+  std::vector<double> floor, split, iter;
   for (int i = 0; i < repeats; ++i) {
     iter.push_back(iteration());
-    fwd.push_back(seconds([&] { steps.forward_planes(rin.data(), vz, vy); }));
-    pencil.push_back(seconds([&] { steps.filter_pencils(otf.data(), false, vz, vz); }));
-    inv.push_back(seconds([&] { steps.inverse_planes(rout.data(), vz, {0, volume.y}); }));
     floor.push_back(seconds([&] {
       for (int k = 0; k < 2; ++k) {
         plain.forward.execute();
@@ -95,18 +81,18 @@ int main(int argc, char** argv) {
       }
     }));
     split.push_back(seconds([&] {
+      conv.load(f.data.data());
       conv.convolve(false);
+      conv.load(f.data.data());
       conv.convolve(true);
     }));
   }
   std::printf("FFT shape %s, %d threads, medians of %d\n", fft.str().c_str(), conv.threads(),
               repeats);
   std::printf("  plain 3D: 2 x (r2c + c2r)          %.4f s\n", median(floor));
-  std::printf("  split:    H and H^T convolutions   %.4f s  (%.2fx)\n", median(split),
+  std::printf("  split:    load+H, load+H^T        %.4f s  (%.2fx)\n", median(split),
               median(split) / median(floor));
   std::printf("  RL iteration                        %.4f s  (%.2fx)\n", median(iter),
               median(iter) / median(floor));
-  std::printf("  steps of one convolution: planes %.4f, pencils %.4f, inverse planes %.4f s\n",
-              median(fwd), median(pencil), median(inv));
   return 0;
 }

@@ -69,22 +69,19 @@ ExtensionLayout::ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary
                     " cannot hold volume ", volume.str(), " extended for PSF ", psf.str());
     axes[a] = axis_map(boundary, volume[a], m, fft[a]);
   }
-  for (int a = 0; a < 2; ++a) live_[a] = live_positions(axes[a]);
+  live_rows_ = live_positions(axes[1]);
+  plane_sources_.assign(static_cast<std::size_t>(fft.z), -1);
+  for (const AxisMap& z : axes[0]) plane_sources_[static_cast<std::size_t>(z.position)] = z.source;
   for (const AxisMap& x : axes[2])
     if (x.margin && x.source >= 0) x_margin_.push_back({x.position, x.source});
-  for (const AxisMap& z : axes[0])
-    for (const AxisMap& y : axes[1]) {
-      if (!(z.margin || y.margin) || z.source < 0 || y.source < 0) continue;
-      margin_rows_.push_back({row_offset(z.position, y.position), row_offset(z.source, y.source)});
-    }
+  for (const AxisMap& y : axes[1])
+    if (y.margin && y.source >= 0)
+      margin_rows_.push_back({y.position * row_stride_, y.source * row_stride_});
 }
 
-void ExtensionLayout::fill_margin_rows(float* fft_array) const {
-  const auto n = static_cast<std::int64_t>(margin_rows_.size());
+void ExtensionLayout::complete_plane(float* plane) const {
   const std::size_t bytes = sizeof(float) * static_cast<std::size_t>(fft_.x);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i)
-    std::memcpy(fft_array + margin_rows_[i].dst, fft_array + margin_rows_[i].src, bytes);
+  for (const auto& [dst, src] : margin_rows_) std::memcpy(plane + dst, plane + src, bytes);
 }
 
 }  // namespace h5decon::cpu

@@ -14,6 +14,8 @@
 // Rows of the FFT arrays are padded to a multiple of 64 bytes (row_stride() >= P_x)
 // so that every row and plane starts with the same SIMD alignment: the split
 // transform (split_fft.hpp) runs plans made for one row or plane on all others.
+// Margin planes (in z) are never stored: each is a copy of a volume plane, and
+// plane_sources() says which; x and y margins are filled plane by plane.
 
 #include <cstdint>
 #include <vector>
@@ -47,14 +49,20 @@ class ExtensionLayout {
   std::int64_t row_stride() const { return row_stride_; }
   /// Floats an FFT array of this layout holds.
   std::int64_t array_size() const { return fft_.z * fft_.y * row_stride_; }
-  /// Positions on `axis` (0: z, 1: y) that the extended volume may make non-zero.
-  const Ranges& live(int axis) const { return live_[axis]; }
+  /// Floats of one z-plane of an FFT array.
+  std::int64_t plane_size() const { return fft_.y * row_stride_; }
+  /// Rows of a plane (y positions) that the extended volume may make non-zero.
+  const Ranges& live_rows() const { return live_rows_; }
+  /// For each z position of the FFT array, the volume plane it holds a copy of,
+  /// or -1 where it is zero: margin planes need not be stored or transformed.
+  const std::vector<std::int64_t>& plane_sources() const { return plane_sources_; }
   /// Fills the x margins of one row (given its first voxel) from the row's own values.
   void complete_row(float* row) const {
     for (const auto& [dst, src] : x_margin_) row[dst] = row[src];
   }
-  /// Fills every row outside the volume in z or y from completed volume rows.
-  void fill_margin_rows(float* fft_array) const;
+  /// Fills the margin rows of one plane (rows outside the volume in y) from its
+  /// completed volume rows.
+  void complete_plane(float* plane) const;
 
   Shape3 volume() const { return volume_; }
   Shape3 fft() const { return fft_; }
@@ -65,9 +73,10 @@ class ExtensionLayout {
   };
   Shape3 volume_, fft_;
   std::int64_t row_stride_;
-  Ranges live_[2];                 // z, y
+  Ranges live_rows_;
+  std::vector<std::int64_t> plane_sources_;
   std::vector<Copy> x_margin_;     // within a row: position <- position
-  std::vector<Copy> margin_rows_;  // whole rows: offset <- offset
+  std::vector<Copy> margin_rows_;  // within a plane, whole rows: offset <- offset
 };
 
 }  // namespace h5decon::cpu

@@ -37,54 +37,43 @@ void CpuEngine::deconvolve(std::span<const float> observed, std::span<float> res
                   "CpuEngine: expected volumes of ", shape_.str(), " voxels");
   initialise(observed, result);
   conv_.load(result.data());
+  const float* d = observed.data();
+  float* u = result.data();
   for (int it = 1; it <= options_.iterations; ++it) {
-    conv_.convolve(false);
-    ratio_pass(observed.data());
-    conv_.convolve(true);
-    update_pass(result.data(), it < options_.iterations);
+    conv_.convolve_into(false, true, [&](std::int64_t z, const float* hu, float* next) {
+      ratio_pass(z, d, hu, next);
+    });
+    conv_.convolve_into(
+        true, it < options_.iterations,
+        [&](std::int64_t z, const float* c, float* next) { update_pass(z, u, c, next); });
     if (observer) observer(it);
   }
 }
 
-void CpuEngine::ratio_pass(const float* observed) {
+void CpuEngine::ratio_pass(std::int64_t z, const float* observed, const float* blurred,
+                           float* next) const {
   const Shape3 v = shape_;
-  const ExtensionLayout& layout = conv_.layout();
-  const float* blurred = conv_.output();
-  float* next = conv_.input();
+  const std::int64_t stride = conv_.layout().row_stride();
   const float eps = options_.eps;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(conv_.threads())
-  for (std::int64_t z = 0; z < v.z; ++z)
-    for (std::int64_t y = 0; y < v.y; ++y) {
-      const std::int64_t off = layout.row_offset(z, y);
-      const float* hu = blurred + off;
-      const float* d = observed + (z * v.y + y) * v.x;
-      float* r = next + off;
+  for (std::int64_t y = 0; y < v.y; ++y) {
+    const float* hu = blurred + y * stride;
+    const float* d = observed + (z * v.y + y) * v.x;
+    float* r = next + y * stride;
 #pragma omp simd
-      for (std::int64_t x = 0; x < v.x; ++x) r[x] = d[x] / std::max(hu[x], eps);
-      layout.complete_row(r);
-    }
-  layout.fill_margin_rows(next);
+    for (std::int64_t x = 0; x < v.x; ++x) r[x] = d[x] / std::max(hu[x], eps);
+  }
 }
 
-void CpuEngine::update_pass(float* u, bool refill) {
+void CpuEngine::update_pass(std::int64_t z, float* u, const float* correction, float* next) const {
   const Shape3 v = shape_;
-  const ExtensionLayout& layout = conv_.layout();
-  const float* correction = conv_.output();
-  float* next = conv_.input();
-#pragma omp parallel for collapse(2) schedule(static) num_threads(conv_.threads())
-  for (std::int64_t z = 0; z < v.z; ++z)
-    for (std::int64_t y = 0; y < v.y; ++y) {
-      const std::int64_t off = layout.row_offset(z, y);
-      const float* c = correction + off;
-      float* ur = u + (z * v.y + y) * v.x;
+  const std::int64_t stride = conv_.layout().row_stride();
+  for (std::int64_t y = 0; y < v.y; ++y) {
+    const float* c = correction + y * stride;
+    float* ur = u + (z * v.y + y) * v.x;
 #pragma omp simd
-      for (std::int64_t x = 0; x < v.x; ++x) ur[x] *= c[x];
-      if (refill) {
-        std::copy(ur, ur + v.x, next + off);
-        layout.complete_row(next + off);
-      }
-    }
-  if (refill) layout.fill_margin_rows(next);
+    for (std::int64_t x = 0; x < v.x; ++x) ur[x] *= c[x];
+    if (next) std::copy(ur, ur + v.x, next + y * stride);
+  }
 }
 
 }  // namespace h5decon::cpu

@@ -8,9 +8,11 @@ namespace h5decon::cpu {
 
 /// The CPU RL engine. Per iteration:
 ///   1. H u        (r2c, multiply by OTF, c2r)
-///   2. ratio pass: r = d / max(H u, eps), written extended into the FFT input
+///   2. ratio pass: r = d / max(H u, eps), the operand of
 ///   3. H^T r      (r2c, multiply by conj OTF, c2r)
-///   4. update pass: u *= H^T r, written extended into the FFT input
+///   4. update pass: u *= H^T r, the operand of the next iteration's step 1.
+/// The passes run per z-plane inside the convolutions (FftConvolver::convolve_into),
+/// between the inverse transform of one and the forward transform of the next.
 class CpuEngine final : public RlEngine {
  public:
   CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Shape3 fft,
@@ -24,8 +26,8 @@ class CpuEngine final : public RlEngine {
 
  private:
   void initialise(std::span<const float> observed, std::span<float> u) const;
-  void ratio_pass(const float* observed);
-  void update_pass(float* u, bool refill);
+  void ratio_pass(std::int64_t z, const float* observed, const float* blurred, float* next) const;
+  void update_pass(std::int64_t z, float* u, const float* correction, float* next) const;
 
   Shape3 shape_;
   RlOptions options_;

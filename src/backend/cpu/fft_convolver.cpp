@@ -1,79 +1,103 @@
 // FFT convolution with boundary extension; see boundary.hpp for the layout.
 #include "backend/cpu/fft_convolver.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
 
+#include "h5decon/error.hpp"
+
 namespace h5decon::cpu {
-namespace {
-
-// Row counts the forward transform runs with: the live row ranges of the
-// operand, and every row for the OTF.
-std::vector<std::int64_t> forward_row_counts(const ExtensionLayout& layout) {
-  std::vector<std::int64_t> out{layout.fft().y};
-  for (const IndexRange& r : layout.live(1)) out.push_back(r.size());
-  return out;
-}
-
-}  // namespace
 
 FftConvolver::FftConvolver(const Psf& psf, Shape3 volume, Boundary boundary, Shape3 fft,
                            const BackendOptions& options)
     : layout_(volume, psf.kernel.shape, fft, boundary),
       threads_(resolve_threads(options)),
-      in_(static_cast<std::size_t>(layout_.array_size())),
-      out_(static_cast<std::size_t>(layout_.array_size())),
-      fft_(fft, layout_.row_stride(), in_.data(), out_.data(), threads_, options,
-           forward_row_counts(layout_), volume.y),
+      planes_(static_cast<std::size_t>(2 * threads_ * layout_.plane_size())),
+      fft_(fft, layout_.row_stride(), planes_.data(), planes_.data() + layout_.plane_size(),
+           threads_, options, layout_.live_rows(), {0, volume.y}),
       otf_(static_cast<std::size_t>(fft_.otf_size())) {
   compute_otf(psf.kernel);
-  // Positions outside the extended volume must stay zero for every later use.
-  std::fill_n(in_.data(), in_.size(), 0.0f);
+  // Positions outside the extended volume must stay zero for every later use:
+  // operand planes are only ever written there.
+  std::fill_n(planes_.data(), planes_.size(), 0.0f);
+}
+
+float* FftConvolver::plane_buffer(int which) const {
+  return planes_.data() + (2 * omp_get_thread_num() + which) * layout_.plane_size();
 }
 
 void FftConvolver::compute_otf(const Volume& kernel) {
   // The PSF's centre voxel (n/2 on each axis) goes to the origin; the rest wraps.
   const Shape3 fft = layout_.fft();
   const Shape3 k = kernel.shape;
-  std::fill_n(in_.data(), in_.size(), 0.0f);
-  for (std::int64_t z = 0; z < k.z; ++z)
-    for (std::int64_t y = 0; y < k.y; ++y)
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t pz = 0; pz < fft.z; ++pz) {
+    float* plane = plane_buffer(0);
+    std::fill_n(plane, layout_.plane_size(), 0.0f);
+    const std::int64_t z = (pz + k.z / 2) % fft.z;  // the PSF plane that lands here, if any
+    for (std::int64_t y = 0; z < k.z && y < k.y; ++y)
       for (std::int64_t x = 0; x < k.x; ++x) {
-        const std::int64_t pz = (z - k.z / 2 + fft.z) % fft.z;
         const std::int64_t py = (y - k.y / 2 + fft.y) % fft.y;
         const std::int64_t px = (x - k.x / 2 + fft.x) % fft.x;
-        in_[static_cast<std::size_t>(layout_.row_offset(pz, py) + px)] = kernel.at(z, y, x);
+        plane[py * layout_.row_stride() + px] = kernel.at(z, y, x);
       }
-  const Ranges all_planes{{0, fft.z}}, all_rows{{0, fft.y}};
-  fft_.forward_planes(in_.data(), all_planes, all_rows);
+    fft_.forward_plane(plane, pz, true);
+  }
   // FFTW's transforms are unnormalised: fold 1/N into the OTF once.
   fft_.export_pencils(otf_.data(), 1.0f / static_cast<float>(fft.size()));
 }
 
+void FftConvolver::forward(float* plane, std::int64_t z) const {
+  for (std::int64_t y = 0; y < layout_.volume().y; ++y)
+    layout_.complete_row(plane + y * layout_.row_stride());
+  layout_.complete_plane(plane);
+  fft_.forward_plane(plane, z, false);
+}
+
 void FftConvolver::load(const float* volume) {
   const Shape3 v = layout_.volume();
-  float* in = in_.data();
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads_)
-  for (std::int64_t z = 0; z < v.z; ++z)
-    for (std::int64_t y = 0; y < v.y; ++y) {
-      float* row = in + layout_.row_offset(z, y);
-      std::memcpy(row, volume + (z * v.y + y) * v.x, sizeof(float) * std::size_t(v.x));
-      layout_.complete_row(row);
-    }
-  layout_.fill_margin_rows(in);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t z = 0; z < v.z; ++z) {
+    float* plane = plane_buffer(1);
+    for (std::int64_t y = 0; y < v.y; ++y)
+      std::memcpy(plane + y * layout_.row_stride(), volume + (z * v.y + y) * v.x,
+                  sizeof(float) * std::size_t(v.x));
+    forward(plane, z);
+  }
+  loaded_ = true;
+}
+
+void FftConvolver::convolve_into(bool adjoint, bool refill, const PlaneOp& op) {
+  H5DECON_REQUIRE(loaded_, BackendError,
+                  "FftConvolver: convolve without an operand (load() first)");
+  const Shape3 v = layout_.volume();
+  fft_.filter_pencils(otf_.data(), adjoint, layout_.plane_sources(), {0, v.z});
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t z = 0; z < v.z; ++z) {
+    float* result = plane_buffer(0);
+    float* next = refill ? plane_buffer(1) : nullptr;
+    fft_.inverse_plane(z, result);
+    op(z, result, next);
+    if (next) forward(next, z);
+  }
+  loaded_ = refill;
 }
 
 void FftConvolver::convolve(bool adjoint) {
-  // The operand lives on layout_.live() planes and rows; only the volume's are read.
+  if (out_.size() == 0) out_ = FftwBuffer<float>(static_cast<std::size_t>(layout_.array_size()));
   const Shape3 v = layout_.volume();
-  const Ranges volume_planes{{0, v.z}};
-  fft_.forward_planes(in_.data(), layout_.live(0), layout_.live(1));
-  fft_.filter_pencils(otf_.data(), adjoint, layout_.live(0), volume_planes);
-  fft_.inverse_planes(out_.data(), volume_planes, {0, v.y});
+  float* out = out_.data();
+  convolve_into(adjoint, false, [&](std::int64_t z, const float* result, float*) {
+    for (std::int64_t y = 0; y < v.y; ++y)
+      std::memcpy(out + layout_.row_offset(z, y), result + y * layout_.row_stride(),
+                  sizeof(float) * std::size_t(v.x));
+  });
 }
 
 std::int64_t FftConvolver::bytes() const {
-  return static_cast<std::int64_t>(sizeof(float) * (in_.size() + out_.size()) +
+  return static_cast<std::int64_t>(sizeof(float) * (planes_.size() + out_.size()) +
                                    sizeof(cfloat) * otf_.size()) +
          fft_.bytes();
 }

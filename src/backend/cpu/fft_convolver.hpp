@@ -2,6 +2,7 @@
 // Convolution of one volume shape with one PSF under a boundary mode, by FFTW.
 
 #include <complex>
+#include <functional>
 
 #include "backend/cpu/boundary.hpp"
 #include "backend/cpu/split_fft.hpp"
@@ -10,40 +11,52 @@
 
 namespace h5decon::cpu {
 
-/// Holds the plans, buffers and OTF for convolving volumes of one shape with one
-/// PSF. The caller writes the extended operand into input() (through layout()),
-/// calls convolve(), and reads the result from output() at the volume's rows.
-/// The transform is split_fft.hpp's: it skips what the boundary layout makes
-/// zero or unread, and its result does not depend on the number of threads.
+/// Holds the plans, spectrum and OTF for convolving volumes of one shape with
+/// one PSF. The operand lives only as a spectrum: load() a volume, then either
+/// convolve() and read output(), or chain convolutions plane by plane with
+/// convolve_into(). The transform is split_fft.hpp's: it skips what the
+/// boundary layout makes zero or unread, and its result does not depend on the
+/// number of threads.
 class FftConvolver {
  public:
+  /// Element-wise work on volume plane z between two convolutions: `result`
+  /// holds the plane of H x (rows at y * layout().row_stride(), y < volume.y);
+  /// the next operand's volume rows are to be written to `next` (same layout),
+  /// which is null when no next operand is wanted.
+  using PlaneOp = std::function<void(std::int64_t z, const float* result, float* next)>;
+
   /// `fft` must satisfy fits_linear_convolution(fft, volume, psf).
   FftConvolver(const Psf& psf, Shape3 volume, Boundary boundary, Shape3 fft,
                const BackendOptions& options);
 
-  /// The FFT-shaped input array: volume rows at layout().row_offset(z, y).
-  float* input() { return in_.data(); }
-  /// The FFT-shaped output array of the last convolve(), same layout as input();
-  /// only the volume's rows are written.
-  const float* output() const { return out_.data(); }
   const ExtensionLayout& layout() const { return layout_; }
   int threads() const { return threads_; }
 
-  /// Copies a volume into input() and extends it by the boundary mode.
+  /// Makes `volume`, extended by the boundary mode, the operand.
   void load(const float* volume);
-  /// output() = H input() (or H^T input(), the correlation, when `adjoint`).
+  /// Computes H x (H^T x, the correlation, when `adjoint`) of the operand x and
+  /// calls op on every volume plane, in parallel; the planes op writes to `next`
+  /// (when `refill`) become the next operand, extended by the boundary mode.
+  void convolve_into(bool adjoint, bool refill, const PlaneOp& op);
+  /// output() = H x (or H^T x); consumes the operand: load() again before the next call.
   void convolve(bool adjoint);
-  /// Bytes of buffers and OTF.
+  /// The FFT-shaped array of the last convolve(): volume rows at layout().row_offset(z, y).
+  const float* output() const { return out_.data(); }
+  /// Bytes of buffers, spectrum and OTF.
   std::int64_t bytes() const;
 
  private:
   void compute_otf(const Volume& kernel);
+  float* plane_buffer(int which) const;
+  void forward(float* plane, std::int64_t z) const;
 
   ExtensionLayout layout_;
   int threads_;
-  FftwBuffer<float> in_, out_;
+  FftwBuffer<float> planes_;  // two real planes per thread: result, next operand
   SplitFft fft_;
   FftwBuffer<cfloat> otf_;  // scaled by 1/N, in SplitFft's pencil layout
+  FftwBuffer<float> out_;   // convolve()'s result only; allocated on first use
+  bool loaded_ = false;
 };
 
 }  // namespace h5decon::cpu

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "h5decon/error.hpp"
 
@@ -28,13 +29,6 @@ fftwf_plan columns_plan(std::int64_t n, std::int64_t howmany, std::int64_t strid
                              nullptr, int(stride), 1, sign, flags);
 }
 
-// One flag per position of [0, n): whether it lies in `ranges`.
-std::vector<char> mask(const Ranges& ranges, std::int64_t n) {
-  std::vector<char> out(static_cast<std::size_t>(n), 0);
-  for (std::int64_t p : positions(ranges)) out[static_cast<std::size_t>(p)] = 1;
-  return out;
-}
-
 // buf *= otf (or conj(otf): the adjoint) over n complex values. Plain float
 // arithmetic: std::complex's operator* guards NaN/Inf corner cases and does not vectorise.
 void multiply(cfloat* buf, const cfloat* otf, std::int64_t n, bool adjoint) {
@@ -52,16 +46,8 @@ void multiply(cfloat* buf, const cfloat* otf, std::int64_t n, bool adjoint) {
 
 }  // namespace
 
-std::vector<std::int64_t> positions(const Ranges& ranges) {
-  std::vector<std::int64_t> out;
-  for (const IndexRange& r : ranges)
-    for (std::int64_t p = r.begin; p < r.end; ++p) out.push_back(p);
-  return out;
-}
-
 SplitFft::SplitFft(Shape3 fft, std::int64_t real_row, float* real_in, float* real_out, int threads,
-                   const BackendOptions& options, const std::vector<std::int64_t>& forward_rows,
-                   std::int64_t inverse_rows)
+                   const BackendOptions& options, Ranges live_rows, IndexRange out_rows)
     : fft_(fft),
       xs_(real_row),
       h_(fft.x / 2 + 1),
@@ -69,33 +55,34 @@ SplitFft::SplitFft(Shape3 fft, std::int64_t real_row, float* real_in, float* rea
       threads_(threads),
       bw_(pencil_width(h_)),
       batches_((h_ + bw_ - 1) / bw_),
+      live_rows_(std::move(live_rows)),
+      out_rows_(out_rows),
       spectrum_(static_cast<std::size_t>(fft.z * fft.y * hs_)),
       pencils_(static_cast<std::size_t>(threads * fft.z * bw_)) {
-  make_plans(real_in, real_out, options, forward_rows, inverse_rows);
+  H5DECON_REQUIRE(out_rows_.size() > 0, BackendError, "SplitFft: no output rows");
+  make_plans(real_in, real_out, options);
   // Row padding is never transformed but is multiplied: keep it finite.
   std::fill_n(spectrum_.data(), spectrum_.size(), cfloat{});
   std::fill_n(pencils_.data(), pencils_.size(), cfloat{});
 }
 
-void SplitFft::make_plans(float* real_in, float* real_out, const BackendOptions& options,
-                          const std::vector<std::int64_t>& forward_rows,
-                          std::int64_t inverse_rows) {
+void SplitFft::make_plans(float* real_in, float* real_out, const BackendOptions& options) {
   const PlannerSession session(options, 1);  // one thread per plan: OpenMP runs many at once
   const unsigned flags = session.flags();
   const int nx = int(fft_.x);
-  for (std::int64_t rows : forward_rows) {
-    if (rows == 0 || row_plan(r2c_, rows)) continue;
+  std::vector<std::int64_t> counts{fft_.y};  // every row: the OTF
+  for (const IndexRange& r : live_rows_) counts.push_back(r.size());
+  for (std::int64_t rows : counts) {
+    if (r2c_plan(rows)) continue;
     r2c_.push_back({rows, FftwPlan(fftwf_plan_many_dft_r2c(1, &nx, int(rows), real_in, nullptr, 1,
                                                            int(xs_), fc(plane(0)), nullptr, 1,
                                                            int(hs_), flags | FFTW_PRESERVE_INPUT),
                                    "row r2c")});
   }
-  if (inverse_rows > 0)
-    c2r_.push_back(
-        {inverse_rows, FftwPlan(fftwf_plan_many_dft_c2r(1, &nx, int(inverse_rows), fc(plane(0)),
-                                                        nullptr, 1, int(hs_), real_out, nullptr, 1,
-                                                        int(xs_), flags | FFTW_DESTROY_INPUT),
-                                "row c2r")});
+  c2r_ = FftwPlan(
+      fftwf_plan_many_dft_c2r(1, &nx, int(out_rows_.size()), fc(plane(0)), nullptr, 1, int(hs_),
+                              real_out, nullptr, 1, int(xs_), flags | FFTW_DESTROY_INPUT),
+      "row c2r");
   y_forward_ = FftwPlan(columns_plan(fft_.y, h_, hs_, plane(0), FFTW_FORWARD, flags), "y c2c");
   y_inverse_ = FftwPlan(columns_plan(fft_.y, h_, hs_, plane(0), FFTW_BACKWARD, flags), "y c2c");
   for (int last = 0; last < 2; ++last) {
@@ -108,8 +95,8 @@ void SplitFft::make_plans(float* real_in, float* real_out, const BackendOptions&
   session.finish();
 }
 
-fftwf_plan SplitFft::row_plan(const std::vector<RowPlans>& plans, std::int64_t rows) const {
-  for (const RowPlans& p : plans)
+fftwf_plan SplitFft::r2c_plan(std::int64_t rows) const {
+  for (const RowPlans& p : r2c_)
     if (p.rows == rows) return p.plan.get();
   return nullptr;
 }
@@ -124,90 +111,72 @@ cfloat* SplitFft::pencil_buffer() const {
 
 IndexRange SplitFft::batch(std::int64_t b) const { return {b * bw_, std::min(h_, (b + 1) * bw_)}; }
 
-void SplitFft::forward_planes(const float* real, const Ranges& planes, const Ranges& rows) {
-  const std::vector<std::int64_t> zs = positions(planes);
-  const std::vector<char> live = mask(rows, fft_.y);
-  std::vector<fftwf_plan> plans;  // looked up here: no exception may leave a parallel region
+void SplitFft::forward_plane(const float* real, std::int64_t z, bool all_rows) const {
+  cfloat* out = plane(z);
+  const Ranges rows = all_rows ? Ranges{{0, fft_.y}} : live_rows_;
+  std::int64_t next = 0;  // zero the rows between live ranges: the y pass reads them
   for (const IndexRange& r : rows) {
-    plans.push_back(row_plan(r2c_, r.size()));
-    H5DECON_REQUIRE(plans.back(), BackendError, "SplitFft: no r2c plan for ", r.size(), " rows");
+    std::fill(out + next * hs_, out + r.begin * hs_, cfloat{});
+    next = r.end;
+    // r2c preserves its input: the const_cast is safe. Every count was planned.
+    fftwf_execute_dft_r2c(r2c_plan(r.size()), const_cast<float*>(real + r.begin * xs_),
+                          fc(out + r.begin * hs_));
   }
-  const auto n = static_cast<std::int64_t>(zs.size());
-#pragma omp parallel for schedule(static) num_threads(threads_)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float* in = real + zs[i] * fft_.y * xs_;
-    cfloat* out = plane(zs[i]);
-    for (std::int64_t y = 0; y < fft_.y; ++y)
-      if (!live[y]) std::fill_n(out + y * hs_, h_, cfloat{});
-    for (std::size_t r = 0; r < rows.size(); ++r)  // r2c preserves its input: const_cast is safe
-      fftwf_execute_dft_r2c(plans[r], const_cast<float*>(in + rows[r].begin * xs_),
-                            fc(out + rows[r].begin * hs_));
-    fftwf_execute_dft(y_forward_.get(), fc(out), fc(out));
-  }
+  std::fill(out + next * hs_, out + fft_.y * hs_, cfloat{});
+  fftwf_execute_dft(y_forward_.get(), fc(out), fc(out));
+}
+
+void SplitFft::inverse_plane(std::int64_t z, float* real) const {
+  cfloat* in = plane(z);
+  fftwf_execute_dft(y_inverse_.get(), fc(in), fc(in));
+  fftwf_execute_dft_c2r(c2r_.get(), fc(in + out_rows_.begin * hs_), real + out_rows_.begin * xs_);
 }
 
 void SplitFft::gather(std::int64_t y, IndexRange k, cfloat* buf,
-                      const std::vector<char>& live) const {
+                      const std::vector<std::int64_t>& sources) const {
   for (std::int64_t z = 0; z < fft_.z; ++z) {
     cfloat* dst = buf + z * bw_;
-    if (live[z])
-      std::memcpy(dst, plane(z) + y * hs_ + k.begin, sizeof(cfloat) * std::size_t(k.size()));
+    if (sources[z] >= 0)
+      std::memcpy(dst, plane(sources[z]) + y * hs_ + k.begin,
+                  sizeof(cfloat) * std::size_t(k.size()));
     else
       std::fill_n(dst, k.size(), cfloat{});
   }
 }
 
-void SplitFft::scatter(std::int64_t y, IndexRange k, const cfloat* buf,
-                       const std::vector<char>& keep) const {
-  for (std::int64_t z = 0; z < fft_.z; ++z)
-    if (keep[z])
-      std::memcpy(plane(z) + y * hs_ + k.begin, buf + z * bw_,
-                  sizeof(cfloat) * std::size_t(k.size()));
+void SplitFft::scatter(std::int64_t y, IndexRange k, const cfloat* buf, IndexRange keep) const {
+  for (std::int64_t z = keep.begin; z < keep.end; ++z)
+    std::memcpy(plane(z) + y * hs_ + k.begin, buf + z * bw_,
+                sizeof(cfloat) * std::size_t(k.size()));
 }
 
 void SplitFft::export_pencils(cfloat* otf, float scale) {
-  const std::vector<char> all(static_cast<std::size_t>(fft_.z), 1);
+  std::vector<std::int64_t> every(static_cast<std::size_t>(fft_.z));
+  for (std::int64_t z = 0; z < fft_.z; ++z) every[z] = z;
   const std::int64_t units = fft_.y * batches_, block = fft_.z * bw_;
 #pragma omp parallel for schedule(static) num_threads(threads_)
   for (std::int64_t u = 0; u < units; ++u) {
     const std::int64_t b = u % batches_;
     cfloat* buf = pencil_buffer();
-    gather(u / batches_, batch(b), buf, all);
+    gather(u / batches_, batch(b), buf, every);
     fftwf_execute_dft(z_forward_[b == batches_ - 1].get(), fc(buf), fc(buf));
     for (std::int64_t i = 0; i < block; ++i) otf[u * block + i] = buf[i] * scale;
   }
 }
 
-void SplitFft::filter_pencils(const cfloat* otf, bool adjoint, const Ranges& in,
-                              const Ranges& out) {
-  const std::vector<char> live = mask(in, fft_.z), keep = mask(out, fft_.z);
+void SplitFft::filter_pencils(const cfloat* otf, bool adjoint,
+                              const std::vector<std::int64_t>& sources, IndexRange keep) {
   const std::int64_t units = fft_.y * batches_, block = fft_.z * bw_;
 #pragma omp parallel for schedule(static) num_threads(threads_)
   for (std::int64_t u = 0; u < units; ++u) {
     const std::int64_t y = u / batches_, b = u % batches_;
     const bool last = b == batches_ - 1;
     cfloat* buf = pencil_buffer();
-    gather(y, batch(b), buf, live);
+    gather(y, batch(b), buf, sources);
     fftwf_execute_dft(z_forward_[last].get(), fc(buf), fc(buf));
     multiply(buf, otf + u * block, block, adjoint);
     fftwf_execute_dft(z_inverse_[last].get(), fc(buf), fc(buf));
     scatter(y, batch(b), buf, keep);
-  }
-}
-
-void SplitFft::inverse_planes(float* real, const Ranges& planes, IndexRange rows) {
-  const std::vector<std::int64_t> zs = positions(planes);
-  const fftwf_plan p = row_plan(c2r_, rows.size());
-  H5DECON_REQUIRE(p || rows.size() == 0, BackendError, "SplitFft: no c2r plan for ", rows.size(),
-                  " rows");
-  const auto n = static_cast<std::int64_t>(zs.size());
-#pragma omp parallel for schedule(static) num_threads(threads_)
-  for (std::int64_t i = 0; i < n; ++i) {
-    cfloat* in = plane(zs[i]);
-    fftwf_execute_dft(y_inverse_.get(), fc(in), fc(in));
-    if (p)
-      fftwf_execute_dft_c2r(p, fc(in + rows.begin * hs_),
-                            real + (zs[i] * fft_.y + rows.begin) * xs_);
   }
 }
 
