@@ -1,7 +1,11 @@
 #include "run_options.hpp"
 
+#include <cctype>
 #include <cmath>
+#include <cstring>
 #include <ostream>
+#include <sstream>
+#include <vector>
 
 namespace h5decon::app {
 namespace {
@@ -31,6 +35,71 @@ std::string check_axes(const std::string& axes) {
   throw UsageError("--axes: unknown value '" + axes + "'; valid: ctzyx, czyx, tzyx, zyx");
 }
 
+// "auto", "N" (every axis) or "Z,Y,X", each at least `minimum`.
+std::optional<Shape3> parse_shape(const std::string& option, const std::string& text,
+                                  std::int64_t minimum) {
+  if (text == "auto") return std::nullopt;
+  std::vector<std::int64_t> values;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    std::size_t used = 0;
+    long long v = -1;
+    try {
+      v = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != part.size() || v < minimum)
+      throw UsageError("--" + option + ": '" + text + "' is not auto, N or Z,Y,X with numbers >= " +
+                       std::to_string(minimum));
+    values.push_back(v);
+  }
+  if (values.size() == 1) return Shape3{values[0], values[0], values[0]};
+  if (values.size() != 3)
+    throw UsageError("--" + option + ": '" + text + "' is not auto, N or Z,Y,X");
+  return Shape3{values[0], values[1], values[2]};
+}
+
+// "auto" (true) or bytes with an optional K/M/G/T suffix (powers of 1024).
+bool parse_budget(const std::string& text, std::int64_t& bytes) {
+  if (text == "auto") return true;
+  std::size_t used = 0;
+  double number = -1;
+  try {
+    number = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string suffix = used ? text.substr(used) : "";
+  for (const char* tail : {"iB", "B"})
+    if (suffix.size() > std::strlen(tail) && suffix.ends_with(tail))
+      suffix.resize(suffix.size() - std::strlen(tail));
+  const std::string units = "KMGT";
+  const auto unit = suffix.empty() ? std::string::npos : units.find(char(std::toupper(suffix[0])));
+  if (used == 0 || !(number >= 0) || (!suffix.empty() && (suffix.size() != 1 || unit == std::string::npos)))
+    throw UsageError("--memory-budget: '" + text +
+                     "' is not auto or a number of bytes >= 0 (suffixes K, M, G, T: powers of 1024)");
+  bytes = static_cast<std::int64_t>(number * std::pow(1024.0, suffix.empty() ? 0.0 : double(unit + 1)));
+  return false;
+}
+
+void parse_decomposition(const po::variables_map& v, RunSettings& s) {
+  s.mode = v["mode"].as<std::string>();
+  if (s.mode == "exact")
+    throw UsageError("--mode exact (one volume over all ranks with FFTW-MPI) is not implemented "
+                     "yet; use --mode blocks");
+  if (s.mode != "blocks")
+    throw UsageError("--mode: unknown value '" + s.mode + "'; valid: blocks, exact");
+  s.halo = parse_shape("halo", v["halo"].as<std::string>(), 0);
+  s.block = parse_shape("block", v["block"].as<std::string>(), 1);
+  s.auto_memory_budget = parse_budget(v["memory-budget"].as<std::string>(), s.memory_budget);
+  s.progress_interval = v["progress-interval"].as<double>();
+  if (!(std::isfinite(s.progress_interval) && s.progress_interval > 0))
+    throw UsageError("--progress-interval must be a positive number of seconds, got " +
+                     std::to_string(s.progress_interval));
+}
+
 void check_numbers(const RunSettings& s) {
   if (s.rl.iterations < 1)
     throw UsageError("--iterations must be >= 1, got " + std::to_string(s.rl.iterations));
@@ -50,7 +119,9 @@ const char* const kRunSynopsis =
 const char* const kRunDescription =
     "Deconvolves every (c, t) volume of a 5D (c, t, z, y, x) HDF5 dataset with\n"
     "Richardson-Lucy, one PSF per channel, and writes a float32 dataset of the same\n"
-    "shape into a new file. Under mpiexec the volumes are shared among the ranks.";
+    "shape into a new file. Each volume is split into blocks with halos (one block\n"
+    "when it fits the memory budget); under mpiexec rank 0 serves the blocks to every\n"
+    "rank, itself included, and each rank writes its blocks' interiors.";
 
 po::options_description run_option_descriptions() {
   const RlOptions rl;
@@ -85,8 +156,20 @@ po::options_description run_option_descriptions() {
       "wisdom", po::value<std::string>()->value_name("FILE"),
       "FFTW wisdom file: read before planning, updated after")(
       "dry-run", switch_value(), "check the options, print them as a config file, and stop");
+  po::options_description blocks("Decomposition");
+  blocks.add_options()("mode", po::value<std::string>()->default_value("blocks")->value_name("MODE"),
+                       "blocks: volumes split into blocks with halos, served to all ranks")(
+      "halo", po::value<std::string>()->default_value("auto")->value_name("auto|Z,Y,X"),
+      "voxels read beyond each block side; auto: from the PSF extent")(
+      "block", po::value<std::string>()->default_value("auto")->value_name("auto|Z,Y,X"),
+      "block interior; auto: the least FFT work within the memory budget")(
+      "memory-budget", po::value<std::string>()->default_value("auto")->value_name("BYTES|auto"),
+      "most bytes one block may need (K/M/G/T suffixes); 0: unlimited; auto: half the "
+      "node's memory shared by its ranks")(
+      "progress-interval", po::value<double>()->default_value(10, "10")->value_name("S"),
+      "seconds between progress lines when stdout is not a terminal");
   po::options_description all;
-  all.add(data).add(algo).add(compute).add(generic_options());
+  all.add(data).add(algo).add(compute).add(blocks).add(generic_options());
   return all;
 }
 
@@ -112,6 +195,7 @@ RunSettings parse_run_settings(int argc, const char* const argv[]) {
   s.backend_options.planner = parse_name(parse_planner, v["fft-planner"].as<std::string>());
   if (v.count("wisdom")) s.backend_options.wisdom_file = v["wisdom"].as<std::string>();
   check_numbers(s);
+  parse_decomposition(v, s);
   s.resolved = resolved_options(parsed);
   s.resolved["input"] = s.input.str();
   s.resolved["psf"] = s.psf.str();

@@ -1,11 +1,14 @@
 #pragma once
 // The options of `h5decon run`, parsed and checked before any file is touched.
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "cli.hpp"
 #include "h5decon/backend.hpp"
+#include "h5decon/shape.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/rl_options.hpp"
 
@@ -21,6 +24,12 @@ struct RunSettings {
   std::string backend = "cpu";  ///< as given: auto, cpu or cuda
   BackendOptions backend_options;
   bool overwrite = false;
+  std::string mode = "blocks";  ///< blocks (the only mode so far; exact later)
+  std::optional<Shape3> halo;   ///< --halo; empty: auto from the PSF
+  std::optional<Shape3> block;  ///< --block; empty: auto within the memory budget
+  bool auto_memory_budget = true;   ///< --memory-budget auto: resolved per node at run time
+  std::int64_t memory_budget = 0;   ///< --memory-budget in bytes when not auto; 0: unlimited
+  double progress_interval = 10;    ///< seconds between progress lines in a batch log
   std::map<std::string, std::string> resolved;  ///< every option's value, for provenance
 };
 

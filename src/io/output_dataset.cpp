@@ -77,6 +77,7 @@ std::vector<std::string> string_attributes(const Provenance& p, MPI_Comm comm) {
   std::vector<std::string> kv;  // name, value, name, value, ...
   for (const auto& [name, value] : fixed) kv.insert(kv.end(), {name, value});
   for (const auto& [name, value] : p.options) kv.insert(kv.end(), {"opt_" + name, value});
+  for (const auto& [name, value] : p.attributes) kv.insert(kv.end(), {name, value});
   detail::broadcast_strings(kv, comm);
   return kv;
 }

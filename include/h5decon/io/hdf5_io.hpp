@@ -84,6 +84,7 @@ struct Provenance {
   std::string decomposition;  ///< e.g. "1 block per volume"
   std::string backend;        ///< per rank, e.g. "rank 0: cpu (fftw3f, 2 threads)"
   std::optional<std::array<double, 3>> element_size_um;
+  std::map<std::string, std::string> attributes;  ///< further string attributes, by name (e.g. the block plan)
 };
 
 /// A new float32 output dataset, (c, t, z, y, x), chunked.

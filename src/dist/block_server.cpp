@@ -1,0 +1,154 @@
+// The serving loop of rank 0.
+#include "dist/block_server.hpp"
+
+#include <iostream>
+
+#include "h5decon/error.hpp"
+
+namespace h5decon::dist {
+
+BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
+                         const std::vector<std::int64_t>& blocks, const PieceLayout& layout,
+                         const io::InputDataset& input, std::mutex& h5_lock,
+                         const std::vector<int>& workers, Progress& progress)
+    : comm_(comm),
+      plan_(plan),
+      blocks_(blocks),
+      layout_(layout),
+      input_(input),
+      h5_lock_(h5_lock),
+      workers_(workers),
+      progress_(progress) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  states_.resize(static_cast<std::size_t>(size));
+}
+
+void BlockServer::run() noexcept {
+  try {
+    while (gone_ < workers_.size()) {
+      const bool reported = poll_report();
+      const bool sent = reap_sends();
+      progress_.update(done_blocks_, done_voxels_);
+      if (!reported && !sent) sleep_briefly();
+    }
+    // Every worker received all it was sent before saying bye: these complete.
+    for (Outgoing& out : outgoing_) out.requests.wait();
+    for (auto& [abort, requests] : aborts_) requests.wait();
+    outgoing_.clear();
+    aborts_.clear();
+  } catch (...) {
+    // Only the protocol itself can get here; the workers would wait forever.
+    std::cerr << "h5decon: error: block server: " << message_of(std::current_exception())
+              << "; aborting all ranks" << std::endl;
+    MPI_Abort(MPI_COMM_WORLD, 5);
+  }
+}
+
+bool BlockServer::poll_report() {
+  int flag = 0;
+  MPI_Status status;
+  MPI_Iprobe(MPI_ANY_SOURCE, kTagReport, comm_, &flag, &status);
+  if (!flag) return false;
+  Report report;
+  MPI_Recv(&report, sizeof(Report), MPI_BYTE, status.MPI_SOURCE, kTagReport, comm_,
+           MPI_STATUS_IGNORE);
+  report.text[sizeof(report.text) - 1] = '\0';
+  handle(report, status.MPI_SOURCE);
+  return true;
+}
+
+void BlockServer::handle(const Report& report, int source) {
+  switch (report.kind) {
+    case Report::kRequest:
+      serve(source);
+      break;
+    case Report::kDone:
+      ++done_blocks_;
+      done_voxels_ += report.voxels;
+      break;
+    case Report::kError:
+      fail(Failure{source, report.block, static_cast<int>(report.error_class), report.text},
+           source);
+      break;
+    case Report::kBye:
+      state(source).gone = true;
+      ++gone_;
+      break;
+    default:
+      throw Error(detail::concat("unknown report kind ", report.kind, " from rank ", source));
+  }
+}
+
+void BlockServer::serve(int worker) {
+  if (failure_ || next_ >= blocks_.size()) return stop(worker);
+  const Block block = block_at(plan_, blocks_[next_++]);
+  Outgoing& out = outgoing_.emplace_back();
+  try {
+    out.data.resize(static_cast<std::size_t>(block.region_count.size()));
+    std::lock_guard lock(h5_lock_);
+    input_.read_box(block.c, block.t, block.region_offset, block.region_count, out.data);
+  } catch (...) {
+    const auto error = std::current_exception();
+    outgoing_.pop_back();
+    fail(Failure{0, block.id, classify(error),
+                 describe_block(plan_, block) + ": reading the input: " + message_of(error)},
+         -1);
+    return stop(worker);
+  }
+  out.reply = Reply{Reply::kBlock, block.id, 0};
+  MPI_Request r;
+  MPI_Isend(&out.reply, sizeof(Reply), MPI_BYTE, worker, kTagReply, comm_, &r);
+  out.requests.add(r);
+  send_pieces(comm_, layout_, out.data, worker, out.requests);
+}
+
+void BlockServer::stop(int worker) {
+  WorkerState& s = state(worker);
+  s.stopped = true;
+  Outgoing& out = outgoing_.emplace_back();
+  out.reply = Reply{Reply::kStop, -1, s.abort_sent ? 1 : 0};
+  MPI_Request r;
+  MPI_Isend(&out.reply, sizeof(Reply), MPI_BYTE, worker, kTagReply, comm_, &r);
+  out.requests.add(r);
+}
+
+// The first failure stops the serving and aborts every worker still computing
+// (not the one that reported it); later ones are only logged.
+void BlockServer::fail(Failure failure, int reporter) {
+  if (failure_) {
+    std::cerr << "h5decon: rank " << failure.rank << ": " << failure.message
+              << " (after the first failure)" << std::endl;
+    return;
+  }
+  failure_ = std::move(failure);
+  for (int w : workers_) {
+    WorkerState& s = state(w);
+    if (w == reporter || s.stopped) continue;
+    auto& [abort, requests] = aborts_.emplace_back();
+    abort = Abort{failure_->rank, failure_->block};
+    MPI_Request r;
+    MPI_Isend(&abort, sizeof(Abort), MPI_BYTE, w, kTagAbort, comm_, &r);
+    requests.add(r);
+    s.abort_sent = true;
+  }
+}
+
+bool BlockServer::reap_sends() {
+  bool any = false;
+  for (auto it = outgoing_.begin(); it != outgoing_.end();) {
+    if (it->requests.test()) {
+      it = outgoing_.erase(it);
+      any = true;
+    } else {
+      ++it;
+    }
+  }
+  return any;
+}
+
+BlockServer::WorkerState& BlockServer::state(int rank) {
+  return states_.at(static_cast<std::size_t>(rank));
+}
+
+}  // namespace h5decon::dist

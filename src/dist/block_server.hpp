@@ -1,0 +1,73 @@
+#pragma once
+// The server side of the block protocol (see protocol.hpp), run by rank 0
+// (in its own thread when rank 0 also computes): hands out blocks in order to
+// whichever worker asks (dynamic scheduling), reads each region from the input
+// and sends it without blocking, counts completions for the progress report,
+// and turns the first failure into an abort of every worker.
+
+#include <mpi.h>
+
+#include <list>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "dist/progress.hpp"
+#include "dist/protocol.hpp"
+#include "h5decon/io/hdf5_io.hpp"
+
+namespace h5decon::dist {
+
+class BlockServer {
+ public:
+  /// `workers`: the ranks that will ask for blocks. `h5_lock` serialises HDF5
+  /// calls with rank 0's compute thread.
+  BlockServer(MPI_Comm comm, const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
+              const PieceLayout& layout, const io::InputDataset& input, std::mutex& h5_lock,
+              const std::vector<int>& workers, Progress& progress);
+  /// Serves until every worker has left. Never throws: failures are recorded.
+  void run() noexcept;
+  /// The first failure of the run, on any rank.
+  const std::optional<Failure>& failure() const { return failure_; }
+  std::int64_t blocks_done() const { return done_blocks_; }
+  std::int64_t voxels_done() const { return done_voxels_; }
+
+ private:
+  struct WorkerState {
+    bool stopped = false;  ///< sent the stop reply
+    bool gone = false;     ///< said bye
+    bool abort_sent = false;
+  };
+  /// A reply in flight, with the data it sends.
+  struct Outgoing {
+    Reply reply;
+    std::vector<float> data;
+    Requests requests;
+  };
+
+  bool poll_report();
+  void handle(const Report& report, int source);
+  void serve(int worker);
+  void stop(int worker);
+  void fail(Failure failure, int reporter);
+  bool reap_sends();
+  WorkerState& state(int rank);
+
+  MPI_Comm comm_;
+  const DecompositionPlan& plan_;
+  const std::vector<std::int64_t>& blocks_;
+  const PieceLayout& layout_;
+  const io::InputDataset& input_;
+  std::mutex& h5_lock_;
+  std::vector<int> workers_;
+  std::vector<WorkerState> states_;
+  Progress& progress_;
+  std::size_t next_ = 0;
+  std::int64_t done_blocks_ = 0, done_voxels_ = 0;
+  std::size_t gone_ = 0;
+  std::optional<Failure> failure_;
+  std::list<Outgoing> outgoing_;
+  std::list<std::pair<Abort, Requests>> aborts_;
+};
+
+}  // namespace h5decon::dist

@@ -1,0 +1,130 @@
+// The worker loop of the block runtime.
+#include "dist/block_worker.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <iostream>
+
+#include "h5decon/error.hpp"
+
+namespace h5decon::dist {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+BlockWorker::BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
+                         BlockProcessor& processor)
+    : comm_(comm), plan_(plan), layout_(layout), processor_(processor) {}
+
+void BlockWorker::run() noexcept {
+  try {
+    request();
+    Reply reply = wait_reply();
+    while (reply.kind == Reply::kBlock) {
+      std::swap(current_, next_.data);
+      const Block block = block_at(plan_, reply.block);
+      request();  // the next block travels while this one is computed
+      if (!compute(block)) return drain(wait_reply());
+      reply = wait_reply();
+    }
+    leave(reply);
+  } catch (...) {
+    // Only the protocol itself can get here (no memory for the buffers): the
+    // server would wait for this rank forever, so end the job.
+    std::cerr << "h5decon: error: block worker: " << message_of(std::current_exception())
+              << "; aborting all ranks" << std::endl;
+    MPI_Abort(MPI_COMM_WORLD, 5);
+  }
+}
+
+void BlockWorker::request() {
+  next_.data.resize(static_cast<std::size_t>(plan_.max_region.size()));
+  MPI_Request r;
+  MPI_Irecv(&next_.reply, sizeof(Reply), MPI_BYTE, 0, kTagReply, comm_, &r);
+  next_.header.add(r);
+  post_piece_receives(comm_, layout_, next_.data, next_.pieces);
+  Report report;
+  report.kind = Report::kRequest;
+  send_report(comm_, report);
+}
+
+Reply BlockWorker::wait_reply() {
+  const auto start = Clock::now();
+  next_.header.wait();
+  if (next_.reply.kind == Reply::kBlock)
+    next_.pieces.wait();
+  else
+    next_.pieces.cancel();
+  processor_.work().wait_s += seconds_since(start);
+  return next_.reply;
+}
+
+bool BlockWorker::compute(const Block& block) {
+  try {
+    poll_abort();
+    const auto voxels = static_cast<std::size_t>(block.region_count.size());
+    processor_.process(block, std::span<const float>(current_.data(), voxels),
+                       [this](int) { poll_abort(); });
+    Report report;
+    report.kind = Report::kDone;
+    report.block = block.id;
+    report.voxels = block.interior_count.size();
+    send_report(comm_, report);
+    return true;
+  } catch (const Aborted&) {
+    return false;
+  } catch (...) {
+    report_failure(block.id, std::current_exception());
+    return false;
+  }
+}
+
+void BlockWorker::report_failure(std::int64_t block, std::exception_ptr error) {
+  Report report;
+  report.kind = Report::kError;
+  report.block = block;
+  report.error_class = classify(error);
+  const std::string text = describe_block(plan_, block_at(plan_, block)) + ": " + message_of(error);
+  std::strncpy(report.text, text.c_str(), sizeof(report.text) - 1);
+  send_report(comm_, report);
+}
+
+void BlockWorker::poll_abort() {
+  if (abort_received_) throw Aborted{};
+  int flag = 0;
+  MPI_Iprobe(0, kTagAbort, comm_, &flag, MPI_STATUS_IGNORE);
+  if (!flag) return;
+  Abort abort;
+  MPI_Recv(&abort, sizeof(Abort), MPI_BYTE, 0, kTagAbort, comm_, MPI_STATUS_IGNORE);
+  abort_received_ = true;
+  throw Aborted{};
+}
+
+// After a failure or an abort: every further request is answered with stop,
+// but a block may already be on its way; take it, and ask again until stopped.
+void BlockWorker::drain(Reply reply) {
+  while (reply.kind == Reply::kBlock) {
+    request();
+    reply = wait_reply();
+  }
+  leave(reply);
+}
+
+void BlockWorker::leave(const Reply& stop) {
+  if (stop.abort_sent && !abort_received_) {
+    Abort abort;
+    MPI_Recv(&abort, sizeof(Abort), MPI_BYTE, 0, kTagAbort, comm_, MPI_STATUS_IGNORE);
+    abort_received_ = true;
+  }
+  Report report;
+  report.kind = Report::kBye;
+  send_report(comm_, report);
+}
+
+}  // namespace h5decon::dist

@@ -1,0 +1,49 @@
+#pragma once
+// The worker side of the block protocol (see protocol.hpp): asks rank 0 for
+// blocks one ahead, computes them with a BlockProcessor, reports completion or
+// failure, obeys an abort, and leaves only when the server said stop.
+
+#include <mpi.h>
+
+#include <vector>
+
+#include "dist/block_processor.hpp"
+#include "dist/protocol.hpp"
+
+namespace h5decon::dist {
+
+class BlockWorker {
+ public:
+  BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
+              BlockProcessor& processor);
+  /// Runs until the server says stop. Block failures are reported to rank 0,
+  /// not thrown; anything escaping would leave the server waiting, so nothing does.
+  void run() noexcept;
+
+ private:
+  /// Where the answer to the outstanding request lands.
+  struct Slot {
+    Reply reply;
+    std::vector<float> data;
+    Requests header, pieces;
+  };
+  struct Aborted {};
+
+  void request();
+  Reply wait_reply();
+  bool compute(const Block& block);
+  void report_failure(std::int64_t block, std::exception_ptr error);
+  void poll_abort();
+  void drain(Reply reply);
+  void leave(const Reply& stop);
+
+  MPI_Comm comm_;
+  const DecompositionPlan& plan_;
+  const PieceLayout& layout_;
+  BlockProcessor& processor_;
+  Slot next_;
+  std::vector<float> current_;
+  bool abort_received_ = false;
+};
+
+}  // namespace h5decon::dist

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Block runtime tests: `h5decon run` on the stack preset in several blocks per volume.
+
+usage: block_runs.py H5DECON MPIEXEC WORKDIR STEP [N]
+  prepare      synth the stack preset; the 1-rank blocked reference; the whole-volume run
+  ranks N      N ranks give the reference's bits
+  seam         blocked vs whole volume: max |diff| <= 1e-3 of each volume's max (prints it)
+  split N      N ranks, blocks sent in messages of at most 4000 bytes: the reference's bits
+  wisdom       FFTW measure planner with a wisdom file: 1 and 3 ranks give the same bits
+One thread per rank everywhere: the same FFT algorithms on every rank count.
+"""
+import os
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+ITERATIONS = 6
+BLOCK = "48,32,32"  # 1x3x3 blocks per 48x96x96 volume (z is not split: the auto halo exceeds it)
+SEAM_TOLERANCE = 1e-3
+
+
+class Test:
+    def __init__(self, binary, mpiexec, workdir):
+        self.binary, self.mpiexec, self.workdir = binary, mpiexec, workdir
+        self.synth = self.path("stack.h5")
+
+    def path(self, name):
+        return os.path.join(self.workdir, name)
+
+    def run(self, ranks, output, *extra, env=None):
+        cmd = [self.mpiexec, "-n", str(ranks), "--oversubscribe", self.binary, "run",
+               "--input", self.synth, "--psf", self.synth, "--output", self.path(output),
+               "--overwrite", "--iterations", str(ITERATIONS), "--threads", "1", *extra]
+        print("$", " ".join(cmd), flush=True)
+        start = time.monotonic()
+        subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+        print(f"blocks: {ranks} rank(s) took {time.monotonic() - start:.2f} s", flush=True)
+
+    def blocked(self, ranks, output, *extra, env=None):
+        self.run(ranks, output, "--block", BLOCK, "--fft-planner", "estimate", *extra, env=env)
+
+    def data(self, name):
+        with h5py.File(self.path(name), "r") as f:
+            return f["data"][...], dict(f["data"].attrs)
+
+
+def same_bits(test, name, reference="ref.h5"):
+    a, _ = test.data(reference)
+    b, attrs = test.data(name)
+    if not np.array_equal(a.view(np.uint32), b.view(np.uint32)):
+        print(f"FAIL: {name} differs from {reference}: max |diff| {np.max(np.abs(a - b)):.3g}")
+        return 1
+    print(f"blocks: {name} is bit-identical to {reference}")
+    return 0
+
+
+def prepare(test):
+    os.makedirs(test.workdir, exist_ok=True)
+    subprocess.run([test.binary, "synth", "--preset", "stack", "--output", test.synth,
+                    "--seed", "5", "--overwrite"], check=True)
+    test.blocked(1, "ref.h5")
+    test.run(2, "whole.h5", "--memory-budget", "0", "--fft-planner", "estimate")
+    _, attrs = test.data("ref.h5")
+    expected = {"block_grid": "1,3,3", "block_count": "54", "halo": "0,26,26"}
+    failures = [f"attribute {k} = {attrs.get(k)!r}, expected {v!r}"
+                for k, v in expected.items() if attrs.get(k) != v]
+    _, whole = test.data("whole.h5")
+    if whole.get("block_count") != "6":
+        failures.append(f"whole-volume run has {whole.get('block_count')} blocks, expected 6")
+    for message in failures:
+        print("FAIL:", message)
+    return 1 if failures else 0
+
+
+def seam(test):
+    blocked, _ = test.data("ref.h5")
+    whole, _ = test.data("whole.h5")
+    worst = 0.0
+    for c in range(whole.shape[0]):
+        for t in range(whole.shape[1]):
+            diff = np.max(np.abs(blocked[c, t].astype(np.float64) - whole[c, t]))
+            relative = diff / float(whole[c, t].max())
+            worst = max(worst, relative)
+            print(f"seam: c={c} t={t}: max |blocked - whole| {diff:.3g} = {relative:.3g} of the max")
+    print(f"seam: worst {worst:.3g} (tolerance {SEAM_TOLERANCE:g})")
+    return 0 if worst <= SEAM_TOLERANCE else 1
+
+
+def wisdom(test):
+    wisdom_file = test.path("stack.wisdom")
+    if os.path.exists(wisdom_file):
+        os.remove(wisdom_file)
+    extra = ["--block", BLOCK, "--fft-planner", "measure", "--wisdom", wisdom_file]
+    test.run(1, "measure1.h5", *extra)
+    test.run(3, "measure3.h5", *extra)
+    return same_bits(test, "measure3.h5", "measure1.h5")
+
+
+def main():
+    binary, mpiexec, workdir, step = sys.argv[1:5]
+    test = Test(binary, mpiexec, workdir)
+    if step == "prepare":
+        return prepare(test)
+    if step == "seam":
+        return seam(test)
+    if step == "wisdom":
+        return wisdom(test)
+    ranks = int(sys.argv[5])
+    if step == "ranks":
+        test.blocked(ranks, f"ranks{ranks}.h5")
+        return same_bits(test, f"ranks{ranks}.h5")
+    if step == "split":
+        test.blocked(ranks, "split.h5", env={"H5DECON_MAX_MESSAGE_BYTES": "4000"})
+        return same_bits(test, "split.h5")
+    print("unknown step", step)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
