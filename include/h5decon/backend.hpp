@@ -24,8 +24,19 @@ struct BackendOptions {
   std::string wisdom_file;  ///< FFTW wisdom loaded before planning and saved after, if set
 };
 
-/// Called after each finished iteration with its 1-based number.
-using IterationObserver = std::function<void(int iteration)>;
+/// What an engine reports after each finished iteration.
+struct IterationReport {
+  int iteration = 0;             ///< 1-based
+  double relative_change = 0.0;  ///< ||u_k - u_{k-1}||_1 / ||u_{k-1}||_1 over the estimate
+  double alpha = 0.0;            ///< Biggs extrapolation factor used for this step (0: none)
+  bool stopping = false;         ///< the last iteration: the stop criterion or the count was met
+  /// Copies the current estimate (the volume's shape) to its argument; empty where
+  /// the engine cannot do it without stalling (the CUDA engine's look-ahead).
+  std::function<void(std::span<float>)> copy_estimate;
+};
+
+/// Called after each finished iteration.
+using IterationObserver = std::function<void(const IterationReport&)>;
 
 /// Deconvolves volumes of one shape with one PSF; plans and OTF are made once
 /// in the constructor and reused for every call.

@@ -43,7 +43,7 @@ double median(std::vector<double> v) {
 std::vector<double> time_iterations(RlEngine& engine, const Volume& d, Volume& u) {
   std::vector<double> ends;
   const auto start = std::chrono::steady_clock::now();
-  engine.deconvolve(d.span(), u.span(), [&](int) {
+  engine.deconvolve(d.span(), u.span(), [&](const IterationReport&) {
     ends.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   });
   std::vector<double> per(ends.size());

@@ -10,11 +10,17 @@
 namespace h5decon {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Boundary>, 4> kBoundaries{{
+constexpr std::array<std::pair<std::string_view, Boundary>, 5> kBoundaries{{
     {"periodic", Boundary::periodic},
     {"zero", Boundary::zero},
     {"reflect", Boundary::reflect},
     {"neumann", Boundary::neumann},
+    {"bertero", Boundary::bertero},
+}};
+
+constexpr std::array<std::pair<std::string_view, Acceleration>, 2> kAccelerations{{
+    {"none", Acceleration::none},
+    {"biggs", Acceleration::biggs},
 }};
 
 constexpr std::array<std::pair<std::string_view, InitMode>, 3> kInits{{
@@ -44,14 +50,25 @@ std::string name_of(const Table& table, Value v) {
 
 Boundary parse_boundary(std::string_view name) { return parse_name(kBoundaries, name, "boundary"); }
 InitMode parse_init(std::string_view name) { return parse_name(kInits, name, "init"); }
+Acceleration parse_acceleration(std::string_view name) {
+  return parse_name(kAccelerations, name, "accel");
+}
 std::string to_string(Boundary b) { return name_of(kBoundaries, b); }
 std::string to_string(InitMode m) { return name_of(kInits, m); }
+std::string to_string(Acceleration a) { return name_of(kAccelerations, a); }
 
 void validate(const RlOptions& options) {
   H5DECON_REQUIRE(options.iterations >= 1, InputError,
                   "--iterations must be >= 1, got ", options.iterations);
   H5DECON_REQUIRE(std::isfinite(options.eps) && options.eps > 0.0f, InputError,
                   "--eps must be a positive number, got ", options.eps);
+  H5DECON_REQUIRE(std::isfinite(options.tv_lambda) && options.tv_lambda >= 0.0f, InputError,
+                  "--tv must be a number >= 0, got ", options.tv_lambda);
+  H5DECON_REQUIRE(std::isfinite(options.background) && options.background >= 0.0f, InputError,
+                  "--background must be auto or a number >= 0, got ", options.background);
+  H5DECON_REQUIRE(std::isfinite(options.stop_rel_change) && options.stop_rel_change >= 0.0,
+                  InputError, "--stop-rel-change must be a number >= 0, got ",
+                  options.stop_rel_change);
 }
 
 }  // namespace h5decon

@@ -46,11 +46,11 @@ void BlockProcessor::process(const Block& b, std::span<const float> region,
   auto start = Clock::now();
   RlEngine& engine = engines_.get(b.c, b.region_count, b.fft);
   result_.resize(region.size());
-  const IterationObserver observer = [&](int iteration) {
-    if (b.id == fail_block_ && iteration == 1)
+  const IterationObserver observer = [&](const IterationReport& report) {
+    if (b.id == fail_block_ && report.iteration == 1)
       throw IoError(
           detail::concat("failure injected for testing (", kFailBlockEnv, "=", fail_block_, ")"));
-    if (poll) poll(iteration);
+    if (poll) poll(report);
   };
   engine.deconvolve(region, result_, observer);
   crop_interior(b);

@@ -70,7 +70,7 @@ bool BlockWorker::compute(const Block& block) {
     poll_abort();
     const auto voxels = static_cast<std::size_t>(block.region_count.size());
     processor_.process(block, std::span<const float>(current_.data(), voxels),
-                       [this](int) { poll_abort(); });
+                       [this](const IterationReport&) { poll_abort(); });
     Report report;
     report.kind = Report::kDone;
     report.block = block.id;

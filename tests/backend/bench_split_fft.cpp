@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   auto iteration = [&] {
     std::chrono::steady_clock::time_point t1;
     double t = 0.0;
-    engine->deconvolve(f.span(), u.span(), [&](int it) {
+    engine->deconvolve(f.span(), u.span(), [&](const IterationReport& r) {
+      const int it = r.iteration;
       if (it == 1) t1 = std::chrono::steady_clock::now();
       if (it == 2) t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     });

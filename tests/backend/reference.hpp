@@ -25,3 +25,21 @@ Volume test_volume(Shape3 s, unsigned seed);
 Volume test_psf(Shape3 s, unsigned seed);
 
 }  // namespace h5decon::test
+
+namespace h5decon::test {
+
+/// The box of `f` at `offset` of extent `shape`.
+Volume crop(const Volume& f, Shape3 offset, Shape3 shape);
+
+/// ||a - b||_1 / ||b||_1.
+double relative_l1(const Volume& a, const Volume& b);
+
+/// Anisotropic total variation: sum of |forward differences| over every axis.
+double total_variation(const Volume& f);
+
+/// Mean squared difference over the voxels within `width` of a face of the
+/// volume (shell = true) or farther from every face (shell = false), as PSNR
+/// in dB with the truth's maximum as the peak.
+double region_psnr(const Volume& image, const Volume& truth, Shape3 width, bool shell);
+
+}  // namespace h5decon::test

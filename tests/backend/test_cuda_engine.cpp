@@ -298,7 +298,7 @@ TEST(CudaEngine, CallsTheObserverOncePerFinishedIterationAndTimesEach) {
           ->make_engine(delta_psf({3, 3, 3}), d.shape, {7, Boundary::zero, InitMode::mean, 1e-6f});
   Volume u(d.shape);
   std::vector<int> seen;
-  engine->deconvolve(d.span(), u.span(), [&](int it) { seen.push_back(it); });
+  engine->deconvolve(d.span(), u.span(), [&](const IterationReport& r) { seen.push_back(r.iteration); });
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
   const auto* cuda_engine = dynamic_cast<const cuda::CudaEngine*>(engine.get());
   ASSERT_NE(cuda_engine, nullptr);

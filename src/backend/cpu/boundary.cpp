@@ -49,7 +49,8 @@ std::int64_t padded_row(std::int64_t n) { return (n + 15) / 16 * 16; }
 std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n) {
   if (j >= 0 && j < n) return j;
   switch (b) {
-    case Boundary::zero: return -1;
+    case Boundary::zero:
+    case Boundary::bertero: return -1;  // its data term sees zeros outside (rl_domain.hpp)
     case Boundary::periodic: return positive_mod(j, n);
     case Boundary::neumann: return std::clamp<std::int64_t>(j, 0, n - 1);
     case Boundary::reflect: {

@@ -1,18 +1,30 @@
 #pragma once
 // Richardson-Lucy on the CPU with FFTW3: four FFTs and two fused passes per iteration.
 
+#include <optional>
+#include <vector>
+
 #include "backend/cpu/fft_convolver.hpp"
+#include "backend/cpu/rl_extensions.hpp"
 #include "h5decon/backend.hpp"
 
 namespace h5decon::cpu {
 
 /// The CPU RL engine. Per iteration:
+///   0. Biggs only, from the second iteration: prediction pass
+///      y = max(x + alpha (x - x_prev), 0), the operand of step 1 (FftConvolver::load_planes)
 ///   1. H u        (r2c, multiply by OTF, c2r)
-///   2. ratio pass: r = d / max(H u, eps), the operand of
+///   2. ratio pass: r = M d / max(H u + b, eps) (M = 1 on the volume; the Bertero
+///      mask on its extended domain), and the RL-TV factor of u when tv_lambda > 0
 ///   3. H^T r      (r2c, multiply by conj OTF, c2r)
-///   4. update pass: u *= H^T r, the operand of the next iteration's step 1.
+///   4. update pass: u *= H^T r [ / (H^T M) ] [ * TV factor ], the sums of the
+///      relative change and of Biggs' alpha, and the operand of the next step 1.
 /// The passes run per z-plane inside the convolutions (FftConvolver::convolve_into),
 /// between the inverse transform of one and the forward transform of the next.
+/// The estimate lives on estimate_shape() (rl_domain.hpp): the volume itself, or
+/// for bertero the volume extended by psf/2, stored at the origin of the FFT
+/// array with no margins (a linear convolution there needs FFT >= volume + 2 psf/2,
+/// as the other modes).
 class CpuEngine final : public RlEngine {
  public:
   CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Shape3 fft,
@@ -22,16 +34,36 @@ class CpuEngine final : public RlEngine {
                   const IterationObserver& observer) override;
   Shape3 shape() const override { return shape_; }
   Shape3 fft_shape() const override { return conv_.layout().fft(); }
-  std::int64_t bytes() const override { return conv_.bytes(); }
+  std::int64_t bytes() const override;
 
  private:
-  void initialise(std::span<const float> observed, std::span<float> u) const;
-  void ratio_pass(std::int64_t z, const float* observed, const float* blurred, float* next) const;
-  void update_pass(std::int64_t z, float* u, const float* correction, float* next) const;
+  bool bertero() const { return options_.boundary == Boundary::bertero; }
+  void initialise(std::span<const float> observed);
+  void run(const IterationObserver& observer);
+  void step(int it, bool refill);
+  void predict_plane(std::int64_t z, float* plane);
+  void ratio_pass(std::int64_t z, const float* blurred, float* next);
+  void update_pass(std::int64_t z, const float* correction, float* next);
+  void update_row(std::int64_t z, std::int64_t y, const float* correction, float* next_row);
+  void copy_estimate(std::span<float> out) const;
 
-  Shape3 shape_;
+  Shape3 shape_, domain_, margin_;  // volume, estimate domain, volume's offset in it
   RlOptions options_;
   FftConvolver conv_;
+  std::vector<float> inv_weights_;  // bertero: 1 / max(H^T M, floor) on the domain
+  std::optional<TvFactor> tv_;      // tv_lambda > 0
+  std::vector<float> tv_factor_;    // tv_lambda > 0: the factor of this iteration
+  std::vector<float> estimate_;     // bertero: u on the domain (else the caller's result)
+  std::vector<float> x_prev_, g_new_, g_old_;  // Biggs: x_{k-1}, g_k, g_{k-1}
+  std::vector<float> rows_;                    // per thread: one row of update factors
+  PlaneSums sums_;
+  // State of one deconvolve() call.
+  const float* d_ = nullptr;
+  float* u_ = nullptr;
+  float background_ = 0.0f;
+  float alpha_ = 0.0f;
+  bool predicted_ = false;  // x_prev_ holds x_{k-1} (a prediction pass ran this iteration)
+  double relative_change_ = 0.0;
 };
 
 }  // namespace h5decon::cpu

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "h5decon/error.hpp"
 
@@ -12,11 +13,14 @@ namespace h5decon::cpu {
 
 FftConvolver::FftConvolver(const Psf& psf, Shape3 volume, Boundary boundary, Shape3 fft,
                            const BackendOptions& options)
-    : layout_(volume, psf.kernel.shape, fft, boundary),
+    : FftConvolver(psf, ExtensionLayout(volume, psf.kernel.shape, fft, boundary), options) {}
+
+FftConvolver::FftConvolver(const Psf& psf, ExtensionLayout layout, const BackendOptions& options)
+    : layout_(std::move(layout)),
       threads_(resolve_threads(options)),
       planes_(static_cast<std::size_t>(2 * threads_ * layout_.plane_size())),
-      fft_(fft, layout_.row_stride(), planes_.data(), planes_.data() + layout_.plane_size(),
-           threads_, options, layout_.live_rows(), {0, volume.y}),
+      fft_(layout_.fft(), layout_.row_stride(), planes_.data(), planes_.data() + layout_.plane_size(),
+           threads_, options, layout_.live_rows(), {0, layout_.volume().y}),
       otf_(static_cast<std::size_t>(fft_.otf_size())) {
   compute_otf(psf.kernel);
   // Positions outside the extended volume must stay zero for every later use:
@@ -58,12 +62,18 @@ void FftConvolver::forward(float* plane, std::int64_t z) const {
 
 void FftConvolver::load(const float* volume) {
   const Shape3 v = layout_.volume();
-#pragma omp parallel for schedule(static) num_threads(threads_)
-  for (std::int64_t z = 0; z < v.z; ++z) {
-    float* plane = plane_buffer(1);
+  load_planes([&](std::int64_t z, float* plane) {
     for (std::int64_t y = 0; y < v.y; ++y)
       std::memcpy(plane + y * layout_.row_stride(), volume + (z * v.y + y) * v.x,
                   sizeof(float) * std::size_t(v.x));
+  });
+}
+
+void FftConvolver::load_planes(const PlaneFill& fill) {
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t z = 0; z < layout_.volume().z; ++z) {
+    float* plane = plane_buffer(1);
+    fill(z, plane);
     forward(plane, z);
   }
   loaded_ = true;

@@ -24,16 +24,23 @@ class FftConvolver {
   /// the next operand's volume rows are to be written to `next` (same layout),
   /// which is null when no next operand is wanted.
   using PlaneOp = std::function<void(std::int64_t z, const float* result, float* next)>;
+  /// Writes the volume rows of operand plane z to `plane` (rows at y * layout().row_stride()).
+  using PlaneFill = std::function<void(std::int64_t z, float* plane)>;
 
   /// `fft` must satisfy fits_linear_convolution(fft, volume, psf).
   FftConvolver(const Psf& psf, Shape3 volume, Boundary boundary, Shape3 fft,
                const BackendOptions& options);
+  /// Convolves with `psf` the volumes of `layout` (whose extension need not be the
+  /// PSF's: the bertero engine's operand is its whole domain, with no margins).
+  FftConvolver(const Psf& psf, ExtensionLayout layout, const BackendOptions& options);
 
   const ExtensionLayout& layout() const { return layout_; }
   int threads() const { return threads_; }
 
   /// Makes `volume`, extended by the boundary mode, the operand.
   void load(const float* volume);
+  /// As load(), with each plane's volume rows written by `fill`, in parallel.
+  void load_planes(const PlaneFill& fill);
   /// Computes H x (H^T x, the correlation, when `adjoint`) of the operand x and
   /// calls op on every volume plane, in parallel; the planes op writes to `next`
   /// (when `refill`) become the next operand, extended by the boundary mode.

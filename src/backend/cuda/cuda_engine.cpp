@@ -142,7 +142,7 @@ void CudaEngine::finish_iteration(int it, const IterationObserver& observer) {
   float ms = 0.0f;
   H5DECON_CHECK_CUDA(cudaEventElapsedTime(&ms, event(it - 1), event(it)));
   iteration_ms_.push_back(ms);
-  if (observer) observer(it);
+  if (observer) observer(IterationReport{it, 0.0, 0.0, it == options_.iterations, {}});
 }
 
 void CudaEngine::iterate(bool refill) {

@@ -37,6 +37,7 @@ H5DECON_HOST_DEVICE inline std::int64_t boundary_source(Boundary b, std::int64_t
   if (j >= 0 && j < n) return j;
   switch (b) {
     case Boundary::zero:
+    case Boundary::bertero:  // its data term sees zeros outside (rl_domain.hpp)
       return -1;
     case Boundary::periodic:
       return positive_mod(j, n);
