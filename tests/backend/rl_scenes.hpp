@@ -13,8 +13,8 @@ namespace h5decon::test {
 struct Scene {
   Volume truth, data;
   Psf psf;
-  Volume whole;       ///< cropped_scene(): the data before the crop
-  Shape3 offset{};    ///< cropped_scene(): where the crop starts in `whole`
+  Volume whole;     ///< cropped_scene(): the data before the crop
+  Shape3 offset{};  ///< cropped_scene(): where the crop starts in `whole`
 };
 
 /// A phantom of `volume` voxels blurred by a light-sheet-like PSF of `psf`

@@ -14,6 +14,7 @@
 #include "backend/cuda/cuda_resources.hpp"
 #include "backend/cuda/extension_layout.hpp"
 #include "backend/reference.hpp"
+#include "backend/rl_scenes.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/detail/cuda_backend.hpp"
 #include "h5decon/error.hpp"
@@ -347,4 +348,145 @@ TEST(CudaBuffer, ReportsRequestedAndFreeBytesWhenCudaMallocFails) {
     EXPECT_NE(what.find("free "), std::string::npos) << what;
   }
   EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
+// ---- the RL extensions: the CUDA engine against the CPU engine ---------------------
+
+namespace {
+
+RlOptions with(Boundary b, InitMode init, int iterations) {
+  RlOptions o;
+  o.iterations = iterations;
+  o.boundary = b;
+  o.init = init;
+  return o;
+}
+
+struct ReportedRun {
+  Volume u;
+  std::vector<IterationReport> reports;  // without the snapshot function
+};
+
+ReportedRun run_reporting(std::string_view kind, const Volume& d, const Psf& psf, const RlOptions& o) {
+  ReportedRun r;
+  r.u = test::run_engine(kind, d, psf, o, [&](const IterationReport& rep) {
+    r.reports.push_back({rep.iteration, rep.relative_change, rep.alpha, rep.stopping, {}});
+  });
+  return r;
+}
+
+const Boundary kAllBoundaries[] = {Boundary::periodic, Boundary::zero, Boundary::reflect,
+                                   Boundary::neumann, Boundary::bertero};
+
+}  // namespace
+
+TEST(CudaExtensions, BerteroMatchesTheCpuEngineForEveryInitAndPsfParity) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d1 = test::test_volume({12, 14, 16}, 7), d2 = test::test_volume({11, 13, 15}, 20);
+  const Psf odd{test::test_psf({5, 3, 3}, 8), "odd", 0}, even{test::test_psf({4, 2, 6}, 21), "even", 0};
+  for (InitMode init : kInits) {
+    const RlOptions o = with(Boundary::bertero, init, 10);
+    EXPECT_LE(relative_diff(run_rl("cuda", d1, odd, o), run_rl("cpu", d1, odd, o)), 1e-4)
+        << label(Boundary::bertero, init, odd);
+    EXPECT_LE(relative_diff(run_rl("cuda", d2, even, o), run_rl("cpu", d2, even, o)), 1e-4)
+        << label(Boundary::bertero, init, even);
+  }
+}
+
+TEST(CudaExtensions, BerteroDoesNotDependOnTheFftShape) {
+  H5DECON_REQUIRE_GPU();
+  const Volume d = test::test_volume({11, 13, 12}, 12);
+  const Psf psf{test::test_psf({5, 4, 3}, 13), "test", 0};
+  const RlOptions o = with(Boundary::bertero, InitMode::observed, 10);
+  const Shape3 p = padded_shape(d.shape, psf.kernel.shape);
+  EXPECT_LE(relative_diff(run_rl("cuda", d, psf, o, {p.z + 3, p.y + 7, p.x + 6}),
+                          run_rl("cuda", d, psf, o)),
+            1e-5);
+}
+
+TEST(CudaExtensions, BiggsMatchesTheCpuEngineForEveryBoundary) {
+  H5DECON_REQUIRE_GPU();
+  const test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 3);
+  for (Boundary b : kAllBoundaries) {
+    RlOptions o = with(b, InitMode::observed, 15);
+    o.accel = Acceleration::biggs;
+    const ReportedRun gpu = run_reporting("cuda", s.data, s.psf, o), cpu = run_reporting("cpu", s.data, s.psf, o);
+    // Alpha comes from sums in another order: allow its rounding to propagate a little.
+    EXPECT_LE(relative_diff(gpu.u, cpu.u), 1e-3) << to_string(b);
+    ASSERT_EQ(gpu.reports.size(), cpu.reports.size());
+    for (std::size_t i = 0; i < cpu.reports.size(); ++i)
+      EXPECT_NEAR(gpu.reports[i].alpha, cpu.reports[i].alpha, 1e-3) << to_string(b) << " " << i;
+    EXPECT_GE(*std::min_element(gpu.u.data.begin(), gpu.u.data.end()), 0.0f) << to_string(b);
+  }
+}
+
+TEST(CudaExtensions, TotalVariationMatchesTheCpuEngineAndZeroLambdaIsPlainRl) {
+  H5DECON_REQUIRE_GPU();
+  const test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 4);
+  for (Boundary b : {Boundary::reflect, Boundary::bertero}) {
+    RlOptions o = with(b, InitMode::observed, 10);
+    EXPECT_EQ(run_rl("cuda", s.data, s.psf, o).data,
+              [&] { RlOptions z = o; z.tv_lambda = 0.0f; return run_rl("cuda", s.data, s.psf, z).data; }());
+    o.tv_lambda = 0.01f;
+    EXPECT_LE(relative_diff(run_rl("cuda", s.data, s.psf, o), run_rl("cpu", s.data, s.psf, o)), 1e-4)
+        << to_string(b);
+  }
+}
+
+TEST(CudaExtensions, BackgroundMatchesTheCpuEngineGivenOrEstimated) {
+  H5DECON_REQUIRE_GPU();
+  test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.0, 5);
+  for (float& v : s.data.data) v += 100.0f;
+  for (bool automatic : {false, true}) {
+    RlOptions o = with(Boundary::reflect, InitMode::observed, 10);
+    o.background = 100.0f;
+    o.background_auto = automatic;
+    EXPECT_LE(relative_diff(run_rl("cuda", s.data, s.psf, o), run_rl("cpu", s.data, s.psf, o)), 1e-4)
+        << (automatic ? "auto" : "given");
+  }
+}
+
+TEST(CudaExtensions, StopsAtTheSameIterationAsTheCpuEngineWithTheSameChanges) {
+  H5DECON_REQUIRE_GPU();
+  const test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 6);
+  for (Acceleration a : {Acceleration::none, Acceleration::biggs}) {
+    RlOptions o = with(Boundary::reflect, InitMode::observed, 300);
+    o.accel = a;
+    o.stop_rel_change = 3e-3;
+    const ReportedRun gpu = run_reporting("cuda", s.data, s.psf, o), cpu = run_reporting("cpu", s.data, s.psf, o);
+    ASSERT_EQ(gpu.reports.size(), cpu.reports.size()) << to_string(a);
+    EXPECT_TRUE(gpu.reports.back().stopping);
+    EXPECT_LT(gpu.reports.back().relative_change, o.stop_rel_change);
+    for (std::size_t i = 0; i < cpu.reports.size(); ++i)
+      EXPECT_NEAR(gpu.reports[i].relative_change, cpu.reports[i].relative_change,
+                  1e-3 * cpu.reports[i].relative_change)
+          << to_string(a) << " iteration " << i + 1;
+    EXPECT_LE(relative_diff(gpu.u, cpu.u), 1e-3) << to_string(a);
+  }
+}
+
+TEST(CudaExtensions, EveryFeatureAtOnceMatchesTheCpuEngineAndRepeatsBitForBit) {
+  H5DECON_REQUIRE_GPU();
+  const test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 7);
+  RlOptions o = with(Boundary::bertero, InitMode::observed, 12);
+  o.accel = Acceleration::biggs;
+  o.tv_lambda = 0.002f;
+  o.background_auto = true;
+  o.stop_rel_change = 1e-9;
+  const Volume gpu = run_rl("cuda", s.data, s.psf, o);
+  EXPECT_LE(relative_diff(gpu, run_rl("cpu", s.data, s.psf, o)), 1e-3);
+  EXPECT_EQ(gpu.data, run_rl("cuda", s.data, s.psf, o).data);
+}
+
+TEST(CudaExtensions, OffersTheEstimateToTheObserverWhenStoppingIsOn) {
+  H5DECON_REQUIRE_GPU();
+  const test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 8);
+  RlOptions o = with(Boundary::bertero, InitMode::observed, 4);
+  o.stop_rel_change = 1e-12;
+  Volume snap(s.data.shape);
+  const Volume u = test::run_engine("cuda", s.data, s.psf, o, [&](const IterationReport& r) {
+    ASSERT_TRUE(static_cast<bool>(r.copy_estimate));
+    r.copy_estimate(snap.span());
+  });
+  EXPECT_EQ(snap.data, u.data);
 }

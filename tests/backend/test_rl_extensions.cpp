@@ -105,10 +105,12 @@ TEST(Biggs, StaysNonNegativeAndKeepsAnIdentityPsfsInput) {
 TEST(Bertero, WeightsArePositiveOneInsideAndFallTowardsTheDomainsCorners) {
   const Shape3 v{10, 12, 14}, k{5, 3, 4};
   const Psf psf{test::test_psf(k, 3), "test", 0};
-  const Shape3 m = estimate_margin(Boundary::bertero, k), e = estimate_shape(Boundary::bertero, v, k);
+  const Shape3 m = estimate_margin(Boundary::bertero, k),
+               e = estimate_shape(Boundary::bertero, v, k);
   BackendOptions o;
   o.planner = FftPlanner::estimate;
-  cpu::FftConvolver conv(psf, cpu::ExtensionLayout(e, {1, 1, 1}, padded_shape(v, k), Boundary::zero), o);
+  cpu::FftConvolver conv(psf,
+                         cpu::ExtensionLayout(e, {1, 1, 1}, padded_shape(v, k), Boundary::zero), o);
   const std::vector<float> inv = cpu::bertero_inverse_weights(conv, v, m);
   ASSERT_EQ(static_cast<std::int64_t>(inv.size()), e.size());
   for (float w : inv) {
@@ -125,18 +127,20 @@ TEST(Bertero, ResultDoesNotDependOnTheFftShape) {
   const Psf psf{test::test_psf({5, 4, 3}, 13), "test", 0};
   const Shape3 p = padded_shape(d.shape, psf.kernel.shape);
   const Volume a = run_engine("cpu", d, psf, rl(10, Boundary::bertero));
-  const Volume c = run_engine("cpu", d, psf, rl(10, Boundary::bertero), {}, 0, {p.z + 3, p.y + 7, p.x + 6});
+  const Volume c =
+      run_engine("cpu", d, psf, rl(10, Boundary::bertero), {}, 0, {p.z + 3, p.y + 7, p.x + 6});
   EXPECT_LE(max_abs_diff(a.span(), c.span()), 1e-5 * max_abs(a.span()));
 }
 
 TEST(Bertero, AnIdentityPsfReturnsTheInputAndEstimatesStayNonNegative) {
   Volume d = test::test_volume({7, 9, 10}, 9);
-  EXPECT_LE(max_abs_diff(run_engine("cpu", d, delta_psf({3, 3, 3}), rl(4, Boundary::bertero)).span(),
-                         d.span()),
-            1e-5 * max_abs(d.span()));
+  EXPECT_LE(
+      max_abs_diff(run_engine("cpu", d, delta_psf({3, 3, 3}), rl(4, Boundary::bertero)).span(),
+                   d.span()),
+      1e-5 * max_abs(d.span()));
   for (std::size_t i = 0; i < d.data.size(); i += 7) d.data[i] = 0.0f;
-  const Volume u = run_engine("cpu", d, Psf{test::test_psf({5, 5, 3}, 11), "t", 0},
-                              rl(15, Boundary::bertero));
+  const Volume u =
+      run_engine("cpu", d, Psf{test::test_psf({5, 5, 3}, 11), "t", 0}, rl(15, Boundary::bertero));
   EXPECT_GE(min_of(u), 0.0f);
 }
 
@@ -179,7 +183,8 @@ TEST(TotalVariation, ZeroLambdaIsPlainRlBitForBit) {
   const test::Scene& s = small_scene();
   RlOptions tv = rl(5);
   tv.tv_lambda = 0.0f;
-  EXPECT_EQ(run_engine("cpu", s.data, s.psf, tv).data, run_engine("cpu", s.data, s.psf, rl(5)).data);
+  EXPECT_EQ(run_engine("cpu", s.data, s.psf, tv).data,
+            run_engine("cpu", s.data, s.psf, rl(5)).data);
 }
 
 TEST(TotalVariation, PositiveLambdaLowersTheTotalVariationAndKeepsPositivity) {
@@ -215,7 +220,8 @@ TEST(Background, TheRatioUsesHuPlusB) {
   o.background = 4.5f;
   const Volume u = run_engine("cpu", d, psf, o);
   Volume r = test::direct_convolve(d, psf.kernel, Boundary::reflect);
-  for (std::size_t i = 0; i < r.data.size(); ++i) r.data[i] = d.data[i] / (r.data[i] + o.background);
+  for (std::size_t i = 0; i < r.data.size(); ++i)
+    r.data[i] = d.data[i] / (r.data[i] + o.background);
   Volume expected = test::direct_correlate(r, psf.kernel, Boundary::reflect);
   for (std::size_t i = 0; i < r.data.size(); ++i) expected.data[i] *= d.data[i];
   EXPECT_LE(max_abs_diff(u.span(), expected.span()), 1e-5 * max_abs(expected.span()));
@@ -279,10 +285,12 @@ TEST(EveryFeature, GivesTheSameBitsOnOneAndTwoThreads) {
   o.background_auto = true;
   o.stop_rel_change = 1e-9;
   std::vector<double> c1, c2;
-  const Volume a = run_engine("cpu", s.data, s.psf, o,
-                              [&](const IterationReport& r) { c1.push_back(r.relative_change); }, 1);
-  const Volume b = run_engine("cpu", s.data, s.psf, o,
-                              [&](const IterationReport& r) { c2.push_back(r.relative_change); }, 2);
+  const Volume a = run_engine(
+      "cpu", s.data, s.psf, o, [&](const IterationReport& r) { c1.push_back(r.relative_change); },
+      1);
+  const Volume b = run_engine(
+      "cpu", s.data, s.psf, o, [&](const IterationReport& r) { c2.push_back(r.relative_change); },
+      2);
   EXPECT_EQ(a.data, b.data);
   EXPECT_EQ(c1, c2);
 }

@@ -120,18 +120,16 @@ void CpuEngine::run(const IterationObserver& observer) {
 
 void CpuEngine::step(int it, bool refill) {
   sums_.reset(domain_.z);
-  conv_.convolve_into(false, true, [&](std::int64_t z, const float* hu, float* next) {
-    ratio_pass(z, hu, next);
-  });
-  conv_.convolve_into(true, refill, [&](std::int64_t z, const float* c, float* next) {
-    update_pass(z, c, next);
-  });
+  conv_.convolve_into(
+      false, true, [&](std::int64_t z, const float* hu, float* next) { ratio_pass(z, hu, next); });
+  conv_.convolve_into(
+      true, refill, [&](std::int64_t z, const float* c, float* next) { update_pass(z, c, next); });
   const double norm = PlaneSums::total(sums_.norm);
   relative_change_ = norm > 0 ? PlaneSums::total(sums_.change) / norm : 0.0;
   if (options_.accel == Acceleration::biggs) {
     // alpha_{k+1} = g_k.g_{k-1} / g_{k-1}.g_{k-1}: needs two steps' changes (deconvlucy: k > 2).
-    const double a = PlaneSums::total(sums_.dot) /
-                     (PlaneSums::total(sums_.gg) + kBiggsDenominatorGuard);
+    const double a =
+        PlaneSums::total(sums_.dot) / (PlaneSums::total(sums_.gg) + kBiggsDenominatorGuard);
     alpha_ = it >= 2 ? static_cast<float>(std::clamp(a, 0.0, kBiggsMaxAlpha)) : 0.0f;
     std::swap(g_new_, g_old_);
   }

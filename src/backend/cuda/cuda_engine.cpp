@@ -1,9 +1,15 @@
 // Richardson-Lucy iterations on a CUDA device.
 #include "backend/cuda/cuda_engine.hpp"
 
+#include <cuda_runtime.h>  // make_cudaPitchedPtr, make_cudaPos, make_cudaExtent
+
+#include <algorithm>
+#include <utility>
+
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/rl_kernels.cuh"
 #include "h5decon/error.hpp"
+#include "h5decon/rl_domain.hpp"
 
 namespace h5decon::cuda {
 namespace {
@@ -18,6 +24,14 @@ DeviceBuffer<T> buffer(std::int64_t n, const char* what) {
   return DeviceBuffer<T>(static_cast<std::size_t>(n), what);
 }
 
+Dims dims(Shape3 s) { return {s.z, s.y, s.x}; }
+
+// Bertero: the domain at the origin, no margins (cpu_engine.cpp's make_layout).
+RowGeometry geometry_of(Shape3 shape, Shape3 psf, Shape3 fft, const RlOptions& o) {
+  if (o.boundary != Boundary::bertero) return make_row_geometry(shape, psf, fft, o.boundary);
+  return make_row_geometry(estimate_shape(o.boundary, shape, psf), {1, 1, 1}, fft, Boundary::zero);
+}
+
 }  // namespace
 
 CudaEngine::CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Shape3 fft,
@@ -26,10 +40,15 @@ CudaEngine::CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, S
       shape_(shape),
       fft_(fft),
       psf_shape_(psf.kernel.shape),
+      domain_(estimate_shape(options.boundary, shape, psf.kernel.shape)),
+      margin_(estimate_margin(options.boundary, psf.kernel.shape)),
       options_(options),
-      geometry_(make_row_geometry(shape, psf.kernel.shape, fft, options.boundary)) {
+      map_{dims(shape), dims(margin_), dims(domain_)},
+      geometry_(geometry_of(shape, psf.kernel.shape, fft, options)) {
   validate(options_);
-  const std::vector<RowCopy> table = margin_row_table(shape, psf_shape_, fft, options.boundary);
+  const std::vector<RowCopy> table =
+      bertero() ? std::vector<RowCopy>{}
+                : margin_row_table(shape, psf_shape_, fft, options.boundary);
   margin_row_count_ = static_cast<std::int64_t>(table.size());
   // Fail fast, before planning, when the buffers alone cannot fit (a block too large).
   require_free_memory(buffer_bytes());
@@ -38,6 +57,7 @@ CudaEngine::CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, S
   allocate(table);
   plans_->attach_work_area();
   compute_otf(psf.kernel);
+  if (bertero()) compute_weights();
 }
 
 CudaEngine::~CudaEngine() {
@@ -47,9 +67,13 @@ CudaEngine::~CudaEngine() {
 
 std::int64_t CudaEngine::buffer_bytes() const {
   const std::int64_t real = fft_.size(), complex = spectrum_elements(fft_), n = shape_.size();
-  return static_cast<std::int64_t>(2 * real * sizeof(float) + 2 * complex * sizeof(float2) +
-                                   2 * n * sizeof(float) + margin_row_count_ * sizeof(RowCopy) +
-                                   (kMeanPartials + 1) * sizeof(double));
+  const std::int64_t extras = (bertero() ? 1 : 0) + (options_.tv_lambda > 0 ? 1 : 0) +
+                              (biggs() ? 3 : 0) + 1;  // + 1: the estimate
+  return static_cast<std::int64_t>(
+      2 * real * sizeof(float) + 2 * complex * sizeof(float2) + n * sizeof(float) +
+      extras * domain_.size() * sizeof(float) + margin_row_count_ * sizeof(RowCopy) +
+      (kMeanPartials + 1 + kStepScratch + options_.iterations) * sizeof(double) +
+      (options_.iterations + 1) * sizeof(float));
 }
 
 std::int64_t CudaEngine::bytes() const {
@@ -67,14 +91,27 @@ void CudaEngine::require_free_memory(std::int64_t bytes) const {
 }
 
 void CudaEngine::allocate(const std::vector<RowCopy>& table) {
+  const std::int64_t e = domain_.size();
   ext_ = buffer<float>(fft_.size(), "the FFT input array");
   out_ = buffer<float>(fft_.size(), "the FFT output array");
   spectrum_ = buffer<float2>(spectrum_elements(fft_), "the spectrum");
   otf_ = buffer<float2>(spectrum_elements(fft_), "the OTF");
   observed_ = buffer<float>(shape_.size(), "the observed volume");
-  estimate_ = buffer<float>(shape_.size(), "the estimate");
+  estimate_ = buffer<float>(e, "the estimate");
   margin_rows_ = buffer<RowCopy>(margin_row_count_, "the margin-row table");
   mean_ = buffer<double>(kMeanPartials + 1, "the mean's scratch");
+  if (bertero()) inv_weights_ = buffer<float>(e, "the Bertero weights");
+  if (options_.tv_lambda > 0) tv_factor_ = buffer<float>(e, "the TV factor");
+  if (biggs()) {
+    x_prev_ = buffer<float>(e, "the previous estimate");
+    g_new_ = buffer<float>(e, "the step change");
+    g_old_ = buffer<float>(e, "the previous step change");
+    // Read (and ignored) before the first write: keep them finite.
+    H5DECON_CHECK_CUDA(cudaMemsetAsync(g_old_.data(), 0, g_old_.bytes(), stream_.get()));
+  }
+  step_scratch_ = buffer<double>(kStepScratch, "the step sums' scratch");
+  changes_ = buffer<double>(options_.iterations, "the relative changes");
+  alphas_ = buffer<float>(options_.iterations + 1, "the Biggs factors");
   if (table.empty()) return;
   H5DECON_CHECK_CUDA(cudaMemcpyAsync(margin_rows_.data(), table.data(), margin_rows_.bytes(),
                                      cudaMemcpyHostToDevice, stream_.get()));
@@ -98,6 +135,14 @@ void CudaEngine::compute_otf(const Volume& kernel) {
   H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
 }
 
+void CudaEngine::compute_weights() {
+  const cudaStream_t s = stream_.get();
+  launch_mask(geometry_, map_, ext_.data(), s);
+  convolve(true);
+  launch_inverse_weights(geometry_, out_.data(), inv_weights_.data(), s);
+  H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
+}
+
 void CudaEngine::deconvolve(std::span<const float> observed, std::span<float> result,
                             const IterationObserver& observer) {
   const auto n = static_cast<std::size_t>(shape_.size());
@@ -105,12 +150,34 @@ void CudaEngine::deconvolve(std::span<const float> observed, std::span<float> re
                   "CudaEngine: expected volumes of ", shape_.str(), " voxels");
   H5DECON_CHECK_CUDA(cudaSetDevice(device_));
   const cudaStream_t s = stream_.get();
+  // On the host, by the CPU engine's function: both backends use the same b.
+  background_ = resolve_background(options_, observed, shape_);
   H5DECON_CHECK_CUDA(cudaMemcpyAsync(observed_.data(), observed.data(), observed_.bytes(),
                                      cudaMemcpyHostToDevice, s));
+  H5DECON_CHECK_CUDA(cudaMemsetAsync(alphas_.data(), 0, alphas_.bytes(), s));
   initialise();
   run_iterations(observer);
-  H5DECON_CHECK_CUDA(cudaMemcpyAsync(result.data(), estimate_.data(), estimate_.bytes(),
-                                     cudaMemcpyDeviceToHost, s));
+  copy_estimate(result);
+}
+
+void CudaEngine::copy_estimate(std::span<float> out) const {
+  H5DECON_REQUIRE(static_cast<std::int64_t>(out.size()) == shape_.size(), Error,
+                  "copy_estimate: expected ", shape_.str(), " voxels");
+  const cudaStream_t s = stream_.get();
+  if (!bertero()) {
+    H5DECON_CHECK_CUDA(
+        cudaMemcpyAsync(out.data(), estimate_.data(), out.size_bytes(), cudaMemcpyDeviceToHost, s));
+    H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
+    return;
+  }
+  // The observed box of the domain: one strided 3D copy.
+  cudaMemcpy3DParms p{};
+  p.srcPtr = make_cudaPitchedPtr(estimate_.data(), domain_.x * sizeof(float), domain_.x, domain_.y);
+  p.srcPos = make_cudaPos(margin_.x * sizeof(float), margin_.y, margin_.z);
+  p.dstPtr = make_cudaPitchedPtr(out.data(), shape_.x * sizeof(float), shape_.x, shape_.y);
+  p.extent = make_cudaExtent(shape_.x * sizeof(float), shape_.y, shape_.z);
+  p.kind = cudaMemcpyDeviceToHost;
+  H5DECON_CHECK_CUDA(cudaMemcpy3DAsync(&p, s));
   H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
 }
 
@@ -119,7 +186,7 @@ void CudaEngine::initialise() {
   if (options_.init == InitMode::mean)
     launch_mean(observed_.data(), shape_.size(), mean_.data(), s);
   launch_init(geometry_, options_.init, observed_.data(), mean_.data() + kMeanPartials,
-              estimate_.data(), ext_.data(), s);
+              estimate_.data(), map_, ext_.data(), s);
   launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
 }
 
@@ -127,32 +194,71 @@ void CudaEngine::run_iterations(const IterationObserver& observer) {
   iteration_ms_.clear();
   H5DECON_CHECK_CUDA(cudaEventRecord(event(0), stream_.get()));
   const int n = options_.iterations;
+  // Stopping on the relative change needs each iteration's sums before the next
+  // starts; otherwise report an iteration only once the next one is queued: the
+  // device never waits for the host, and the observer still sees finished iterations.
+  const bool look_ahead = options_.stop_rel_change <= 0;
   for (int it = 1; it <= n; ++it) {
-    iterate(it < n);
+    iterate(it, !biggs() && it < n);
     H5DECON_CHECK_CUDA(cudaEventRecord(event(it), stream_.get()));
-    // Report an iteration only once the next one is queued: the device never
-    // waits for the host, and the observer still sees finished iterations.
-    if (it > 1) finish_iteration(it - 1, observer);
+    if (!look_ahead) {
+      if (finish_iteration(it, false, observer)) return;
+    } else if (it > 1) {
+      finish_iteration(it - 1, true, observer);
+    }
   }
-  finish_iteration(n, observer);
+  if (look_ahead) finish_iteration(n, true, observer);
 }
 
-void CudaEngine::finish_iteration(int it, const IterationObserver& observer) {
+bool CudaEngine::finish_iteration(int it, bool look_ahead, const IterationObserver& observer) {
   H5DECON_CHECK_CUDA(cudaEventSynchronize(event(it)));  // also raises kernel faults
   float ms = 0.0f;
   H5DECON_CHECK_CUDA(cudaEventElapsedTime(&ms, event(it - 1), event(it)));
   iteration_ms_.push_back(ms);
-  if (observer) observer(IterationReport{it, 0.0, 0.0, it == options_.iterations, {}});
+  double change = 0.0;
+  float alpha = 0.0f;
+  // The legacy default stream does not wait for stream_ (non-blocking): these copies
+  // return at once even while the next iteration runs; their slots are final.
+  H5DECON_CHECK_CUDA(
+      cudaMemcpy(&change, changes_.data() + (it - 1), sizeof change, cudaMemcpyDeviceToHost));
+  H5DECON_CHECK_CUDA(
+      cudaMemcpy(&alpha, alphas_.data() + (it - 1), sizeof alpha, cudaMemcpyDeviceToHost));
+  const bool stopping = it == options_.iterations ||
+                        (options_.stop_rel_change > 0 && change < options_.stop_rel_change);
+  if (observer) {
+    IterationReport r{it, change, biggs() && it > 1 ? double(alpha) : 0.0, stopping, {}};
+    if (!look_ahead) r.copy_estimate = [this](std::span<float> out) { copy_estimate(out); };
+    observer(r);
+  }
+  return stopping;
 }
 
-void CudaEngine::iterate(bool refill) {
+void CudaEngine::iterate(int it, bool refill) {
   const cudaStream_t s = stream_.get();
+  const bool predicted = biggs() && it > 1;
+  if (predicted) {
+    launch_predict(geometry_, alphas_.data() + (it - 1), estimate_.data(), x_prev_.data(),
+                   ext_.data(), s);
+    launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
+  }
   convolve(false);
-  launch_ratio(geometry_, observed_.data(), out_.data(), options_.eps, ext_.data(), s);
+  launch_ratio(geometry_, observed_.data(), out_.data(), options_.eps, background_, map_, bertero(),
+               ext_.data(), s);
   launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
+  if (options_.tv_lambda > 0)
+    launch_tv_factor(estimate_.data(), {domain_.z, domain_.y, domain_.x}, options_.tv_lambda,
+                     tv_factor_.data(), s);
   convolve(true);
-  launch_update(geometry_, out_.data(), estimate_.data(), refill ? ext_.data() : nullptr, s);
+  const StepFactors f{out_.data(), bertero() ? inv_weights_.data() : nullptr,
+                      options_.tv_lambda > 0 ? tv_factor_.data() : nullptr};
+  launch_step_sums(geometry_, f, estimate_.data(), predicted ? x_prev_.data() : nullptr,
+                   biggs() ? g_old_.data() : nullptr, step_scratch_.data(), s);
+  launch_finish_step(step_scratch_.data(), biggs() && it >= 2, changes_.data() + (it - 1),
+                     alphas_.data() + it, s);
+  launch_update(geometry_, f, estimate_.data(), biggs() ? g_new_.data() : nullptr,
+                refill ? ext_.data() : nullptr, s);
   if (refill) launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
+  if (biggs()) std::swap(g_new_, g_old_);
 }
 
 void CudaEngine::convolve(bool adjoint) {

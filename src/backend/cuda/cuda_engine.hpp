@@ -5,6 +5,7 @@
 
 #include <array>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "backend/cuda/cuda_fft.hpp"
@@ -16,11 +17,18 @@ namespace h5decon::cuda {
 
 /// The CUDA RL engine. Made once per (PSF, shape, options): plans, OTF and
 /// buffers stay on the device. Per iteration, all on one stream:
+///   0. Biggs, from the second iteration: ext = u = max(x + alpha (x - x_prev), 0)
 ///   1. H u:        r2c(ext) -> spectrum *= OTF -> c2r -> out
-///   2. ratio:      ext = d / max(out, eps) on volume rows + x margins; margin rows copied
+///   2. ratio:      ext = M d / max(out + b, eps) on the rows + x margins; margin rows
+///      copied; RL-TV: the factor of u
 ///   3. H^T r:      r2c(ext) -> spectrum *= conj(OTF) -> c2r -> out
-///   4. update:     u *= out, and ext = u extended as in 2 (skipped after the last iteration)
-/// Four FFTs, two spectrum multiplies, two row passes and two (small) margin-row copies.
+///   4. sums:       relative change and Biggs' dot products, in a fixed order;
+///      alpha of the next step computed on the device (no host round trip)
+///   5. update:     u *= out [/ H^T M] [* TV factor], and ext = u extended as in 2
+///      (skipped after the last iteration, and with Biggs: step 0 fills ext)
+/// Four FFTs, two spectrum multiplies, three row passes and two (small) margin-row copies.
+/// The estimate's domain and layout are the CPU engine's (cpu_engine.hpp): for
+/// bertero, the extended volume at the FFT array's origin with no margins.
 class CudaEngine final : public RlEngine {
  public:
   /// Runs on `device`; `fft` must satisfy fits_linear_convolution(). Throws
@@ -45,18 +53,25 @@ class CudaEngine final : public RlEngine {
   void require_free_memory(std::int64_t bytes) const;
   void allocate(const std::vector<RowCopy>& table);
   void compute_otf(const Volume& kernel);
+  void compute_weights();
   void initialise();
   void run_iterations(const IterationObserver& observer);
-  void iterate(bool refill);
+  void iterate(int it, bool refill);
   void convolve(bool adjoint);
-  void finish_iteration(int it, const IterationObserver& observer);
+  bool finish_iteration(int it, bool look_ahead, const IterationObserver& observer);
+  void copy_estimate(std::span<float> out) const;
+  bool bertero() const { return options_.boundary == Boundary::bertero; }
+  bool biggs() const { return options_.accel == Acceleration::biggs; }
   cudaEvent_t event(int k) const { return events_[static_cast<std::size_t>(k % 3)].get(); }
 
   int device_;  // first: selected before any member touches the device
   Shape3 shape_, fft_;
   Shape3 psf_shape_;
+  Shape3 domain_, margin_;  // the estimate's domain, the volume's offset in it
   RlOptions options_;
-  RowGeometry geometry_;
+  DomainMap map_;
+  RowGeometry geometry_;  // of the domain in the FFT array
+  float background_ = 0.0f;
   std::int64_t margin_row_count_ = 0;
   CudaStream stream_;
   std::array<CudaEvent, 3> events_;  // iteration ends; three so two stay readable
@@ -66,9 +81,15 @@ class CudaEngine final : public RlEngine {
   DeviceBuffer<float2> spectrum_;  // r2c output, c2r input (overwritten by c2r)
   DeviceBuffer<float2> otf_;       // transfer function of the PSF, 1/N folded in
   DeviceBuffer<float> observed_;   // d, uploaded once per deconvolve()
-  DeviceBuffer<float> estimate_;   // u
+  DeviceBuffer<float> estimate_;   // u, on the domain
   DeviceBuffer<RowCopy> margin_rows_;
-  DeviceBuffer<double> mean_;  // reduction scratch; the mean at [kMeanPartials]
+  DeviceBuffer<double> mean_;                   // reduction scratch; the mean at [kMeanPartials]
+  DeviceBuffer<float> inv_weights_;             // bertero: 1 / max(H^T M, floor)
+  DeviceBuffer<float> tv_factor_;               // RL-TV: this iteration's factor
+  DeviceBuffer<float> x_prev_, g_new_, g_old_;  // Biggs: x_{k-1}, g_k, g_{k-1}
+  DeviceBuffer<double> step_scratch_;           // partial sums of a step
+  DeviceBuffer<double> changes_;                // relative change of each iteration
+  DeviceBuffer<float> alphas_;                  // [k]: Biggs' alpha for iteration k + 1
   std::vector<float> iteration_ms_;
 };
 

@@ -64,6 +64,12 @@ struct RowGeometry {
   }
 };
 
+/// The estimate's domain (the volume; for bertero, the volume extended by
+/// `margin` on each side) and the observed volume at `margin` inside it.
+struct DomainMap {
+  Dims volume, margin, domain;
+};
+
 /// One whole-row copy of the extension: the row at `dst` (outside the volume in
 /// z or y) repeats the completed volume row at `src` (offsets in the FFT array).
 struct RowCopy {

@@ -3,31 +3,11 @@
 #include <algorithm>
 
 #include "backend/cuda/cuda_check.hpp"
+#include "backend/cuda/rl_device.cuh"
 #include "backend/cuda/rl_kernels.cuh"
-
-/// Checks that the launch just made was accepted (bad configuration, no device).
-#define H5DECON_CHECK_LAUNCH(kernel) \
-  ::h5decon::cuda::check_cuda(cudaGetLastError(), "launch of " kernel, __FILE__, __LINE__)
 
 namespace h5decon::cuda {
 namespace {
-
-using i64 = std::int64_t;
-
-constexpr int kThreads = 256;
-// Grid-stride loops cover any size; this caps the grid well below gridDim.x's limit.
-constexpr i64 kMaxBlocks = i64{1} << 20;
-
-unsigned blocks_for(i64 n) {
-  return static_cast<unsigned>(std::clamp<i64>((n + kThreads - 1) / kThreads, 1, kMaxBlocks));
-}
-
-// First index and stride of a 1D grid-stride loop, in 64 bits (the 32-bit
-// product blockIdx.x * blockDim.x overflows past 2^32 elements).
-__device__ inline i64 first_index() {
-  return static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline i64 grid_stride() { return static_cast<i64>(gridDim.x) * blockDim.x; }
 
 __global__ void __launch_bounds__(kThreads)
     scatter_psf(const float* psf, i64 kz, i64 ky, i64 kx, float* out, i64 fz, i64 fy, i64 fx) {
@@ -59,17 +39,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// Tree sum of one block's doubles in shared memory; blockDim.x is a power of two.
-__device__ double block_sum(double* s, double value) {
-  s[threadIdx.x] = value;
-  __syncthreads();
-  for (unsigned w = blockDim.x / 2; w > 0; w >>= 1) {
-    if (threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
-    __syncthreads();
-  }
-  return s[0];
-}
-
 __global__ void __launch_bounds__(kThreads) partial_sums(const float* d, i64 n, double* partials) {
   __shared__ double s[kThreads];
   double acc = 0.0;
@@ -84,68 +53,111 @@ __global__ void __launch_bounds__(kMeanPartials) final_mean(double* partials, i6
   if (threadIdx.x == 0) partials[kMeanPartials] = total / static_cast<double>(n);
 }
 
-// One block per volume row (grid-stride over rows): the block writes the row's
-// values into ext, then, after a barrier that makes them visible to the whole
-// block, fills the row's x margins from them. Core and margin positions are
-// disjoint (P >= n + 2m), so the margin pass never reads what it writes.
-template <class CoreOp>
-__global__ void __launch_bounds__(kThreads) extend_rows(RowGeometry g, CoreOp op, float* ext) {
-  const i64 rows = g.nz * g.ny;
-  for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
-    const i64 z = r / g.ny, y = r - z * g.ny;
-    const i64 off = g.row_offset(z, y);
-    float* row = ext + off;
-    for (i64 x = threadIdx.x; x < g.nx; x += blockDim.x) row[x] = op(r * g.nx + x, off + x);
-    __syncthreads();
-    for (i64 k = threadIdx.x; k < 2 * g.mx; k += blockDim.x) {
-      const i64 j = k < g.mx ? k - g.mx : g.nx + (k - g.mx);
-      const i64 s = boundary_source(g.boundary, j, g.nx);
-      if (s >= 0) row[positive_mod(j, g.px)] = row[s];
-    }
-  }
-}
+// The estimate's domain (the volume, or bertero's extension of it) and the
+// observed volume inside it, for row r = z * domain.y + y of the domain.
+struct DomainRow {
+  DomainMap map;
+  __device__ i64 z(i64 r) const { return r / map.domain.y - map.margin.z; }
+  __device__ i64 y(i64 r) const { return r % map.domain.y - map.margin.y; }
+};
+
+__device__ inline i64 clamp_index(i64 i, i64 n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
 
 struct InitOp {
   InitMode mode;
   const float* d;
   const double* mean;
   float* u;
-  __device__ float operator()(i64 v, i64 /*f*/) const {
-    const float value = mode == InitMode::observed   ? d[v]
-                        : mode == InitMode::constant ? 0.5f
-                                                     : static_cast<float>(*mean);
-    u[v] = value;
+  DomainRow rows;  // observed: beyond the volume (bertero), the edge replicated
+  i64 nx;          // domain row length
+  __device__ float operator()(i64 r, i64 x, i64 /*f*/) const {
+    const Dims n = rows.map.volume;
+    float value = 0.5f;
+    if (mode == InitMode::mean) value = static_cast<float>(*mean);
+    if (mode == InitMode::observed)
+      value = d[(clamp_index(rows.z(r), n.z) * n.y + clamp_index(rows.y(r), n.y)) * n.x +
+                clamp_index(x - rows.map.margin.x, n.x)];
+    u[r * nx + x] = value;
     return value;
   }
 };
 
+// r = M d / max(H u + b, eps); M = 1 on the observed box (all of a plain domain).
 struct RatioOp {
   const float* d;
   const float* blurred;
-  float eps;
-  __device__ float operator()(i64 v, i64 f) const {
-    const float hu = blurred[f];
+  float eps, background;
+  DomainRow rows;
+  bool masked;
+  __device__ float operator()(i64 r, i64 x, i64 f) const {
+    const Dims n = rows.map.volume;
+    i64 v = r * n.x + x;
+    if (masked) {
+      const i64 z = rows.z(r), y = rows.y(r), xo = x - rows.map.margin.x;
+      if (z < 0 || z >= n.z || y < 0 || y >= n.y || xo < 0 || xo >= n.x) return 0.0f;
+      v = (z * n.y + y) * n.x + xo;
+    }
+    const float hu = blurred[f] + background;
     return d[v] / (hu < eps ? eps : hu);  // std::max(hu, eps), as the CPU engine
   }
 };
 
 struct UpdateOp {
-  const float* correction;
+  StepFactors s;
   float* u;
-  __device__ float operator()(i64 v, i64 f) const {
-    const float value = u[v] * correction[f];
+  float* g_new;  // Biggs: x_{k+1} - y
+  i64 nx;
+  __device__ float operator()(i64 r, i64 x, i64 f) const {
+    const i64 v = r * nx + x;
+    const float y = u[v], value = y * step_factor(s, v, f);
+    if (g_new) g_new[v] = value - y;
     u[v] = value;
     return value;
   }
 };
 
+struct PredictOp {
+  const float* alpha;
+  float* u;
+  float* x_prev;
+  i64 nx;
+  __device__ float operator()(i64 r, i64 x, i64 /*f*/) const {
+    const i64 v = r * nx + x;
+    const float xk = u[v], a = *alpha;
+    const float pred = fmaxf(xk + a * (xk - x_prev[v]), 0.0f);  // deconvlucy's positivity
+    x_prev[v] = xk;
+    u[v] = pred;
+    return pred;
+  }
+};
+
+struct MaskOp {
+  DomainRow rows;
+  __device__ float operator()(i64 r, i64 x, i64 /*f*/) const {
+    const Dims n = rows.map.volume;
+    const i64 z = rows.z(r), y = rows.y(r), xo = x - rows.map.margin.x;
+    return z >= 0 && z < n.z && y >= 0 && y < n.y && xo >= 0 && xo < n.x ? 1.0f : 0.0f;
+  }
+};
+
 // The last iteration's update: no next iteration needs the extended operand.
 __global__ void __launch_bounds__(kThreads)
-    update_only(RowGeometry g, const float* correction, float* u) {
+    update_only(RowGeometry g, StepFactors s, float* u, float* g_new) {
+  const UpdateOp op{s, u, g_new, g.nx};
   const i64 rows = g.nz * g.ny;
   for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
-    const float* c = correction + g.row_offset(r / g.ny, r % g.ny);
-    for (i64 x = threadIdx.x; x < g.nx; x += blockDim.x) u[r * g.nx + x] *= c[x];
+    const i64 off = g.row_offset(r / g.ny, r % g.ny);
+    for (i64 x = threadIdx.x; x < g.nx; x += blockDim.x) op(r, x, off + x);
+  }
+}
+
+__global__ void __launch_bounds__(kThreads)
+    inverse_weights(RowGeometry g, const float* weights, float* inv) {
+  const i64 n = g.nz * g.ny * g.nx;
+  for (i64 v = first_index(); v < n; v += grid_stride()) {
+    const i64 r = v / g.nx, x = v - r * g.nx;
+    const float w = weights[g.row_offset(r / g.ny, r % g.ny) + x];
+    inv[v] = 1.0f / (w < kBerteroWeightFloor ? kBerteroWeightFloor : w);
   }
 }
 
@@ -160,10 +172,6 @@ __global__ void __launch_bounds__(kThreads)
     const RowCopy c = table[r];
     ext[c.dst + pos] = ext[c.src + pos];
   }
-}
-
-unsigned row_blocks(const RowGeometry& g) {
-  return static_cast<unsigned>(std::clamp<i64>(g.nz * g.ny, 1, kMaxBlocks));
 }
 
 }  // namespace
@@ -195,26 +203,46 @@ void launch_mean(const float* d, i64 n, double* scratch, cudaStream_t stream) {
 }
 
 void launch_init(const RowGeometry& g, InitMode mode, const float* d, const double* mean, float* u,
-                 float* ext, cudaStream_t stream) {
-  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(g, InitOp{mode, d, mean, u}, ext);
+                 const DomainMap& map, float* ext, cudaStream_t stream) {
+  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(
+      g, InitOp{mode, d, mean, u, DomainRow{map}, g.nx}, ext);
   H5DECON_CHECK_LAUNCH("extend_rows<InitOp>");
 }
 
-void launch_ratio(const RowGeometry& g, const float* d, const float* blurred, float eps, float* ext,
+void launch_ratio(const RowGeometry& g, const float* d, const float* blurred, float eps,
+                  float background, const DomainMap& map, bool masked, float* ext,
                   cudaStream_t stream) {
-  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(g, RatioOp{d, blurred, eps}, ext);
+  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(
+      g, RatioOp{d, blurred, eps, background, DomainRow{map}, masked}, ext);
   H5DECON_CHECK_LAUNCH("extend_rows<RatioOp>");
 }
 
-void launch_update(const RowGeometry& g, const float* correction, float* u, float* ext,
+void launch_update(const RowGeometry& g, const StepFactors& s, float* u, float* g_new, float* ext,
                    cudaStream_t stream) {
   if (ext) {
-    extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(g, UpdateOp{correction, u}, ext);
+    extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(g, UpdateOp{s, u, g_new, g.nx}, ext);
     H5DECON_CHECK_LAUNCH("extend_rows<UpdateOp>");
   } else {
-    update_only<<<row_blocks(g), kThreads, 0, stream>>>(g, correction, u);
+    update_only<<<row_blocks(g), kThreads, 0, stream>>>(g, s, u, g_new);
     H5DECON_CHECK_LAUNCH("update_only");
   }
+}
+
+void launch_predict(const RowGeometry& g, const float* alpha, float* u, float* x_prev, float* ext,
+                    cudaStream_t stream) {
+  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(g, PredictOp{alpha, u, x_prev, g.nx}, ext);
+  H5DECON_CHECK_LAUNCH("extend_rows<PredictOp>");
+}
+
+void launch_mask(const RowGeometry& g, const DomainMap& map, float* ext, cudaStream_t stream) {
+  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(g, MaskOp{DomainRow{map}}, ext);
+  H5DECON_CHECK_LAUNCH("extend_rows<MaskOp>");
+}
+
+void launch_inverse_weights(const RowGeometry& g, const float* weights, float* inv,
+                            cudaStream_t stream) {
+  inverse_weights<<<blocks_for(g.nz * g.ny * g.nx), kThreads, 0, stream>>>(g, weights, inv);
+  H5DECON_CHECK_LAUNCH("inverse_weights");
 }
 
 void launch_margin_rows(const RowGeometry& g, const RowCopy* table, i64 rows, float* ext,

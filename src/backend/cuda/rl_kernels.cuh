@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "backend/cuda/extension_layout.cuh"
+#include "h5decon/rl_constants.hpp"
 #include "h5decon/rl_options.hpp"
 
 namespace h5decon::cuda {
@@ -33,19 +34,69 @@ void launch_multiply_spectrum(float2* s, const float2* otf, std::int64_t n, bool
 /// (the same bits on every run).
 void launch_mean(const float* d, std::int64_t n, double* scratch, cudaStream_t stream);
 
-/// u_0 by `mode` (observed: d; constant: 0.5; mean: *mean) into u and into the
-/// volume rows of ext, with their x margins.
-void launch_init(const RowGeometry& g, InitMode mode, const float* d, const double* mean, float* u,
-                 float* ext, cudaStream_t stream);
+/// What turns the correction H^T r into each estimate voxel's RL factor:
+/// c = correction[f]; bertero: c = max(c, 0) * inv_weights[v]; RL-TV: c *= tv[v].
+/// Pointers that do not apply are null. The CPU engine's update_row, term for term.
+struct StepFactors {
+  const float* correction;   ///< H^T r in the FFT array
+  const float* inv_weights;  ///< bertero: 1 / max(H^T M, kBerteroWeightFloor)
+  const float* tv;           ///< RL-TV factor
+};
 
-/// ext = d / max(blurred, eps) on the volume rows and their x margins.
-void launch_ratio(const RowGeometry& g, const float* d, const float* blurred, float eps, float* ext,
+#if defined(__CUDACC__)
+/// The RL factor of domain voxel v (FFT position f).
+__device__ inline float step_factor(const StepFactors& s, std::int64_t v, std::int64_t f) {
+  float c = s.correction[f];
+  if (s.inv_weights) c = fmaxf(c, 0.0f) * s.inv_weights[v];
+  if (s.tv) c *= s.tv[v];
+  return c;
+}
+#endif
+
+/// u_0 by `mode` (observed: d, the edge replicated beyond the volume; constant:
+/// 0.5; mean: *mean) on the domain rows of g into u and ext, with their x margins.
+void launch_init(const RowGeometry& g, InitMode mode, const float* d, const double* mean, float* u,
+                 const DomainMap& map, float* ext, cudaStream_t stream);
+
+/// ext = M d / max(blurred + background, eps) on the domain rows and their x
+/// margins; M is the observed box when `masked` (bertero), else 1.
+void launch_ratio(const RowGeometry& g, const float* d, const float* blurred, float eps,
+                  float background, const DomainMap& map, bool masked, float* ext,
                   cudaStream_t stream);
 
-/// u *= correction; when ext is not null, also writes the new u into the volume
-/// rows of ext with their x margins (for the next iteration).
-void launch_update(const RowGeometry& g, const float* correction, float* u, float* ext,
+/// u *= step_factor(); Biggs: g_new = the change of u; when ext is not null, also
+/// writes the new u into the rows of ext with their x margins (for the next iteration).
+void launch_update(const RowGeometry& g, const StepFactors& s, float* u, float* g_new, float* ext,
                    cudaStream_t stream);
+
+/// Biggs: y = max(u + *alpha (u - x_prev), 0); x_prev = u; u = y; ext rows = y.
+void launch_predict(const RowGeometry& g, const float* alpha, float* u, float* x_prev, float* ext,
+                    cudaStream_t stream);
+
+/// Bertero: ext rows = the mask M of the observed box.
+void launch_mask(const RowGeometry& g, const DomainMap& map, float* ext, cudaStream_t stream);
+
+/// Bertero: inv = 1 / max(weights, kBerteroWeightFloor), weights in the FFT array.
+void launch_inverse_weights(const RowGeometry& g, const float* weights, float* inv,
+                            cudaStream_t stream);
+
+/// Doubles of the scratch of launch_step_sums() and launch_finish_step().
+constexpr int kStepScratch = 4 * kMeanPartials;
+
+/// Partial sums of one step over the domain, in a fixed order: |x_new - ref|,
+/// |ref| (ref null: u itself), and with g_old: (x_new - u) . g_old, g_old . g_old,
+/// where x_new = u * step_factor().
+void launch_step_sums(const RowGeometry& g, const StepFactors& s, const float* u, const float* ref,
+                      const float* g_old, double* scratch, cudaStream_t stream);
+
+/// Totals the sums: *change = |x_new - ref|_1 / |ref|_1 (0 for a zero estimate);
+/// with `alpha_valid`, *alpha = clamp(dot / (gg + guard), 0, kBiggsMaxAlpha), else 0.
+void launch_finish_step(const double* scratch, bool alpha_valid, double* change, float* alpha,
+                        cudaStream_t stream);
+
+/// RL-TV: out = 1 / max(1 - lambda div(grad u / |grad u|_eps), kTvMinDenominator)
+/// on a volume of extent `d` (the CPU engine's TvFactor, term for term).
+void launch_tv_factor(const float* u, Dims d, float lambda, float* out, cudaStream_t stream);
 
 /// Copies the extended width of each listed margin row from its source row.
 void launch_margin_rows(const RowGeometry& g, const RowCopy* table, std::int64_t rows, float* ext,
