@@ -11,6 +11,7 @@
 #include "bench_command.hpp"
 #include "cli.hpp"
 #include "h5decon/config.hpp"
+#include "merge_command.hpp"
 #include "run_command.hpp"
 #include "synth_command.hpp"
 
@@ -24,6 +25,7 @@ void print_usage(std::ostream& os) {
         "Commands:\n"
         "  run     deconvolve a dataset:  h5decon run --input IN.h5:/data --psf PSF.h5:/psf\n"
         "          --output OUT.h5 --iterations N\n"
+        "  merge   join the shard files of a job array (run --shard K/N) into one file\n"
         "  synth   write a synthetic data set with ground truth (--preset small|medium|stack)\n"
         "  bench   time RL iterations against the FFT floor and scikit-image\n\n"
         "'h5decon <command> --help' lists a command's options; every option can also be\n"
@@ -35,6 +37,8 @@ int dispatch(int argc, char** argv, int rank) {
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "run") return run_command(argc - 1, argv + 1, join_command_line(argc, argv));
   if (command == "synth") return synth_command(argc - 1, argv + 1);
+  if (command == "merge")
+    return merge_command(argc - 1, argv + 1, join_command_line(argc, argv));
   if (command == "bench") return bench_command(argc - 1, argv + 1);
   if (command == "--version") {
     if (rank == 0) std::cout << "h5decon " H5DECON_VERSION " (" H5DECON_GIT_HASH ")\n";

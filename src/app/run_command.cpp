@@ -28,6 +28,8 @@
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
 #include "run_options.hpp"
+#include "run_resume.hpp"
+#include "run_shard.hpp"
 
 namespace h5decon::app {
 namespace {
@@ -51,6 +53,13 @@ struct Run {
   RunSettings s;
   std::string command_line;
   std::string backend_kind;  ///< what make_backend() is asked for
+  Shard shard;
+  std::vector<io::VolumeIndex> volumes;  ///< a shard's volumes; empty: all
+  std::vector<std::int64_t> blocks;      ///< what this run computes (resume: what is left)
+  std::int64_t total_blocks = 0, done_blocks = 0;  ///< of this run's share; done before it
+  Signature signature;
+  std::optional<Journal> journal;   ///< rank 0: the completion journal
+  std::optional<FileSync> sync;     ///< --sync-blocks
 
   /// Prints one line on rank 0.
   template <class... Parts>
@@ -58,26 +67,6 @@ struct Run {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
   }
 };
-
-// Same path after resolving links and "..", or the same inode (a hard link).
-bool same_file(const std::string& a, const std::string& b) {
-  namespace fs = std::filesystem;
-  std::error_code ea, eb, ec;
-  const fs::path ca = fs::weakly_canonical(a, ea), cb = fs::weakly_canonical(b, eb);
-  if (!ea && !eb && ca == cb) return true;
-  return fs::equivalent(a, b, ec);  // false (ec set) when either does not exist
-}
-
-// Refuses to write into the input or PSF file, or over an existing output.
-void check_output_target(const RunSettings& s) {
-  H5DECON_REQUIRE(!same_file(s.output.file, s.input.file), InputError, "--output '", s.output.file,
-                  "' is the input file; h5decon never writes into its input");
-  H5DECON_REQUIRE(!same_file(s.output.file, s.psf.file), InputError, "--output '", s.output.file,
-                  "' is the PSF file; h5decon never writes into its input");
-  std::error_code ec;
-  H5DECON_REQUIRE(s.overwrite || !std::filesystem::exists(s.output.file, ec), InputError,
-                  "output file '", s.output.file, "' exists; pass --overwrite to replace it");
-}
 
 double raw_sum(const Volume& v) {
   double sum = 0;
@@ -119,6 +108,16 @@ DecompositionPlan plan_blocks(const Run& run, const Shape5& shape, const std::ve
   return plan_decomposition(shape, psfs.at(0).kernel.shape, options);
 }
 
+void add_shard_attributes(const Run& run, io::Provenance& p) {
+  if (!run.shard.enabled) return;
+  std::string volumes;
+  for (const auto& [c, t] : run.volumes) volumes += detail::concat(volumes.empty() ? "" : " ", c, ",", t);
+  p.attributes["shard"] = run.shard.str();
+  p.attributes["shard_volumes_ct"] = volumes;
+  p.attributes["shard_signature"] = shard_signature(run.signature);
+  p.attributes["dataset_shape"] = run.signature.at(2).second;
+}
+
 io::Provenance make_provenance(const Run& run, const io::InputDataset& input,
                                const DecompositionPlan& plan, const std::string& backends) {
   io::Provenance p;
@@ -136,15 +135,25 @@ io::Provenance make_provenance(const Run& run, const io::InputDataset& input,
                   {"block_count", std::to_string(plan.block_count)},
                   {"block_chunk", csv(plan.chunk)},
                   {"memory_budget_bytes", std::to_string(plan.memory_budget_bytes)}};
+  add_shard_attributes(run, p);
   return p;
 }
 
-dist::BlockRunOptions block_run_options(const Run& run) {
+dist::BlockRunOptions block_run_options(Run& run) {
   dist::BlockRunOptions o;
   o.rl = run.s.rl;
   o.backend = run.backend_kind;
   o.backend_options = run.s.backend_options;
   o.progress_interval_s = run.s.progress_interval;
+  o.blocks = run.blocks;
+  o.no_compute = run.s.no_compute;
+  // Rank 0 records a block once its writer reported it written (and synced).
+  o.on_block_done = [&run](std::int64_t id) {
+    if (run.journal) run.journal->append(id);
+  };
+  o.on_block_written = [&run](const Block&) {
+    if (run.sync) run.sync->sync();
+  };
   return o;
 }
 
@@ -166,10 +175,71 @@ DecompositionPlan make_plan(const Run& run, const Shape5& shape, const std::vect
   return plan;
 }
 
+// The shard (job arrays) and the output path it implies; then the output's state.
+void resolve_target(Run& run) {
+  agree_on(run.comm, [&] {
+    run.shard = resolve_shard(run.s.shard);
+    if (run.shard.enabled) run.s.output.file = shard_file_name(run.s.output.file, run.shard);
+    use_auto_wisdom(run.s);
+    check_output_state(run.s);
+  });
+  if (run.shard.enabled)
+    run.log("shard ", run.shard.str(), " (from ", run.shard.source, "): writing ",
+            run.s.output.file);
+}
+
+// Which blocks this run computes: its shard's, less those a resumed run finished.
+void select_blocks(Run& run, const io::InputDataset& input, const std::vector<Psf>& psfs,
+                   const DecompositionPlan& plan) {
+  std::vector<std::int64_t> done;
+  agree_on(run.comm, [&] {
+    run.volumes = run.shard.enabled ? shard_volumes(plan.dataset, run.shard)
+                                    : std::vector<io::VolumeIndex>{};
+    run.signature = run_signature(run.s, run.backend_kind, input, psfs, plan, run.shard);
+    run.journal = start_journal(run.comm, run.s, run.signature, done);
+  });
+  broadcast_ids(run.comm, done);
+  std::vector<std::int64_t> all = blocks_of(plan, run.volumes);
+  if (run.volumes.empty()) {
+    all.resize(static_cast<std::size_t>(plan.block_count));
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
+  }
+  run.blocks = remaining_blocks(all, done);
+  run.total_blocks = static_cast<std::int64_t>(all.size());
+  run.done_blocks = run.total_blocks - static_cast<std::int64_t>(run.blocks.size());
+  if (run.s.resume)
+    run.log("resuming: ", run.done_blocks, " of ", run.total_blocks, " blocks already done, computing ",
+            run.blocks.size());
+}
+
+// Creates (or reopens, when resuming) the output; then the journal on rank 0.
+std::optional<io::OutputDataset> open_output(Run& run, const io::InputDataset& input,
+                                             const DecompositionPlan& plan,
+                                             const std::string& backends) {
+  io::OutputOptions options;
+  options.overwrite = run.s.overwrite;
+  options.resume = run.s.resume;
+  options.resume_note = detail::concat("resumed with ", run.done_blocks, " of ", run.total_blocks,
+                                       " blocks done: ", run.command_line);
+  options.volumes = run.volumes;
+  std::optional<io::OutputDataset> output;
+  agree_on(run.comm, [&] {
+    output.emplace(run.s.output, run.s.input, plan.dataset, plan.chunk,
+                   make_provenance(run, input, plan, backends), options, run.comm);
+  });
+  // The output's metadata is on disk: from now on the journal may name blocks.
+  agree_on(run.comm, [&] {
+    if (run.rank == 0 && !run.s.resume)
+      run.journal = Journal::create(journal_path(run.s.output.file), run.signature);
+    if (run.s.sync_blocks) run.sync.emplace(io::partial_file(run.s.output.file));
+  });
+  return output;
+}
+
 // Everything after the options are known: open, plan, create, deconvolve, finish.
 void execute(Run& run) {
   const auto start = Clock::now();
-  agree_on(run.comm, [&] { check_output_target(run.s); });
+  resolve_target(run);
   std::optional<io::InputDataset> input;
   agree_on(run.comm, [&] { input.emplace(run.s.input, run.comm, run.s.axes); });
   const Shape5 shape = input->shape();
@@ -180,25 +250,24 @@ void execute(Run& run) {
   agree_on(run.comm, [&] { psfs = load_psfs(run, shape); });
   resolve_backend(run);
   const DecompositionPlan plan = make_plan(run, shape, psfs);
+  select_blocks(run, *input, psfs, plan);
   std::optional<dist::BlockRuntime> runtime;
   agree_on(run.comm, [&] { runtime.emplace(run.comm, plan, psfs, block_run_options(run)); });
   const std::string backends = dist::describe_per_rank(run.comm, runtime->backend_name());
   auto step = Clock::now();
   std::size_t shapes = 0;
-  agree_on(run.comm, [&] { shapes = runtime->share_fft_plans(); });
+  if (!run.blocks.empty()) agree_on(run.comm, [&] { shapes = runtime->share_fft_plans(); });
   run.log("backend: ", backends, ", planner ", to_string(run.s.backend_options.planner),
           shapes ? detail::concat("; rank 0 planned ", shapes, " FFT shapes and shared them in ",
                                   fixed(seconds_since(step), 2), " s")
                  : std::string());
-  std::optional<io::OutputDataset> output;
-  agree_on(run.comm, [&] {
-    output.emplace(run.s.output, run.s.input, shape, plan.chunk,
-                   make_provenance(run, *input, plan, backends), run.s.overwrite, run.comm);
-  });
+  std::optional<io::OutputDataset> output = open_output(run, *input, plan, backends);
   dist::BlockRunSummary summary;
-  agree_on(run.comm, [&] { summary = runtime->run(*input, *output); });
+  if (!run.blocks.empty()) agree_on(run.comm, [&] { summary = runtime->run(*input, *output); });
   run.log(summary.str());
   agree_on(run.comm, [&] { output->finish(); });
+  run.journal.reset();
+  if (run.rank == 0) remove_resume_files(run.s);
   run.log("wrote ", run.s.output.str(), " (float32, ", shape.str(), ") in ",
           fixed(seconds_since(start), 2), " s total");
 }

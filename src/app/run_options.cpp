@@ -95,9 +95,53 @@ void parse_decomposition(const po::variables_map& v, RunSettings& s) {
   s.block = parse_shape("block", v["block"].as<std::string>(), 1);
   s.auto_memory_budget = parse_budget(v["memory-budget"].as<std::string>(), s.memory_budget);
   s.progress_interval = v["progress-interval"].as<double>();
+  s.resume = v["resume"].as<bool>();
+  s.shard = v["shard"].as<std::string>();
+  s.sync_blocks = v["sync-blocks"].as<bool>();
+  s.no_compute = v["no-compute"].as<bool>();
   if (!(std::isfinite(s.progress_interval) && s.progress_interval > 0))
     throw UsageError("--progress-interval must be a positive number of seconds, got " +
                      std::to_string(s.progress_interval));
+}
+
+// --max-iterations is --iterations under the name that goes with --stop-rel-change.
+void parse_iterations(const po::variables_map& v, RunSettings& s) {
+  s.rl.iterations = v["iterations"].as<int>();
+  if (!v.count("max-iterations")) return;
+  const int max = v["max-iterations"].as<int>();
+  if (!v["iterations"].defaulted() && max != s.rl.iterations)
+    throw UsageError("--max-iterations " + std::to_string(max) + " and --iterations " +
+                     std::to_string(s.rl.iterations) + " disagree; give one of them");
+  s.rl.iterations = max;
+}
+
+// "auto", or a number >= 0 in the data's units.
+void parse_background(const std::string& text, RlOptions& rl) {
+  rl.background_auto = text == "auto";
+  if (rl.background_auto) return;
+  std::size_t used = 0;
+  float value = -1.0f;
+  try {
+    value = std::stof(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !(std::isfinite(value) && value >= 0.0f))
+    throw UsageError("--background: '" + text + "' is not auto or a number >= 0");
+  rl.background = value;
+}
+
+void parse_quality(const po::variables_map& v, RunSettings& s) {
+  parse_iterations(v, s);
+  s.rl.accel = parse_name(parse_acceleration, v["accel"].as<std::string>());
+  s.rl.tv_lambda = v["tv"].as<float>();
+  parse_background(v["background"].as<std::string>(), s.rl);
+  s.rl.stop_rel_change = v["stop-rel-change"].as<double>();
+  try {
+    validate(s.rl);
+  } catch (const InputError& e) {
+    throw UsageError(e.what());
+  }
 }
 
 void check_numbers(const RunSettings& s) {
@@ -113,6 +157,21 @@ void check_numbers(const RunSettings& s) {
 }
 
 }  // namespace
+
+void add_quality_options(po::options_description& algo) {
+  const RlOptions rl;
+  algo.add_options()("max-iterations", po::value<int>()->value_name("N"),
+                     "the same as --iterations: the most iterations when --stop-rel-change is set")(
+      "accel", po::value<std::string>()->default_value(to_string(rl.accel))->value_name("MODE"),
+      "none|biggs: Biggs-Andrews vector extrapolation (fewer iterations for the same result)")(
+      "tv", po::value<float>()->default_value(rl.tv_lambda, "0")->value_name("LAMBDA"),
+      "total-variation weight of RL-TV (Dey et al.); 0: plain RL; typical 0.001-0.01")(
+      "background", po::value<std::string>()->default_value("0")->value_name("B|auto"),
+      "constant camera offset in the model, d / (Hu + B); auto: estimated per volume from "
+      "its darkest 8^3 tiles")(
+      "stop-rel-change", po::value<double>()->default_value(0.0, "0")->value_name("X"),
+      "stop once ||u_k - u_k-1||_1 / ||u_k-1||_1 < X (0: run every iteration)");
+}
 
 const char* const kRunSynopsis =
     "--input IN.h5[:/data] --psf PSF.h5[:/psf] --output OUT.h5[:/path] [options]";
@@ -140,11 +199,12 @@ po::options_description run_option_descriptions() {
                      "RL iterations (>= 1)")(
       "boundary",
       po::value<std::string>()->default_value(to_string(rl.boundary))->value_name("MODE"),
-      "volume edge: periodic|zero|reflect|neumann")(
+      "volume edge: periodic|zero|reflect|neumann|bertero")(
       "init", po::value<std::string>()->default_value(to_string(rl.init))->value_name("MODE"),
       "first estimate: observed|constant|mean")(
       "eps", po::value<float>()->default_value(rl.eps, detail::concat(rl.eps))->value_name("E"),
       "guard of the ratio d / max(Hu, eps), in the data's units");
+  add_quality_options(algo);
   po::options_description compute("Compute");
   compute.add_options()("backend",
                         po::value<std::string>()->default_value("cpu")->value_name("NAME"),
@@ -168,8 +228,20 @@ po::options_description run_option_descriptions() {
       "node's memory shared by its ranks")(
       "progress-interval", po::value<double>()->default_value(10, "10")->value_name("S"),
       "seconds between progress lines when stdout is not a terminal");
+  po::options_description dist("Distributed runs");
+  dist.add_options()("resume", switch_value(),
+                     "finish the partial output of an interrupted run (same options): blocks "
+                     "recorded done in OUT.partial.journal are not recomputed")(
+      "shard", po::value<std::string>()->default_value("auto")->value_name("K/N|auto|off"),
+      "compute only the (c,t) volumes i = c*T+t with i % N == K, into OUT.shardK-of-N.h5; "
+      "auto: from SLURM_ARRAY_TASK_ID/_MIN/_MAX/_STEP when set, else off")(
+      "sync-blocks", switch_value(),
+      "fdatasync the output after each block, before it is recorded done (survives a node "
+      "crash, not only a killed process)")(
+      "no-compute", switch_value(),
+      "diagnostic: skip the deconvolution and write the observed data (measures serving and I/O)");
   po::options_description all;
-  all.add(data).add(algo).add(compute).add(blocks).add(generic_options());
+  all.add(data).add(algo).add(compute).add(blocks).add(dist).add(generic_options());
   return all;
 }
 
@@ -186,7 +258,7 @@ RunSettings parse_run_settings(int argc, const char* const argv[]) {
   s.axes = check_axes(v["axes"].as<std::string>());
   s.overwrite = v["overwrite"].as<bool>();
   s.dry_run = v["dry-run"].as<bool>();
-  s.rl.iterations = v["iterations"].as<int>();
+  parse_quality(v, s);
   s.rl.eps = v["eps"].as<float>();
   s.rl.boundary = parse_name(parse_boundary, v["boundary"].as<std::string>());
   s.rl.init = parse_name(parse_init, v["init"].as<std::string>());

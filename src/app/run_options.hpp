@@ -30,8 +30,16 @@ struct RunSettings {
   bool auto_memory_budget = true;   ///< --memory-budget auto: resolved per node at run time
   std::int64_t memory_budget = 0;   ///< --memory-budget in bytes when not auto; 0: unlimited
   double progress_interval = 10;    ///< seconds between progress lines in a batch log
+  bool resume = false;              ///< --resume: finish the partial output of an interrupted run
+  std::string shard = "auto";       ///< --shard: K/N, auto (from SLURM_ARRAY_*) or off
+  bool sync_blocks = false;         ///< --sync-blocks: fdatasync the output after each block
+  bool no_compute = false;          ///< --no-compute (diagnostic): write the observed data
   std::map<std::string, std::string> resolved;  ///< every option's value, for provenance
 };
+
+/// Adds the result-quality options (--max-iterations, --accel, --tv, --background,
+/// --stop-rel-change) to an option group; `run` and its relatives share them.
+void add_quality_options(po::options_description& algo);
 
 /// The option descriptions of `run` (generic options included).
 po::options_description run_option_descriptions();

@@ -17,7 +17,7 @@ class BlockProcessor {
  public:
   /// `h5_lock` serialises every HDF5 call of this process (HDF5 is not thread-safe).
   BlockProcessor(const DecompositionPlan& plan, EngineCache& engines, io::OutputDataset& output,
-                 std::mutex& h5_lock, BlockWrittenHook hook);
+                 std::mutex& h5_lock, BlockWrittenHook hook, bool no_compute = false);
 
   /// Deconvolves `region` (block.region_count voxels, C order), writes the
   /// interior and calls the hook. `poll` runs after every iteration (it may
@@ -35,6 +35,7 @@ class BlockProcessor {
   io::OutputDataset& output_;
   std::mutex& h5_lock_;
   BlockWrittenHook hook_;
+  bool no_compute_ = false;       ///< write the observed data (BlockRunOptions::no_compute)
   std::int64_t fail_block_ = -1;  ///< kFailBlockEnv, for tests
   std::vector<float> result_, interior_;
   RankWork work_;

@@ -197,7 +197,8 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
 
   std::mutex h5_lock;
   EngineCache engines(*d.backend, d.psfs, d.options.rl, d.plan.memory_budget_bytes);
-  BlockProcessor processor(d.plan, engines, output, h5_lock, d.options.on_block_written);
+  BlockProcessor processor(d.plan, engines, output, h5_lock, d.options.on_block_written,
+                           d.options.no_compute);
   MPI_Comm comm;  // the protocol's own messages never meet the caller's
   MPI_Comm_dup(d.world, &comm);
   std::optional<Failure> failure;
@@ -221,7 +222,8 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   if (size == 1 && !threads) return run_serial(input, processor, progress, summary);
   std::vector<int> workers;
   for (int r = summary.rank0_computes ? 0 : 1; r < size; ++r) workers.push_back(r);
-  BlockServer server(comm, plan, blocks, layout, input, h5_lock, workers, progress);
+  BlockServer server(comm, plan, blocks, layout, input, h5_lock, workers, progress,
+                     options.on_block_done);
   if (summary.rank0_computes) {
     std::thread serving([&server] { server.run(); });  // both loops are noexcept: join is reached
     BlockWorker(comm, plan, layout, processor).run();
@@ -249,6 +251,7 @@ std::optional<Failure> BlockRuntime::Impl::run_serial(const io::InputDataset& in
       region.resize(static_cast<std::size_t>(b.region_count.size()));
       input.read_box(b.c, b.t, b.region_offset, b.region_count, region);
       processor.process(b, region, {});
+      if (options.on_block_done) options.on_block_done(id);
     } catch (...) {
       const auto error = std::current_exception();
       progress.abandon();

@@ -10,7 +10,8 @@ namespace h5decon::dist {
 BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
                          const std::vector<std::int64_t>& blocks, const PieceLayout& layout,
                          const io::InputDataset& input, std::mutex& h5_lock,
-                         const std::vector<int>& workers, Progress& progress)
+                         const std::vector<int>& workers, Progress& progress,
+                         BlockDoneHook on_done)
     : comm_(comm),
       plan_(plan),
       blocks_(blocks),
@@ -18,7 +19,8 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
       input_(input),
       h5_lock_(h5_lock),
       workers_(workers),
-      progress_(progress) {
+      progress_(progress),
+      on_done_(std::move(on_done)) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   states_.resize(static_cast<std::size_t>(size));
@@ -66,6 +68,7 @@ void BlockServer::handle(const Report& report, int source) {
     case Report::kDone:
       ++done_blocks_;
       done_voxels_ += report.voxels;
+      record_done(report.block);
       break;
     case Report::kError:
       fail(Failure{source, report.block, static_cast<int>(report.error_class), report.text},
@@ -77,6 +80,21 @@ void BlockServer::handle(const Report& report, int source) {
       break;
     default:
       throw Error(detail::concat("unknown report kind ", report.kind, " from rank ", source));
+  }
+}
+
+// The worker sends DONE only after its write call returned: the block's data is
+// in the file (at least in the OS's cache of it) when the hook records it.
+void BlockServer::record_done(std::int64_t block) {
+  if (!on_done_ || failure_) return;
+  try {
+    on_done_(block);
+  } catch (...) {
+    const auto error = std::current_exception();
+    fail(Failure{0, block, classify(error),
+                 describe_block(plan_, block_at(plan_, block)) +
+                     ": recording it as done: " + message_of(error)},
+         -1);
   }
 }
 

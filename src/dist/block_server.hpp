@@ -14,6 +14,7 @@
 
 #include "dist/progress.hpp"
 #include "dist/protocol.hpp"
+#include "h5decon/dist/block_runtime.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 
 namespace h5decon::dist {
@@ -24,7 +25,7 @@ class BlockServer {
   /// calls with rank 0's compute thread.
   BlockServer(MPI_Comm comm, const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
               const PieceLayout& layout, const io::InputDataset& input, std::mutex& h5_lock,
-              const std::vector<int>& workers, Progress& progress);
+              const std::vector<int>& workers, Progress& progress, BlockDoneHook on_done = {});
   /// Serves until every worker has left. Never throws: failures are recorded.
   void run() noexcept;
   /// The first failure of the run, on any rank.
@@ -47,6 +48,7 @@ class BlockServer {
 
   bool poll_report();
   void handle(const Report& report, int source);
+  void record_done(std::int64_t block);
   void serve(int worker);
   void stop(int worker);
   void fail(Failure failure, int reporter);
@@ -62,6 +64,7 @@ class BlockServer {
   std::vector<int> workers_;
   std::vector<WorkerState> states_;
   Progress& progress_;
+  BlockDoneHook on_done_;
   std::size_t next_ = 0;
   std::int64_t done_blocks_ = 0, done_voxels_ = 0;
   std::size_t gone_ = 0;

@@ -2,6 +2,7 @@
 // provenance attributes, independent box writes, and the final rename.
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "h5decon/config.hpp"
 #include "h5decon/error.hpp"
@@ -62,7 +63,7 @@ void require_output_ok(const std::string& out, const std::string& in, bool overw
 // Provenance as (name, value) string attributes. Parallel HDF5 needs identical
 // metadata on every rank, and e.g. the backend text is easily built per rank,
 // so these are broadcast from rank 0 before they are written.
-std::vector<std::string> string_attributes(const Provenance& p, MPI_Comm comm) {
+std::vector<std::string> string_attributes(const Provenance& p, bool shard, MPI_Comm comm) {
   const std::pair<std::string, std::string> fixed[] = {
       {"h5decon_version", H5DECON_VERSION},
       {"h5decon_git_hash", H5DECON_GIT_HASH},
@@ -72,7 +73,7 @@ std::vector<std::string> string_attributes(const Provenance& p, MPI_Comm comm) {
       {"halo", p.halo},
       {"decomposition", p.decomposition},
       {"backend", p.backend},
-      {"axes", "ctzyx"},
+      {"axes", shard ? "vzyx" : "ctzyx"},
   };
   std::vector<std::string> kv;  // name, value, name, value, ...
   for (const auto& [name, value] : fixed) kv.insert(kv.end(), {name, value});
@@ -103,8 +104,8 @@ void write_numeric_attribute(hid_t object, const char* name, hid_t file_type, hi
   H5DECON_CHECK_H5(H5Awrite(attr.get(), mem_type, values));
 }
 
-void write_provenance(hid_t dataset, const Provenance& p, MPI_Comm comm) {
-  const std::vector<std::string> kv = string_attributes(p, comm);
+void write_provenance(hid_t dataset, const Provenance& p, bool shard, MPI_Comm comm) {
+  const std::vector<std::string> kv = string_attributes(p, shard, comm);
   for (std::size_t i = 0; i + 1 < kv.size(); i += 2)
     write_string_attribute(dataset, kv[i], kv[i + 1]);
   // Numbers travel as doubles: [iterations, has voxel size, z, y, x].
@@ -118,14 +119,42 @@ void write_provenance(hid_t dataset, const Provenance& p, MPI_Comm comm) {
                             &nums[2]);
 }
 
-PlistHandle chunked_dcpl(const Shape5& shape, Shape3 chunk, const std::string& what) {
+// (v, z, y, x) rows of c, t: which volumes a shard holds, in storage order.
+void write_volume_list(hid_t dataset, const std::vector<VolumeIndex>& volumes) {
+  const hsize_t dims[2] = {volumes.size(), 2};
+  const SpaceHandle space(H5DECON_CHECK_H5(H5Screate_simple(2, dims, nullptr)));
+  const AttributeHandle attr(H5DECON_CHECK_H5(H5Acreate2(
+      dataset, "shard_volumes", H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT)));
+  H5DECON_CHECK_H5(H5Awrite(attr.get(), H5T_NATIVE_INT64, volumes.data()));
+}
+
+// Replaces the string attribute `name` with its old text (if any) plus `line`.
+void append_string_attribute(hid_t object, const std::string& name, const std::string& line) {
+  std::string text;
+  if (H5DECON_CHECK_H5(H5Aexists(object, name.c_str())) > 0) {
+    {
+      const AttributeHandle attr(H5DECON_CHECK_H5(H5Aopen(object, name.c_str(), H5P_DEFAULT)));
+      const TypeHandle type(H5DECON_CHECK_H5(H5Aget_type(attr.get())));
+      char* old = nullptr;
+      if (H5Tis_variable_str(type.get()) > 0 && H5Aread(attr.get(), type.get(), &old) >= 0 &&
+          old != nullptr) {
+        text = std::string(old) + "\n";
+        H5free_memory(old);
+      }
+    }
+    H5DECON_CHECK_H5(H5Adelete(object, name.c_str()));
+  }
+  write_string_attribute(object, name, text + line);
+}
+
+PlistHandle chunked_dcpl(const Shape5& shape, Shape3 chunk, bool shard, const std::string& what) {
   for (int a = 0; a < 3; ++a) chunk[a] = std::clamp<std::int64_t>(chunk[a], 1, shape.volume[a]);
   H5DECON_REQUIRE(chunk.size() * 4 < (std::int64_t{1} << 32), Error, what, ": chunk ", chunk.str(),
                   " exceeds HDF5's 4 GiB chunk limit");
   const hsize_t dims[5] = {1, 1, static_cast<hsize_t>(chunk.z), static_cast<hsize_t>(chunk.y),
                            static_cast<hsize_t>(chunk.x)};
   PlistHandle dcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_DATASET_CREATE)));
-  H5DECON_CHECK_H5(H5Pset_chunk(dcpl.get(), 5, dims));
+  H5DECON_CHECK_H5(H5Pset_chunk(dcpl.get(), shard ? 4 : 5, shard ? dims + 1 : dims));
   const float zero = 0.0f;
   H5DECON_CHECK_H5(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_FLOAT, &zero));
   // Early allocation lets any rank write any chunk independently. The fill
@@ -144,12 +173,26 @@ struct OutputDataset::Impl {
   std::string partial;  // "<file>.partial", renamed to ref.file by finish()
   MPI_Comm comm = MPI_COMM_NULL;
   Shape5 shape;
+  std::vector<VolumeIndex> volumes;            // a shard's volumes; empty: all
+  std::map<VolumeIndex, std::int64_t> rows;  // (c, t) -> row of a shard's dataset
   bool finished = false;
   FileHandle file;  // declared before `dataset` so that the dataset closes first
   DatasetHandle dataset;
 
+  std::vector<hsize_t> stored_dims() const;
   void create(Shape3 chunk, const Provenance& provenance);
+  void reopen(const std::string& note);
 };
+
+std::vector<hsize_t> OutputDataset::Impl::stored_dims() const {
+  const auto d5 = shape.dims();
+  std::vector<hsize_t> dims(d5.begin(), d5.end());
+  if (!volumes.empty()) {  // (v, z, y, x)
+    dims.erase(dims.begin());
+    dims[0] = volumes.size();
+  }
+  return dims;
+}
 
 void OutputDataset::Impl::create(Shape3 chunk, const Provenance& provenance) {
   const PlistHandle fapl = detail::mpio_fapl(comm);
@@ -160,25 +203,52 @@ void OutputDataset::Impl::create(Shape3 chunk, const Provenance& provenance) {
   H5DECON_REQUIRE(f >= 0, InputError, "output '", ref.file, "': cannot create '", partial,
                   "' (is the directory writable?)");
   file = FileHandle(f);
-  const auto d5 = shape.dims();
-  const hsize_t dims[5] = {static_cast<hsize_t>(d5[0]), static_cast<hsize_t>(d5[1]),
-                           static_cast<hsize_t>(d5[2]), static_cast<hsize_t>(d5[3]),
-                           static_cast<hsize_t>(d5[4])};
-  const SpaceHandle space(H5DECON_CHECK_H5(H5Screate_simple(5, dims, nullptr)));
+  const std::vector<hsize_t> dims = stored_dims();
+  const SpaceHandle space(
+      H5DECON_CHECK_H5(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr)));
   const PlistHandle lcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_LINK_CREATE)));
   H5DECON_CHECK_H5(H5Pset_create_intermediate_group(lcpl.get(), 1));
-  const PlistHandle dcpl = chunked_dcpl(shape, chunk, what);
+  const PlistHandle dcpl = chunked_dcpl(shape, chunk, !volumes.empty(), what);
   dataset =
       DatasetHandle(H5DECON_CHECK_H5(H5Dcreate2(file.get(), ref.path.c_str(), H5T_IEEE_F32LE,
                                                 space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT)));
-  write_provenance(dataset.get(), provenance, comm);
+  write_provenance(dataset.get(), provenance, !volumes.empty(), comm);
+  if (!volumes.empty()) write_volume_list(dataset.get(), volumes);
   // Everything but the data is on disk before the first block is written.
+  H5DECON_CHECK_H5(H5Fflush(file.get(), H5F_SCOPE_GLOBAL));
+}
+
+// The partial file of an interrupted run, reopened read-write (collective); its
+// dataset must be float32 of the expected shape. Data and attributes stay.
+void OutputDataset::Impl::reopen(const std::string& note) {
+  const PlistHandle fapl = detail::mpio_fapl(comm);
+  const hid_t f = H5Fopen(partial.c_str(), H5F_ACC_RDWR, fapl.get());
+  H5DECON_REQUIRE(f >= 0, InputError, what, ": cannot reopen '", partial,
+                  "' to resume it (missing, unreadable or not an HDF5 file)");
+  file = FileHandle(f);
+  const hid_t d = H5Dopen2(file.get(), ref.path.c_str(), H5P_DEFAULT);
+  H5DECON_REQUIRE(d >= 0, InputError, what, ": '", partial, "' has no dataset '", ref.path,
+                  "' to resume");
+  dataset = DatasetHandle(d);
+  const TypeHandle type(H5DECON_CHECK_H5(H5Dget_type(dataset.get())));
+  const auto dims = detail::dataset_dims(dataset.get());
+  H5DECON_REQUIRE(H5Tequal(type.get(), H5T_IEEE_F32LE) > 0 && dims == stored_dims(), InputError,
+                  what, ": dataset '", ref.path, "' of '", partial,
+                  "' does not have the shape and type this run writes; it cannot be resumed");
+  std::vector<std::string> line{note};
+  detail::broadcast_strings(line, comm);  // metadata must be identical on every rank
+  if (!line[0].empty()) append_string_attribute(dataset.get(), "resume_log", line[0]);
   H5DECON_CHECK_H5(H5Fflush(file.get(), H5F_SCOPE_GLOBAL));
 }
 
 OutputDataset::OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape,
                              Shape3 chunk, const Provenance& provenance, bool overwrite,
                              MPI_Comm comm)
+    : OutputDataset(ref, input, shape, chunk, provenance, OutputOptions{overwrite}, comm) {}
+
+OutputDataset::OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape,
+                             Shape3 chunk, const Provenance& provenance,
+                             const OutputOptions& options, MPI_Comm comm)
     : impl_(std::make_unique<Impl>()) {
   detail::silence_hdf5_errors();
   Impl& d = *impl_;
@@ -190,8 +260,19 @@ OutputDataset::OutputDataset(const DatasetRef& ref, const DatasetRef& input, Sha
   H5DECON_REQUIRE(
       shape.c > 0 && shape.t > 0 && shape.volume.z > 0 && shape.volume.y > 0 && shape.volume.x > 0,
       Error, d.what, ": cannot create a dataset of shape ", shape.str());
-  require_output_ok(ref.file, input.file, overwrite, comm);
-  d.create(chunk, provenance);
+  d.volumes = options.volumes;
+  for (std::size_t row = 0; row < d.volumes.size(); ++row) {
+    const VolumeIndex& v = d.volumes[row];
+    H5DECON_REQUIRE(v[0] >= 0 && v[0] < shape.c && v[1] >= 0 && v[1] < shape.t &&
+                        d.rows.emplace(v, static_cast<std::int64_t>(row)).second,
+                    Error, d.what, ": volume (c=", v[0], ", t=", v[1],
+                    ") is outside the dataset or listed twice");
+  }
+  require_output_ok(ref.file, input.file, options.overwrite || options.resume, comm);
+  if (options.resume)
+    d.reopen(options.resume_note);
+  else
+    d.create(chunk, provenance);
 }
 
 OutputDataset::~OutputDataset() = default;
@@ -205,11 +286,19 @@ void OutputDataset::write_box(std::int64_t c, std::int64_t t, const Shape3& offs
   detail::require_box_inside(d.shape, c, t, offset, count, data.size(), "writing " + d.what);
   if (data.empty()) return;  // HDF5 rejects empty hyperslabs; nothing to write anyway
   std::vector<hsize_t> start, counts;
-  detail::box_selection("ctzyx", c, t, offset, count, start, counts);
+  if (d.volumes.empty()) {
+    detail::box_selection("ctzyx", c, t, offset, count, start, counts);
+  } else {  // a shard: (c, t) is a row of the (v, z, y, x) dataset
+    const auto row = d.rows.find(VolumeIndex{c, t});
+    H5DECON_REQUIRE(row != d.rows.end(), Error, "writing ", d.what, ": volume (c=", c, ", t=", t,
+                    ") is not one of this shard's volumes");
+    detail::box_selection("tzyx", 0, row->second, offset, count, start, counts);
+  }
   const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(d.dataset.get())));
   H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
                                        counts.data(), nullptr));
-  const SpaceHandle mem_space(H5DECON_CHECK_H5(H5Screate_simple(5, counts.data(), nullptr)));
+  const SpaceHandle mem_space(H5DECON_CHECK_H5(
+      H5Screate_simple(static_cast<int>(counts.size()), counts.data(), nullptr)));
   H5DECON_CHECK_H5(H5Dwrite(d.dataset.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
                             H5P_DEFAULT, data.data()));
 }

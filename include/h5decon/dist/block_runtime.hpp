@@ -43,6 +43,11 @@ std::int64_t auto_memory_budget(MPI_Comm comm, double fraction = 0.5);
 /// (while the HDF5 lock is held): the place for a completion record.
 using BlockWrittenHook = std::function<void(const Block& block)>;
 
+/// Called on rank 0 (from its serving thread) once the rank that wrote block
+/// `id` reported it written, i.e. after its write call returned there: the place
+/// for a journal of finished blocks. A throw fails the run like a block failure.
+using BlockDoneHook = std::function<void(std::int64_t id)>;
+
 /// Settings of one block run; identical on every rank.
 struct BlockRunOptions {
   RlOptions rl;
@@ -54,6 +59,10 @@ struct BlockRunOptions {
   /// Largest MPI message; 0: kMaxMessageEnv from rank 0's environment, else the default.
   std::int64_t max_message_bytes = 0;
   BlockWrittenHook on_block_written;
+  BlockDoneHook on_block_done;
+  /// Diagnostic: skip the deconvolution and write each interior of the observed
+  /// data, to measure serving and writing alone.
+  bool no_compute = false;
 };
 
 /// What one rank did, for the report on rank 0.

@@ -87,6 +87,26 @@ struct Provenance {
   std::map<std::string, std::string> attributes;  ///< further string attributes, by name (e.g. the block plan)
 };
 
+/// (c, t) of one volume.
+using VolumeIndex = std::array<std::int64_t, 2>;
+
+/// "<file>.partial": where an output is written until OutputDataset::finish().
+inline std::string partial_file(const std::string& output_file) { return output_file + ".partial"; }
+
+/// How an output dataset is created or reopened.
+struct OutputOptions {
+  bool overwrite = false;  ///< replace an existing output file
+  /// Reopen the "<file>.partial" of an interrupted run read-write instead of
+  /// creating it; its dataset must have the expected shape (and attributes stay).
+  bool resume = false;
+  /// With `resume`: a line appended to the dataset's "resume_log" attribute.
+  std::string resume_note;
+  /// Only these volumes, stored in this order as a (v, z, y, x) dataset with the
+  /// attributes "axes" = "vzyx" and "shard_volumes" (v rows of c, t): a shard of
+  /// a job array. Empty: every volume, (c, t, z, y, x).
+  std::vector<VolumeIndex> volumes;
+};
+
 /// A new float32 output dataset, (c, t, z, y, x), chunked.
 ///
 /// The data is written to "<file>.partial" and renamed to `file` by finish(), so a
@@ -99,11 +119,15 @@ class OutputDataset {
   /// (clamped to the volume). Attributes are written from rank 0's `provenance`.
   OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape, Shape3 chunk,
                 const Provenance& provenance, bool overwrite, MPI_Comm comm);
+  /// The same with every choice of OutputOptions (resume, a subset of volumes).
+  OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape, Shape3 chunk,
+                const Provenance& provenance, const OutputOptions& options, MPI_Comm comm);
   ~OutputDataset();  ///< without finish(): closes, leaves "<file>.partial" in place
   OutputDataset(OutputDataset&&) noexcept;
   OutputDataset& operator=(OutputDataset&&) noexcept;
 
-  /// Writes the box [offset, offset + count) of volume (c, t). Independent I/O.
+  /// Writes the box [offset, offset + count) of volume (c, t), which must be one
+  /// of OutputOptions::volumes when those were given. Independent I/O.
   void write_box(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
                  std::span<const float> data);
   /// Writes a whole volume.
@@ -122,5 +146,10 @@ class OutputDataset {
 /// at `path` is replaced.
 void write_array(const std::string& file, const std::string& path, std::span<const float> data,
                  const std::vector<std::int64_t>& dims, DType stored_as, bool truncate_file);
+
+/// Adds the number attribute `name` (float64) to the existing object at `path` of
+/// `file`; serial, like write_array (synth's camera offset).
+void write_number_attribute(const std::string& file, const std::string& path,
+                            const std::string& name, double value);
 
 }  // namespace h5decon::io

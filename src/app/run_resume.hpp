@@ -1,0 +1,83 @@
+#pragma once
+// Resumable runs (DESIGN.md §4): the signature of a run, the state of the output
+// path (complete, partial and resumable, or free), the journal of finished
+// blocks, and the clean-up at the end. See run_journal.hpp for the guarantee.
+//
+// Files beside the output OUT.h5 while a run is under way:
+//   OUT.h5.partial          the output being written (renamed to OUT.h5 at the end)
+//   OUT.h5.partial.journal  the blocks finished (written by rank 0)
+//   OUT.h5.partial.wisdom   the FFTW plans, when planned by measurement without
+//                           --wisdom: a resumed run reuses them, so its blocks have
+//                           the bits the interrupted run would have given them
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "h5decon/decomposition.hpp"
+#include "h5decon/io/hdf5_io.hpp"
+#include "h5decon/psf.hpp"
+#include "run_journal.hpp"
+#include "run_options.hpp"
+#include "run_shard.hpp"
+
+namespace h5decon::app {
+
+/// "<output>.partial.wisdom".
+std::string auto_wisdom_path(const std::string& output_file);
+
+/// Sets the wisdom file to auto_wisdom_path() when plans are measured and no
+/// --wisdom was given (estimated plans are reproducible without one).
+void use_auto_wisdom(RunSettings& s);
+
+/// Local check of the output path: refuses the input or PSF file; an existing
+/// output without --overwrite; --resume without a partial output and journal or
+/// with a complete output; and, without --resume or --overwrite, a partial output
+/// with a journal (resumable work is never destroyed silently).
+void check_output_state(const RunSettings& s);
+
+/// Every setting that changes the output's bits (see Signature).
+Signature run_signature(const RunSettings& s, const std::string& backend,
+                        const io::InputDataset& input, const std::vector<Psf>& psfs,
+                        const DecompositionPlan& plan, const Shard& shard);
+
+/// The signature as the "shard_signature" attribute: what shards of one job must share.
+std::string shard_signature(const Signature& signature);
+
+/// Local, for rank 0 (other ranks: nothing). Resume: opens the journal, refuses a
+/// different signature (naming the settings that differ) and sets `done` to the
+/// blocks recorded done; returns the journal. Fresh run: removes a stale journal
+/// and auto wisdom file. Follow with agreement, then broadcast_ids(done).
+std::optional<Journal> start_journal(MPI_Comm comm, const RunSettings& s,
+                                     const Signature& signature, std::vector<std::int64_t>& done);
+
+/// Collective: every rank gets rank 0's `ids`.
+void broadcast_ids(MPI_Comm comm, std::vector<std::int64_t>& ids);
+
+/// `all` without the ids in `done`, in order.
+std::vector<std::int64_t> remaining_blocks(const std::vector<std::int64_t>& all,
+                                           const std::vector<std::int64_t>& done);
+
+/// Rank 0, after the final rename: removes the journal and the auto wisdom file.
+void remove_resume_files(const RunSettings& s);
+
+/// fdatasync of the partial output after each block (--sync-blocks): one
+/// descriptor per rank; fdatasync of any descriptor of a file flushes its data.
+class FileSync {
+ public:
+  explicit FileSync(const std::string& file);
+  ~FileSync();
+  FileSync(const FileSync&) = delete;
+  FileSync& operator=(const FileSync&) = delete;
+  /// Throws IoError when the data cannot be made durable.
+  void sync();
+
+ private:
+  std::string file_;
+  int fd_ = -1;
+};
+
+}  // namespace h5decon::app
