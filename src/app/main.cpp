@@ -11,8 +11,10 @@
 #include "bench_command.hpp"
 #include "cli.hpp"
 #include "h5decon/config.hpp"
+#include "info_command.hpp"
 #include "merge_command.hpp"
 #include "run_command.hpp"
+#include "seam_command.hpp"
 #include "synth_command.hpp"
 
 namespace h5decon::app {
@@ -27,7 +29,9 @@ void print_usage(std::ostream& os) {
         "          --output OUT.h5 --iterations N\n"
         "  merge   join the shard files of a job array (run --shard K/N) into one file\n"
         "  synth   write a synthetic data set with ground truth (--preset small|medium|stack)\n"
-        "  bench   time RL iterations against the FFT floor and scikit-image\n\n"
+        "  bench   time RL iterations against the FFT floor and scikit-image\n"
+        "  info    the options of run: print the block decomposition and data sizes, run nothing\n"
+        "  seams   measure the seam error of blocks vs the whole volume, by halo size\n\n"
         "'h5decon <command> --help' lists a command's options; every option can also be\n"
         "given in an INI file with --config FILE.ini.\n"
         "Exit codes: 0 ok, 1 usage, 2 input, 3 I/O, 4 backend, 5 other error.\n";
@@ -40,6 +44,8 @@ int dispatch(int argc, char** argv, int rank) {
   if (command == "merge")
     return merge_command(argc - 1, argv + 1, join_command_line(argc, argv));
   if (command == "bench") return bench_command(argc - 1, argv + 1);
+  if (command == "info") return info_command(argc - 1, argv + 1);
+  if (command == "seams") return seam_command(argc - 1, argv + 1);
   if (command == "--version") {
     if (rank == 0) std::cout << "h5decon " H5DECON_VERSION " (" H5DECON_GIT_HASH ")\n";
     return kExitOk;
@@ -52,7 +58,7 @@ int dispatch(int argc, char** argv, int rank) {
   agree_on(MPI_COMM_WORLD, [&] {
     throw UsageError(command.empty() ? "no command given (see 'h5decon --help')"
                                      : "unknown command '" + command +
-                                           "'; commands: run, synth, bench (see 'h5decon --help')");
+                                           "'; commands: run, synth, bench, info, seams (see 'h5decon --help')");
   });
   return kExitUsage;
 }
