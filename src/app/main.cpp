@@ -13,6 +13,7 @@
 #include "h5decon/config.hpp"
 #include "info_command.hpp"
 #include "merge_command.hpp"
+#include "quality_command.hpp"
 #include "run_command.hpp"
 #include "seam_command.hpp"
 #include "synth_command.hpp"
@@ -30,6 +31,7 @@ void print_usage(std::ostream& os) {
         "  merge   join the shard files of a job array (run --shard K/N) into one file\n"
         "  synth   write a synthetic data set with ground truth (--preset small|medium|stack)\n"
         "  bench   time RL iterations against the FFT floor and scikit-image\n"
+        "  quality PSNR/SSIM vs the truth of a synth file, per RL option, by iteration and time\n"
         "  info    the options of run: print the block decomposition and data sizes, run nothing\n"
         "  seams   measure the seam error of blocks vs the whole volume, by halo size\n\n"
         "'h5decon <command> --help' lists a command's options; every option can also be\n"
@@ -44,6 +46,7 @@ int dispatch(int argc, char** argv, int rank) {
   if (command == "merge")
     return merge_command(argc - 1, argv + 1, join_command_line(argc, argv));
   if (command == "bench") return bench_command(argc - 1, argv + 1);
+  if (command == "quality") return quality_command(argc - 1, argv + 1);
   if (command == "info") return info_command(argc - 1, argv + 1);
   if (command == "seams") return seam_command(argc - 1, argv + 1);
   if (command == "--version") {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
@@ -23,6 +24,7 @@ struct SynthSettings {
   bool help = false, dry_run = false, overwrite = false;
   std::string preset, output;
   std::uint64_t seed = 1;
+  double offset = 0.0;  ///< camera offset added to /data
 };
 
 po::options_description synth_option_descriptions() {
@@ -32,6 +34,9 @@ po::options_description synth_option_descriptions() {
       "output", po::value<std::string>()->value_name("FILE.h5"), "the file to write")(
       "seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
       "random seed: the same seed gives the same bytes on every machine")(
+      "offset", po::value<double>()->default_value(0.0, "0")->value_name("B"),
+      "constant camera offset added to /data (photons stay Poisson), recorded as its "
+      "attribute camera_offset; tests --background")(
       "overwrite", switch_value(), "replace an existing output file")("dry-run", switch_value(),
                                                                       "check the options and stop");
   desc.add(generic_options());
@@ -51,6 +56,9 @@ SynthSettings parse_synth_settings(int argc, const char* const argv[]) {
   s.seed = v["seed"].as<std::uint64_t>();
   s.overwrite = v["overwrite"].as<bool>();
   s.dry_run = v["dry-run"].as<bool>();
+  s.offset = v["offset"].as<double>();
+  if (!(std::isfinite(s.offset) && s.offset >= 0.0 && s.offset <= 60000.0))
+    throw UsageError("--offset must be a number in [0, 60000], got " + std::to_string(s.offset));
   try {
     phantom_preset(s.preset);
   } catch (const InputError& e) {
@@ -80,12 +88,16 @@ void generate_and_write(const SynthSettings& s) {
       const PhantomVolume v = phantom.volume(c, t);
       truth.insert(truth.end(), v.truth.data.begin(), v.truth.data.end());
       data.insert(data.end(), v.data.data.begin(), v.data.data.end());
+      if (s.offset > 0)  // the camera adds its offset after counting photons
+        for (auto i = data.end() - std::ptrdiff_t(v.data.data.size()); i != data.end(); ++i)
+          *i += static_cast<float>(s.offset);
       blurred_peak = std::max(blurred_peak, max_of(v.blurred.data));
     }
   }
   const Shape3 vol = spec.volume, k = spec.psfs[0].shape;
   const std::vector<std::int64_t> dims5{spec.channels, spec.times, vol.z, vol.y, vol.x};
   io::write_array(s.output, "/data", data, dims5, io::DType::uint16, /*truncate_file=*/true);
+  if (s.offset > 0) io::write_number_attribute(s.output, "/data", "camera_offset", s.offset);
   io::write_array(s.output, "/truth", truth, dims5, io::DType::float32, false);
   for (const PsfModel& m : spec.psfs)  // /psf is one (c, z, y, x) array
     H5DECON_REQUIRE(m.shape == k, Error, "synth: the PSFs of a preset must share one shape");

@@ -109,3 +109,23 @@ void write_array(const std::string& file, const std::string& path, std::span<con
 }
 
 }  // namespace h5decon::io
+
+namespace h5decon::io {
+
+void write_number_attribute(const std::string& file, const std::string& path,
+                            const std::string& name, double value) {
+  detail::silence_hdf5_errors();
+  FileHandle f = open_for_writing(file, false);
+  const hid_t object = H5DECON_CHECK_H5(H5Oopen(f.get(), path.c_str(), H5P_DEFAULT));
+  const SpaceHandle scalar(H5DECON_CHECK_H5(H5Screate(H5S_SCALAR)));
+  const hid_t attr = H5Acreate2(object, name.c_str(), H5T_IEEE_F64LE, scalar.get(), H5P_DEFAULT,
+                                H5P_DEFAULT);
+  const herr_t written = attr < 0 ? -1 : H5Awrite(attr, H5T_NATIVE_DOUBLE, &value);
+  if (attr >= 0) H5Aclose(attr);
+  H5Oclose(object);
+  H5DECON_REQUIRE(written >= 0, IoError, "writing attribute '", name, "' of '", file, ":", path,
+                  "' failed");
+  f.close();
+}
+
+}  // namespace h5decon::io

@@ -149,3 +149,75 @@ TEST(CommandLine, JoinQuotesWhatTheShellWouldSplit) {
 
 }  // namespace
 }  // namespace h5decon::app
+
+namespace h5decon::app {
+namespace {
+
+RunSettings parse_with(std::vector<std::string> extra) {
+  std::vector<std::string> args{"--input", "in.h5", "--psf", "psf.h5", "--output", "out.h5"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return parse(args);
+}
+
+std::string error_with(std::vector<std::string> extra) {
+  try {
+    parse_with(std::move(extra));
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(RunQualityOptions, DefaultToPlainRl) {
+  const RlOptions rl = parse_with({}).rl;
+  EXPECT_EQ(rl.accel, Acceleration::none);
+  EXPECT_EQ(rl.tv_lambda, 0.0f);
+  EXPECT_EQ(rl.background, 0.0f);
+  EXPECT_FALSE(rl.background_auto);
+  EXPECT_EQ(rl.stop_rel_change, 0.0);
+}
+
+TEST(RunQualityOptions, EachOptionIsParsed) {
+  const RlOptions rl = parse_with({"--accel", "biggs", "--boundary", "bertero", "--tv", "0.002",
+                                   "--background", "99.5", "--stop-rel-change", "1e-4",
+                                   "--max-iterations", "300"})
+                           .rl;
+  EXPECT_EQ(rl.accel, Acceleration::biggs);
+  EXPECT_EQ(rl.boundary, Boundary::bertero);
+  EXPECT_FLOAT_EQ(rl.tv_lambda, 0.002f);
+  EXPECT_FLOAT_EQ(rl.background, 99.5f);
+  EXPECT_DOUBLE_EQ(rl.stop_rel_change, 1e-4);
+  EXPECT_EQ(rl.iterations, 300);
+  EXPECT_TRUE(parse_with({"--background", "auto"}).rl.background_auto);
+  EXPECT_EQ(parse_with({"--max-iterations", "7", "--iterations", "7"}).rl.iterations, 7);
+}
+
+TEST(RunQualityOptions, InvalidValuesAreRefusedNamingTheOption) {
+  EXPECT_NE(error_with({"--accel", "nesterov"}).find("--accel: unknown value 'nesterov'; valid: none, biggs"),
+            std::string::npos);
+  EXPECT_NE(error_with({"--tv", "-0.1"}).find("--tv must be a number >= 0"), std::string::npos);
+  EXPECT_NE(error_with({"--tv", "much"}).find("--tv"), std::string::npos);
+  EXPECT_NE(error_with({"--background", "-3"}).find("--background: '-3' is not auto or a number >= 0"),
+            std::string::npos);
+  EXPECT_NE(error_with({"--background", "12abc"}).find("--background"), std::string::npos);
+  EXPECT_NE(error_with({"--stop-rel-change", "-1"}).find("--stop-rel-change must be a number >= 0"),
+            std::string::npos);
+  EXPECT_NE(error_with({"--max-iterations", "0"}).find("--iterations must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(error_with({"--max-iterations", "5", "--iterations", "6"}).find("disagree"),
+            std::string::npos);
+  EXPECT_NE(error_with({"--boundary", "mirror"}).find("bertero"), std::string::npos);
+}
+
+TEST(RunQualityOptions, ComeFromAConfigFileToo) {
+  const ConfigFile config("accel = biggs\ntv = 0.001\nbackground = auto\nstop-rel-change = 0.001\n");
+  const RlOptions rl = parse_with({"--config", config.path()}).rl;
+  EXPECT_EQ(rl.accel, Acceleration::biggs);
+  EXPECT_FLOAT_EQ(rl.tv_lambda, 0.001f);
+  EXPECT_TRUE(rl.background_auto);
+  EXPECT_DOUBLE_EQ(rl.stop_rel_change, 0.001);
+}
+
+}  // namespace h5decon::app
