@@ -37,9 +37,11 @@ struct DecompositionOptions {
   std::int64_t memory_budget_bytes = 0;
   /// Largest output chunk per axis.
   Shape3 chunk_limit{64, 256, 256};
-  /// Automatic halo = ceil(factor × PSF extent). 2 kept the measured seam error
-  /// at ~7e-6 (DESIGN.md §3), under kSeamErrorTarget; to be tuned by measurement.
-  double halo_psf_factor = 2.0;
+  /// Automatic halo = ceil(factor × PSF extent). 2.5 is the smallest factor (in
+  /// steps of 0.25) that kept the seam error under kSeamErrorTarget for 20 and 50
+  /// iterations on the `stack` and `medium` phantoms: 3.4e-5 at 2.5, 1.01e-4 at 2.25
+  /// (medium, 50 iterations; `h5decon seams`, docs/seam_error.md).
+  double halo_psf_factor = 2.5;
 };
 
 /// The decomposition of one dataset: everything needed to enumerate its blocks.

@@ -64,7 +64,7 @@ def prepare(test):
     test.blocked(1, "ref.h5")
     test.run(2, "whole.h5", "--memory-budget", "0", "--fft-planner", "estimate")
     _, attrs = test.data("ref.h5")
-    expected = {"block_grid": "1,3,3", "block_count": "54", "halo": "0,26,26"}
+    expected = {"block_grid": "1,3,3", "block_count": "54", "halo": "0,33,33"}  # ceil(2.5 x 13)
     failures = [f"attribute {k} = {attrs.get(k)!r}, expected {v!r}"
                 for k, v in expected.items() if attrs.get(k) != v]
     _, whole = test.data("whole.h5")
