@@ -1,0 +1,321 @@
+// Exact mode: set-up, OTF, initial estimate and the iteration loop; see
+// exact_engine_impl.hpp for one iteration.
+#include <omp.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "backend/cpu/fftw_plan.hpp"
+#include "backend/fftw_mpi/exact_engine_impl.hpp"
+#include "h5decon/error.hpp"
+#include "h5decon/fft_shape.hpp"
+#include "h5decon/rl_constants.hpp"
+#include "h5decon/rl_domain.hpp"
+
+namespace h5decon::exact {
+namespace {
+
+Shape3 resolve_fft(Shape3 volume, Shape3 psf, Shape3 fft) {
+  if (fft.size() == 0) fft = padded_shape(volume, psf);
+  H5DECON_REQUIRE(fits_linear_convolution(fft, volume, psf), InputError, "FFT shape ", fft.str(),
+                  " is too small for volume ", volume.str(), " and PSF ", psf.str(),
+                  " (needs volume + 2*(psf/2) per axis, last axis even)");
+  return fft;
+}
+
+// Plain modes extend the volume by psf/2 with their mode; bertero's operand is its
+// whole domain with no margins (as CpuEngine's layout).
+SlabGeometry geometry_for(Shape3 volume, Shape3 psf, const RlOptions& o, Shape3 fft,
+                          const LocalSizes& local, MPI_Comm comm) {
+  if (o.boundary != Boundary::bertero)
+    return make_geometry(volume, psf, o.boundary, fft, local, comm);
+  return make_geometry(estimate_shape(o.boundary, volume, psf), {1, 1, 1}, Boundary::zero, fft,
+                       local, comm);
+}
+
+struct Slabs {
+  PlaneRange in, out;
+};
+
+// Result planes: the owned domain planes, shifted by the bertero margin and cut to
+// the volume. Observed planes: the same, but for bertero every plane its domain
+// reads (the edge planes its margins replicate for init=observed, too).
+Slabs slabs_of(PlaneRange dom, std::int64_t m, std::int64_t n) {
+  if (dom.size() == 0) return {{0, 0}, {0, 0}};
+  PlaneRange out{std::clamp<std::int64_t>(dom.begin - m, 0, n),
+                 std::clamp<std::int64_t>(dom.end - m, 0, n)};
+  if (out.end < out.begin) out.begin = out.end;
+  const PlaneRange in{std::clamp<std::int64_t>(dom.begin - m, 0, n - 1),
+                      std::clamp<std::int64_t>(dom.end - 1 - m, 0, n - 1) + 1};
+  return {in, out};
+}
+
+}  // namespace
+
+void require_exact_support(const RlOptions& o) {
+  H5DECON_REQUIRE(o.tv_lambda == 0.0f, InputError,
+                  "--tv (RL-TV regularisation) is not supported in --mode exact; use --mode blocks");
+  H5DECON_REQUIRE(!o.background_auto, InputError,
+                  "--background auto is not supported in --mode exact; give the offset as a number");
+}
+
+SlabGeometry make_geometry(Shape3 domain, Shape3 psf, Boundary boundary, Shape3 fft,
+                           const LocalSizes& local, MPI_Comm comm) {
+  int ranks = 1, rank = 0;
+  MPI_Comm_size(comm, &ranks);
+  MPI_Comm_rank(comm, &rank);
+  std::vector<std::int64_t> mine{local.start0, local.n0}, all(2 * std::size_t(ranks));
+  MPI_Allgather(mine.data(), 2, MPI_INT64_T, all.data(), 2, MPI_INT64_T, comm);
+  std::vector<std::int64_t> starts, counts;
+  std::int64_t next = 0;
+  for (int r = 0; r < ranks; ++r) {
+    const std::int64_t s = all[2 * r], n = all[2 * r + 1];
+    H5DECON_REQUIRE(n == 0 || s == next, BackendError,
+                    "FFTW-MPI gave rank ", r, " planes from ", s, ", expected ", next);
+    starts.push_back(n == 0 ? next : s);
+    counts.push_back(n);
+    next += n;
+  }
+  H5DECON_REQUIRE(next == fft.z, BackendError, "FFTW-MPI distributed ", next, " of ", fft.z,
+                  " planes");
+  return SlabGeometry(domain, psf, boundary, fft, std::move(starts), std::move(counts), rank);
+}
+
+ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm comm, Shape3 fft) {
+  fft = resolve_fft(volume, psf, fft);
+  const LocalSizes local = local_sizes(fft, comm);
+  const SlabGeometry g = geometry_for(volume, psf, o, fft, local, comm);
+  const Shape3 e = g.domain();
+  const Slabs s = slabs_of(g.local_domain(), estimate_margin(o.boundary, psf).z, volume.z);
+  ExactMemory m;
+  m.fft = fft;
+  m.fft_planes = local.n0;
+  m.fft_bytes = 8 * (local.alloc + local.n1 * fft.z * (fft.x / 2 + 1));
+  const std::int64_t estimates = 1 + (o.boundary == Boundary::bertero) +
+                                 3 * (o.accel == Acceleration::biggs);
+  const std::int64_t plane = volume.y * volume.x;
+  m.slab_bytes = 4 * (estimates * g.local_domain().size() * e.y * e.x +
+                      (s.in.size() + s.out.size()) * plane) +
+                 HaloExchange(g, comm).bytes();
+  return m;
+}
+
+ExactEngine::Impl::Impl(const Psf& psf, Shape3 volume, const RlOptions& o, MPI_Comm c,
+                        const BackendOptions& backend, Shape3 fft_shape)
+    : shape(volume),
+      domain(estimate_shape(o.boundary, volume, psf.kernel.shape)),
+      margin(estimate_margin(o.boundary, psf.kernel.shape)),
+      options(o),
+      comm(c),
+      threads(cpu::resolve_threads(backend)),
+      fft(resolve_fft(volume, psf.kernel.shape, fft_shape), c, backend),
+      geom(geometry_for(volume, psf.kernel.shape, o, fft.shape(), fft.local(), c)),
+      halo(geom, c),
+      otf(fft.spectrum_size()) {
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  dom = geom.local_domain();
+  const Slabs s = slabs_of(dom, margin.z, shape.z);
+  in = s.in;
+  out = s.out;
+  const auto slab = static_cast<std::size_t>(dom.size() * domain_plane());
+  u.resize(slab);
+  compute_otf(psf.kernel);
+  if (bertero()) compute_weights();
+  if (options.accel == Acceleration::biggs)
+    for (auto* v : {&x_prev, &g_new, &g_old}) v->assign(slab, 0.0f);
+}
+
+void ExactEngine::Impl::compute_otf(const Volume& kernel) {
+  // The PSF's centre voxel (n/2 on each axis) goes to the origin; the rest wraps.
+  const Shape3 P = fft.shape(), k = kernel.shape;
+  const PlaneRange f = geom.local_fft();
+  const std::int64_t rs = fft.row_stride();
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::int64_t p = f.begin; p < f.end; ++p) {
+    float* plane = work_plane(p);
+    std::fill_n(plane, fft.plane_floats(), 0.0f);
+    const std::int64_t z = (p + k.z / 2) % P.z;
+    for (std::int64_t y = 0; z < k.z && y < k.y; ++y)
+      for (std::int64_t x = 0; x < k.x; ++x)
+        plane[((y - k.y / 2 + P.y) % P.y) * rs + (x - k.x / 2 + P.x) % P.x] = kernel.at(z, y, x);
+  }
+  fft.forward();
+  // FFTW's transforms are unnormalised: fold 1/N into the OTF once.
+  const float scale = 1.0f / static_cast<float>(P.size());
+  const cfloat* spec = fft.spectrum();
+  for (std::int64_t i = 0; i < fft.spectrum_size(); ++i) otf.data()[i] = spec[i] * scale;
+}
+
+// 1 / max(H^T M, floor) on the owned domain planes, M = 1 on the observed box.
+void ExactEngine::Impl::compute_weights() {
+  const std::int64_t rs = fft.row_stride();
+  for (std::int64_t z = dom.begin; z < dom.end; ++z) {
+    const bool zin = z >= margin.z && z < margin.z + shape.z;
+    for (std::int64_t y = 0; y < domain.y; ++y) {
+      float* row = work_plane(z) + y * rs;
+      std::fill_n(row, domain.x, 0.0f);
+      if (zin && y >= margin.y && y < margin.y + shape.y) std::fill_n(row + margin.x, shape.x, 1.0f);
+    }
+  }
+  complete_operand();
+  convolve(true);
+  inv_weights.resize(u.size());
+  for (std::int64_t z = dom.begin; z < dom.end; ++z)
+    for (std::int64_t y = 0; y < domain.y; ++y) {
+      const float* w = work_plane(z) + y * rs;
+      float* o = inv_weights.data() + ((z - dom.begin) * domain.y + y) * domain.x;
+      for (std::int64_t x = 0; x < domain.x; ++x)
+        o[x] = 1.0f / std::max(w[x], kBerteroWeightFloor);
+    }
+}
+
+// The sum of every observed voxel in volume order, passed from rank to rank along
+// the result slabs (which partition the volume in rank order): the same serial
+// double sum as the CPU engine's, so init=mean gives the same bits.
+double ExactEngine::Impl::volume_sum() const {
+  double s = 0.0;
+  if (rank > 0) MPI_Recv(&s, 1, MPI_DOUBLE, rank - 1, 0x4859, comm, MPI_STATUS_IGNORE);
+  const std::int64_t plane = shape.y * shape.x;
+  const float* first = d + (out.begin - in.begin) * plane;
+  for (const float* v = first; v < first + out.size() * plane; ++v) s += *v;
+  if (rank + 1 < ranks) MPI_Send(&s, 1, MPI_DOUBLE, rank + 1, 0x4859, comm);
+  MPI_Bcast(&s, 1, MPI_DOUBLE, ranks - 1, comm);
+  return s;
+}
+
+void ExactEngine::Impl::initialise() {
+  const Shape3 n = shape, e = domain;
+  switch (options.init) {
+    case InitMode::observed:  // the domain beyond the volume (bertero): its edge replicated
+      for (std::int64_t z = dom.begin; z < dom.end; ++z)
+        for (std::int64_t y = 0; y < e.y; ++y) {
+          const std::int64_t zo = std::clamp<std::int64_t>(z - margin.z, 0, n.z - 1);
+          const std::int64_t yo = std::clamp<std::int64_t>(y - margin.y, 0, n.y - 1);
+          const float* src = d + ((zo - in.begin) * n.y + yo) * n.x;
+          float* dst = u.data() + ((z - dom.begin) * e.y + y) * e.x;
+          for (std::int64_t x = 0; x < e.x; ++x)
+            dst[x] = src[std::clamp<std::int64_t>(x - margin.x, 0, n.x - 1)];
+        }
+      return;
+    case InitMode::constant:
+      std::fill(u.begin(), u.end(), 0.5f);
+      return;
+    case InitMode::mean: {
+      const double s = volume_sum();
+      std::fill(u.begin(), u.end(), static_cast<float>(s / double(n.size())));
+      return;
+    }
+  }
+}
+
+void ExactEngine::Impl::run(const IterationObserver& observer) {
+  const bool biggs = options.accel == Acceleration::biggs;
+  alpha = 0.0f;
+  for (int it = 1; it <= options.iterations; ++it) {
+    predicted = biggs && it > 1;  // from the second iteration the operand is the prediction
+    if (predicted)
+      predict();
+    else
+      load_estimate();
+    const double alpha_used = predicted ? alpha : 0.0;
+    step(it);
+    const bool stopping = it == options.iterations ||
+                          (options.stop_rel_change > 0 && relative_change < options.stop_rel_change);
+    if (observer) observer(IterationReport{it, relative_change, alpha_used, stopping, {}});
+    if (stopping) break;
+  }
+}
+
+void ExactEngine::Impl::step(int it) {
+  sums.reset(domain.z);
+  convolve(false);
+  ratio_pass();
+  complete_operand();
+  convolve(true);
+  update_pass();
+  sums.combine(comm);
+  auto total = [](const std::vector<double>& v) {
+    double s = 0.0;
+    for (double x : v) s += x;
+    return s;
+  };
+  const double norm = total(sums.norm);
+  relative_change = norm > 0 ? total(sums.change) / norm : 0.0;
+  if (options.accel == Acceleration::biggs) {
+    // alpha_{k+1} = g_k.g_{k-1} / g_{k-1}.g_{k-1}: needs two steps' changes (deconvlucy: k > 2).
+    const double a = total(sums.dot) / (total(sums.gg) + kBiggsDenominatorGuard);
+    alpha = it >= 2 ? static_cast<float>(std::clamp(a, 0.0, kBiggsMaxAlpha)) : 0.0f;
+    std::swap(g_new, g_old);
+  }
+}
+
+void Sums::reset(std::int64_t planes) {
+  for (auto* v : {&change, &norm, &dot, &gg}) v->assign(static_cast<std::size_t>(planes), 0.0);
+}
+
+void Sums::combine(MPI_Comm comm) {
+  const std::size_t n = change.size();
+  std::vector<double> all(4 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    all[i] = change[i];
+    all[n + i] = norm[i];
+    all[2 * n + i] = dot[i];
+    all[3 * n + i] = gg[i];
+  }
+  MPI_Allreduce(MPI_IN_PLACE, all.data(), int(all.size()), MPI_DOUBLE, MPI_SUM, comm);
+  for (std::size_t i = 0; i < n; ++i) {
+    change[i] = all[i];
+    norm[i] = all[n + i];
+    dot[i] = all[2 * n + i];
+    gg[i] = all[3 * n + i];
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// ExactEngine
+
+ExactEngine::ExactEngine(const Psf& psf, Shape3 volume, const RlOptions& options, MPI_Comm comm,
+                         const BackendOptions& backend, Shape3 fft) {
+  validate(options);
+  require_exact_support(options);
+  impl_ = std::make_unique<Impl>(psf, volume, options, comm, backend, fft);
+}
+
+ExactEngine::~ExactEngine() = default;
+
+PlaneRange ExactEngine::input_planes() const { return impl_->in; }
+PlaneRange ExactEngine::output_planes() const { return impl_->out; }
+Shape3 ExactEngine::shape() const { return impl_->shape; }
+Shape3 ExactEngine::fft_shape() const { return impl_->fft.shape(); }
+
+std::int64_t ExactEngine::bytes() const {
+  const Impl& m = *impl_;
+  std::size_t floats = 0;
+  for (const auto* v : {&m.u, &m.inv_weights, &m.x_prev, &m.g_new, &m.g_old}) floats += v->size();
+  return m.fft.bytes() + 8 * m.otf.size() + m.halo.bytes() + std::int64_t(4 * floats);
+}
+
+void ExactEngine::deconvolve(std::span<const float> observed, std::span<float> result,
+                             const IterationObserver& observer) {
+  Impl& m = *impl_;
+  const Shape3 n = m.shape, e = m.domain, g = m.margin;
+  const std::int64_t plane = n.y * n.x;
+  H5DECON_REQUIRE(std::int64_t(observed.size()) == m.in.size() * plane &&
+                      std::int64_t(result.size()) == m.out.size() * plane,
+                  Error, "ExactEngine: rank ", m.rank, " expected observed planes [", m.in.begin,
+                  ", ", m.in.end, ") and result planes [", m.out.begin, ", ", m.out.end, ") of ",
+                  n.str());
+  m.d = observed.data();
+  m.background = m.options.background;
+  m.initialise();
+  m.run(observer);
+  for (std::int64_t z = m.out.begin; z < m.out.end; ++z)
+    for (std::int64_t y = 0; y < n.y; ++y) {
+      const float* src =
+          m.u.data() + ((z + g.z - m.dom.begin) * e.y + y + g.y) * e.x + g.x;
+      std::copy(src, src + n.x, result.data() + ((z - m.out.begin) * n.y + y) * n.x);
+    }
+}
+
+}  // namespace h5decon::exact

@@ -1,0 +1,82 @@
+#pragma once
+// The state of ExactEngine, shared by its set-up (exact_engine.cpp) and its
+// element-wise passes (exact_passes.cpp).
+//
+// One iteration on every rank, with the CPU engine's arithmetic (cpu_engine.hpp):
+//   0. Biggs only, from the second iteration: prediction y = max(x + a (x - x_prev), 0)
+//   1. operand: the estimate's (or prediction's) owned planes into the FFT array;
+//      complete_operand(): halo exchange, x/y/z margins by the boundary mode, zeros
+//   2. H u: distributed r2c, OTF multiply in the transposed spectrum, c2r
+//   3. ratio r = M d / max(H u + b, eps) in place; complete_operand()
+//   4. H^T r: the same with conj(OTF)
+//   5. update u *= H^T r [/ (H^T M)], per-plane sums; the sums are combined by an
+//      all-reduce in which every plane has one contributor (x + 0 = x: exact), and
+//      totalled serially in plane order as the CPU engine does.
+
+#include <mpi.h>
+
+#include <vector>
+
+#include "backend/fftw_mpi/halo_exchange.hpp"
+#include "backend/fftw_mpi/mpi_fft.hpp"
+#include "backend/fftw_mpi/slab_geometry.hpp"
+#include "h5decon/exact_engine.hpp"
+
+namespace h5decon::exact {
+
+/// Per-plane sums of one iteration, indexed by global operand plane.
+struct Sums {
+  std::vector<double> change, norm, dot, gg;
+  void reset(std::int64_t planes);
+  /// Makes every rank's entries everyone's (exact: one contributor per entry).
+  void combine(MPI_Comm comm);
+};
+
+struct ExactEngine::Impl {
+  Impl(const Psf& psf, Shape3 volume, const RlOptions& options, MPI_Comm comm,
+       const BackendOptions& backend, Shape3 fft);
+
+  bool bertero() const { return options.boundary == Boundary::bertero; }
+  float* work_plane(std::int64_t p) const { return fft.real_plane(p - geom.local_fft().begin); }
+  std::int64_t domain_plane() const { return domain.y * domain.x; }
+
+  // Set-up (exact_engine.cpp).
+  void compute_otf(const Volume& kernel);
+  void compute_weights();
+  void initialise();
+  double volume_sum() const;
+  void run(const IterationObserver& observer);
+  void step(int it);
+
+  // Passes (exact_passes.cpp).
+  void complete_operand();
+  void load_estimate();
+  void predict();
+  void convolve(bool adjoint);
+  void ratio_pass();
+  void update_pass();
+  void update_row(std::int64_t z, std::int64_t y, float* correction);
+
+  Shape3 shape, domain, margin;  // volume, estimate domain, volume's offset in it
+  RlOptions options;
+  MPI_Comm comm;
+  int rank = 0, ranks = 1, threads = 1;
+  MpiFft fft;
+  SlabGeometry geom;
+  HaloExchange halo;
+  ComplexBuffer otf;
+  PlaneRange dom, in, out;  // owned domain planes, observed planes supplied, result planes
+  std::vector<float> u, inv_weights, x_prev, g_new, g_old;  // owned domain planes
+  Sums sums;
+  // State of one deconvolve() call.
+  const float* d = nullptr;  // observed planes `in`
+  float background = 0.0f, alpha = 0.0f;
+  bool predicted = false;
+  double relative_change = 0.0;
+};
+
+/// The ranks' FFT planes (local_n0, local_0_start), gathered, in rank order.
+SlabGeometry make_geometry(Shape3 domain, Shape3 psf, Boundary boundary, Shape3 fft,
+                           const LocalSizes& local, MPI_Comm comm);
+
+}  // namespace h5decon::exact
