@@ -1,6 +1,7 @@
 #pragma once
 // The compute-backend interface: one RL engine per (PSF, volume shape, options).
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -22,6 +23,7 @@ struct BackendOptions {
   int threads = 0;  ///< 0: every core the process may use
   FftPlanner planner = FftPlanner::measure;
   std::string wisdom_file;  ///< FFTW wisdom loaded before planning and saved after, if set
+  int device = -1;  ///< CUDA device the backend computes on; -1: the calling thread's current one
 };
 
 /// What an engine reports after each finished iteration.
@@ -38,6 +40,18 @@ struct IterationReport {
 /// Called after each finished iteration.
 using IterationObserver = std::function<void(const IterationReport&)>;
 
+/// A deconvolution started by RlEngine::deconvolve_async().
+class RlTicket {
+ public:
+  virtual ~RlTicket() = default;
+  /// True once the result is complete in the caller's array (never blocks).
+  virtual bool ready() = 0;
+  /// Blocks until the result is complete in the caller's array; throws the
+  /// deconvolution's failure. `poll` runs every few milliseconds while waiting
+  /// (it may throw to give up waiting; the work then finishes in the background).
+  virtual void wait(const std::function<void()>& poll = {}) = 0;
+};
+
 /// Deconvolves volumes of one shape with one PSF; plans and OTF are made once
 /// in the constructor and reused for every call.
 class RlEngine {
@@ -46,6 +60,16 @@ class RlEngine {
   /// Runs RL on `observed` (shape()) and writes the estimate to `result`.
   virtual void deconvolve(std::span<const float> observed, std::span<float> result,
                           const IterationObserver& observer = {}) = 0;
+  /// True when deconvolve_async() returns before the work is done, so that the
+  /// caller can overlap it with I/O (the CUDA engine); false: it is deconvolve().
+  virtual bool overlaps() const { return false; }
+  /// Starts RL on `observed`: the same bits as deconvolve() in `result` once the
+  /// ticket's wait() returned. `observed` may be reused as soon as this returns;
+  /// `result` must stay valid until then. Up to two calls (on any engines of a
+  /// backend) may be outstanding; tickets complete in the order they were made
+  /// on one engine. The default runs deconvolve() and returns a done ticket.
+  virtual std::unique_ptr<RlTicket> deconvolve_async(std::span<const float> observed,
+                                                     std::span<float> result);
   /// The volume shape this engine was made for.
   virtual Shape3 shape() const = 0;
   /// The FFT shape used internally (after boundary extension and padding).
@@ -64,6 +88,15 @@ class Backend {
   virtual std::unique_ptr<RlEngine> make_engine(const Psf& psf, Shape3 shape,
                                                 const RlOptions& options,
                                                 Shape3 fft_shape = {}) = 0;
+  /// Bytes an engine for (PSF extent, volume shape, FFT shape, options) would hold
+  /// where this backend computes, FFT work areas included, for memory planning.
+  /// The default is the decomposition's host estimate, block_bytes().
+  virtual std::int64_t engine_bytes(Shape3 psf, Shape3 shape, Shape3 fft_shape,
+                                    const RlOptions& options) const;
+  /// Bytes this backend's engines may still take on its own memory (a device's
+  /// free memory less a safety margin); 0: the backend computes in host memory,
+  /// which the caller budgets.
+  virtual std::int64_t device_memory_budget() const { return 0; }
 };
 
 /// Returns the backend named `kind` ("cpu"; "cuda" and "auto" once built with

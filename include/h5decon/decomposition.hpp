@@ -15,6 +15,7 @@
 //    chunks, so no two blocks ever write the same chunk.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -35,6 +36,10 @@ struct DecompositionOptions {
   std::optional<Shape3> block;
   /// Most bytes one block may need (block_bytes); 0: unlimited, one block per volume.
   std::int64_t memory_budget_bytes = 0;
+  /// Bytes one block of this region and FFT shape needs (a backend's own
+  /// estimate, e.g. the CUDA engine's with cuFFT's work area); empty: block_bytes().
+  /// It must grow with the region and the FFT shape.
+  std::function<std::int64_t(const Shape3& region, const Shape3& fft)> block_cost;
   /// Largest output chunk per axis.
   Shape3 chunk_limit{64, 256, 256};
   /// Automatic halo = ceil(factor × PSF extent). 2.5 is the smallest factor (in
@@ -55,7 +60,7 @@ struct DecompositionPlan {
   std::int64_t block_count = 0;      ///< c * t * grid.z * grid.y * grid.x
   Shape3 max_region;                 ///< largest region extent per axis
   Shape3 max_fft;                    ///< padded_shape(max_region, psf): the largest FFT
-  std::int64_t max_block_bytes = 0;  ///< block_bytes(max_region, psf): the most any block needs
+  std::int64_t max_block_bytes = 0;  ///< block cost of (max_region, max_fft): the most any block needs
   std::int64_t memory_budget_bytes = 0;  ///< the budget it was planned for; 0: unlimited
   bool auto_halo = true;                 ///< halo chosen from the PSF (not given explicitly)
   bool auto_block = true;                ///< grid chosen by the search (not given explicitly)

@@ -31,6 +31,21 @@ class BackendError : public Error {
   using Error::Error;
 };
 
+/// A backend ran out of memory where it computes (device memory for CUDA):
+/// what the block runtime answers by shrinking the blocks. Exit code 4.
+class OutOfMemoryError : public BackendError {
+ public:
+  OutOfMemoryError(const std::string& message, long long requested_bytes, long long free_bytes)
+      : BackendError(message), requested_(requested_bytes), free_(free_bytes) {}
+  /// Bytes the failed allocation asked for (0: unknown).
+  long long requested_bytes() const { return requested_; }
+  /// Bytes free when it failed (-1: unknown).
+  long long free_bytes() const { return free_; }
+
+ private:
+  long long requested_, free_;
+};
+
 namespace detail {
 template <class... Parts>
 std::string concat(const Parts&... parts) {

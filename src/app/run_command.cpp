@@ -25,8 +25,11 @@
 #include "h5decon/config.hpp"
 #include "h5decon/decomposition.hpp"
 #include "h5decon/dist/block_runtime.hpp"
+#include "h5decon/dist/gpu_binding.hpp"
+#include "h5decon/dist/memory_fit.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "run_exact.hpp"
 #include "run_options.hpp"
 #include "run_resume.hpp"
 #include "run_shard.hpp"
@@ -98,16 +101,6 @@ std::string csv(const Shape3& s) {
   return std::to_string(s.z) + "," + std::to_string(s.y) + "," + std::to_string(s.x);
 }
 
-// Every rank plans: the plan is a pure function of identical inputs.
-DecompositionPlan plan_blocks(const Run& run, const Shape5& shape, const std::vector<Psf>& psfs,
-                              std::int64_t budget) {
-  DecompositionOptions options;
-  options.halo = run.s.halo;
-  options.block = run.s.block;
-  options.memory_budget_bytes = budget;
-  return plan_decomposition(shape, psfs.at(0).kernel.shape, options);
-}
-
 void add_shard_attributes(const Run& run, io::Provenance& p) {
   if (!run.shard.enabled) return;
   std::string volumes;
@@ -157,20 +150,27 @@ dist::BlockRunOptions block_run_options(Run& run) {
   return o;
 }
 
+// GPU binding: each rank's backend ("cpu" stays cpu everywhere) and device.
 void resolve_backend(Run& run) {
-  run.backend_kind = run.s.backend;
-  if (run.s.backend == "auto" && !H5DECON_CUDA) {
-    run.backend_kind = "cpu";
-    run.log("backend auto: h5decon was built without CUDA; using the cpu backend");
-  }
+  dist::GpuBinding binding;
+  agree_on(run.comm, [&] { binding = dist::bind_gpus(run.comm, run.s.backend, std::cout); });
+  run.backend_kind = binding.backend;
+  run.s.backend_options.device = binding.device;
 }
 
-// The decomposition, planned on every rank with the budget every rank agrees on.
+// The decomposition every rank uses: for host memory, planned on every rank with
+// the budget every rank agrees on; for GPUs, from their free memory (memory_fit.hpp).
 DecompositionPlan make_plan(const Run& run, const Shape5& shape, const std::vector<Psf>& psfs) {
-  const std::int64_t budget =
-      run.s.auto_memory_budget ? dist::auto_memory_budget(run.comm) : run.s.memory_budget;
+  dist::BackendPlanRequest request;
+  request.options.halo = run.s.halo;
+  request.options.block = run.s.block;
+  request.options.memory_budget_bytes = run.s.memory_budget;
+  request.auto_budget = run.s.auto_memory_budget;
+  request.backend = run.backend_kind;
+  request.backend_options = run.s.backend_options;
+  request.rl = run.s.rl;
   DecompositionPlan plan;
-  agree_on(run.comm, [&] { plan = plan_blocks(run, shape, psfs, budget); });
+  agree_on(run.comm, [&] { plan = dist::plan_for_backend(run.comm, shape, psfs, request, std::cout); });
   if (run.rank == 0) std::cout << describe(plan) << std::flush;
   return plan;
 }
@@ -286,6 +286,7 @@ int run_command(int argc, char** argv, const std::string& command_line) {
     if (run.rank == 0 && run.s.dry_run) print_settings(std::cout, run.s);
     return kExitOk;
   }
+  if (run.s.mode == "exact") return run_exact(run.comm, run.s, command_line);
   execute(run);
   return kExitOk;
 }

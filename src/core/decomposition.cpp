@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iomanip>
 #include <limits>
 #include <sstream>
@@ -126,12 +127,18 @@ std::vector<AxisSplit> axis_candidates(int axis, std::int64_t extent, std::int64
   return kept;
 }
 
+/// The cost of one block: the options' block_cost, else bytes_of().
+using BlockCost = std::function<std::int64_t(const Shape3& region, const Shape3& fft)>;
+
 /// A full 3-axis choice.
 struct GridChoice {
   AxisSplit axis[3];
+  const BlockCost* cost = nullptr;  ///< set: the options' block_cost
   Shape3 max_region() const { return {axis[0].max_region, axis[1].max_region, axis[2].max_region}; }
   Shape3 max_fft() const { return {axis[0].max_fft, axis[1].max_fft, axis[2].max_fft}; }
-  std::int64_t bytes() const { return bytes_of(max_fft(), max_region()); }
+  std::int64_t bytes() const {
+    return cost ? (*cost)(max_region(), max_fft()) : bytes_of(max_fft(), max_region());
+  }
   /// Least FFT work, then fewest blocks, then fewest x splits, then fewest y splits.
   bool better_than(const GridChoice& o) const {
     auto key = [](const GridChoice& g) {
@@ -177,11 +184,12 @@ GridChoice search_grid(const Shape5& dataset, const Shape3& psf, const Shape3& h
   for (int a = 0; a < 3; ++a)
     lists[a] = axis_candidates(a, dataset.volume[a], halo[a], psf[a], options.chunk_limit[a]);
   std::optional<GridChoice> best;
-  GridChoice smallest{{lists[0][0], lists[1][0], lists[2][0]}};
+  const BlockCost* cost = options.block_cost ? &options.block_cost : nullptr;
+  GridChoice smallest{{lists[0][0], lists[1][0], lists[2][0]}, cost};
   for (const AxisSplit& z : lists[0])
     for (const AxisSplit& y : lists[1])
       for (const AxisSplit& x : lists[2]) {
-        const GridChoice g{{z, y, x}};
+        const GridChoice g{{z, y, x}, cost};
         const std::int64_t bytes = g.bytes();
         if (bytes < smallest.bytes()) smallest = g;
         if (bytes > options.memory_budget_bytes) continue;
@@ -195,6 +203,7 @@ GridChoice search_grid(const Shape5& dataset, const Shape3& psf, const Shape3& h
 GridChoice fixed_grid(const Shape5& dataset, const Shape3& psf, const Shape3& halo,
                       const DecompositionOptions& options) {
   GridChoice g;
+  if (options.block_cost) g.cost = &options.block_cost;
   for (int a = 0; a < 3; ++a) {
     const std::int64_t extent = dataset.volume[a], limit = options.chunk_limit[a];
     const std::int64_t n =

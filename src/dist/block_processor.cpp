@@ -44,22 +44,24 @@ void BlockProcessor::process(const Block& b, std::span<const float> region,
                              const IterationObserver& poll) {
   H5DECON_REQUIRE(static_cast<std::int64_t>(region.size()) == b.region_count.size(), Error,
                   "region of ", region.size(), " voxels, expected ", b.region_count.size());
-  auto start = Clock::now();
+  const auto start = Clock::now();
   result_.resize(region.size());
   const IterationObserver observer = [&](const IterationReport& report) {
-    if (b.id == fail_block_ && report.iteration == 1)
-      throw IoError(
-          detail::concat("failure injected for testing (", kFailBlockEnv, "=", fail_block_, ")"));
+    if (report.iteration == 1) fail_if_injected(b);
     if (poll) poll(report);
   };
   if (no_compute_) {
     std::copy(region.begin(), region.end(), result_.begin());
   } else {
-    engines_.get(b.c, b.region_count, b.fft).deconvolve(region, result_, observer);
+    engine_for(b).deconvolve(region, result_, observer);
   }
   crop_interior(b);
   work_.compute_s += seconds_since(start);
-  start = Clock::now();
+  write_interior(b);
+}
+
+void BlockProcessor::write_interior(const Block& b) {
+  const auto start = Clock::now();
   {
     std::lock_guard lock(h5_lock_);
     output_.write_box(b.c, b.t, b.interior_offset, b.interior_count, interior_);
@@ -67,6 +69,58 @@ void BlockProcessor::process(const Block& b, std::span<const float> region,
   }
   work_.write_s += seconds_since(start);
   ++work_.blocks;
+}
+
+// Out of memory making an engine: the cached engines of other shapes hold
+// memory; give it all back and try once more.
+RlEngine& BlockProcessor::engine_for(const Block& b) {
+  try {
+    return engines_.get(b.c, b.region_count, b.fft);
+  } catch (const OutOfMemoryError&) {
+    if (engines_.size() == 0) throw;
+    engines_.clear();
+    return engines_.get(b.c, b.region_count, b.fft);
+  }
+}
+
+void BlockProcessor::fail_if_injected(const Block& b) const {
+  if (b.id == fail_block_)
+    throw IoError(
+        detail::concat("failure injected for testing (", kFailBlockEnv, "=", fail_block_, ")"));
+}
+
+bool BlockProcessor::overlaps(const Block& b) {
+  return !no_compute_ && engine_for(b).overlaps();
+}
+
+void BlockProcessor::submit(const Block& b, std::span<const float> region) {
+  H5DECON_REQUIRE(static_cast<std::int64_t>(region.size()) == b.region_count.size(), Error,
+                  "region of ", region.size(), " voxels, expected ", b.region_count.size());
+  const auto start = Clock::now();
+  fail_if_injected(b);
+  Pending p{b, {}, nullptr};
+  if (!spare_results_.empty()) {
+    p.result = std::move(spare_results_.back());
+    spare_results_.pop_back();
+  }
+  p.result.resize(region.size());
+  p.ticket = engine_for(b).deconvolve_async(region, p.result);
+  pending_.push_back(std::move(p));
+  work_.compute_s += seconds_since(start);
+}
+
+void BlockProcessor::finish(const std::function<void()>& poll) {
+  H5DECON_REQUIRE(!pending_.empty(), Error, "BlockProcessor::finish: no block was started");
+  const auto start = Clock::now();
+  pending_.front().ticket->wait(poll);
+  Pending p = std::move(pending_.front());
+  pending_.pop_front();
+  std::swap(result_, p.result);  // crop_interior reads result_
+  crop_interior(p.block);
+  std::swap(result_, p.result);
+  spare_results_.push_back(std::move(p.result));
+  work_.compute_s += seconds_since(start);
+  write_interior(p.block);
 }
 
 void BlockProcessor::crop_interior(const Block& b) {

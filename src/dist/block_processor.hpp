@@ -4,6 +4,9 @@
 // the process's HDF5 lock) and call the completion hook.
 
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
@@ -24,11 +27,38 @@ class BlockProcessor {
   /// throw to stop the block). Throws the cause on failure.
   void process(const Block& block, std::span<const float> region, const IterationObserver& poll);
 
+  // The overlapped path (RlEngine::overlaps(), the CUDA engine): submit() starts a
+  // block and returns; finish() completes the oldest started block. The worker
+  // keeps one block started while it finishes the one before, so a block's
+  // upload and the previous one's download run while the GPU computes.
+
+  /// True when `block` goes through submit()/finish() (its engine overlaps).
+  bool overlaps(const Block& block);
+  /// Starts `block`; `region` may be reused when this returns. Throws the cause.
+  void submit(const Block& block, std::span<const float> region);
+  /// Blocks started and not finished.
+  std::size_t pending() const { return pending_.size(); }
+  /// The oldest started block.
+  const Block& oldest() const { return pending_.front().block; }
+  /// Waits for the oldest started block (running `poll` meanwhile, which may
+  /// throw), writes its interior and calls the hook. Throws the cause.
+  void finish(const std::function<void()>& poll);
+  /// Forgets every started block without writing it (after a failure).
+  void abandon() { pending_.clear(); }
+
   const RankWork& work() const { return work_; }
   RankWork& work() { return work_; }
 
  private:
+  struct Pending {
+    Block block;
+    std::vector<float> result;
+    std::unique_ptr<RlTicket> ticket;
+  };
+  RlEngine& engine_for(const Block& block);
+  void fail_if_injected(const Block& block) const;
   void crop_interior(const Block& block);
+  void write_interior(const Block& block);
 
   const DecompositionPlan& plan_;
   EngineCache& engines_;
@@ -38,6 +68,8 @@ class BlockProcessor {
   bool no_compute_ = false;       ///< write the observed data (BlockRunOptions::no_compute)
   std::int64_t fail_block_ = -1;  ///< kFailBlockEnv, for tests
   std::vector<float> result_, interior_;
+  std::deque<Pending> pending_;
+  std::vector<std::vector<float>> spare_results_;
   RankWork work_;
 };
 

@@ -33,6 +33,7 @@ void BlockWorker::run() noexcept {
       if (!compute(block)) return drain(wait_reply());
       reply = wait_reply();
     }
+    if (!finish_started(0)) return drain(reply);
     leave(reply);
   } catch (...) {
     // Only the protocol itself can get here (no memory for the buffers): the
@@ -65,12 +66,19 @@ Reply BlockWorker::wait_reply() {
   return next_.reply;
 }
 
+// A block whose engine overlaps (CUDA) is started, then the one before it is
+// finished while it computes; any other block is computed as it always was.
 bool BlockWorker::compute(const Block& block) {
   try {
     poll_abort();
     const auto voxels = static_cast<std::size_t>(block.region_count.size());
-    processor_.process(block, std::span<const float>(current_.data(), voxels),
-                       [this](const IterationReport&) { poll_abort(); });
+    const std::span<const float> region(current_.data(), voxels);
+    if (processor_.overlaps(block)) {
+      processor_.submit(block, region);
+      return finish_started(1);
+    }
+    if (!finish_started(0)) return false;
+    processor_.process(block, region, [this](const IterationReport&) { poll_abort(); });
     Report report;
     report.kind = Report::kDone;
     report.block = block.id;
@@ -78,11 +86,36 @@ bool BlockWorker::compute(const Block& block) {
     send_report(comm_, report);
     return true;
   } catch (const Aborted&) {
+    processor_.abandon();
     return false;
   } catch (...) {
+    processor_.abandon();
     report_failure(block.id, std::current_exception());
     return false;
   }
+}
+
+// Finishes started blocks, oldest first, until `keep` are left; reports each.
+bool BlockWorker::finish_started(std::size_t keep) {
+  while (processor_.pending() > keep) {
+    const Block block = processor_.oldest();
+    try {
+      processor_.finish([this] { poll_abort(); });
+    } catch (const Aborted&) {
+      processor_.abandon();
+      return false;
+    } catch (...) {
+      processor_.abandon();
+      report_failure(block.id, std::current_exception());
+      return false;
+    }
+    Report report;
+    report.kind = Report::kDone;
+    report.block = block.id;
+    report.voxels = block.interior_count.size();
+    send_report(comm_, report);
+  }
+  return true;
 }
 
 void BlockWorker::report_failure(std::int64_t block, std::exception_ptr error) {

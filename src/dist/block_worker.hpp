@@ -32,6 +32,7 @@ class BlockWorker {
   void request();
   Reply wait_reply();
   bool compute(const Block& block);
+  bool finish_started(std::size_t keep);
   void report_failure(std::int64_t block, std::exception_ptr error);
   void poll_abort();
   void drain(Reply reply);

@@ -46,7 +46,8 @@ RlEngine& EngineCache::get(std::int64_t c, const Shape3& region, const Shape3& f
     }
   H5DECON_REQUIRE(c >= 0 && c < static_cast<std::int64_t>(psfs_.size()), Error, "channel ", c,
                   " has no PSF (", psfs_.size(), " channels)");
-  make_room(block_bytes(region, psfs_[static_cast<std::size_t>(c)].kernel.shape));
+  // The backend's own estimate: device memory, cuFFT's work area included, for CUDA.
+  make_room(backend_.engine_bytes(psfs_[static_cast<std::size_t>(c)].kernel.shape, region, fft, rl_));
   entries_.push_back({c, region, fft,
                       backend_.make_engine(psfs_[static_cast<std::size_t>(c)], region, rl_, fft),
                       clock_});

@@ -28,6 +28,8 @@ class EngineCache {
   /// The engine for a block of channel `c` with this region and FFT shape.
   RlEngine& get(std::int64_t c, const Shape3& region, const Shape3& fft);
   std::size_t size() const { return entries_.size(); }
+  /// Drops every engine (their memory goes back to the backend).
+  void clear() { entries_.clear(); }
 
  private:
   struct Entry {

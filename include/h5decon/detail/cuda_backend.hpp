@@ -3,6 +3,7 @@
 // into application code: implemented in src/backend/cuda when h5decon is built
 // with CUDA, and by a stub that refuses (count 0, "not compiled with CUDA") when not.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,7 +16,19 @@ namespace h5decon::detail {
 /// `reason` is given, *reason says why.
 int cuda_device_count(std::string* reason = nullptr);
 
-/// The CUDA backend on the calling thread's current device. Throws InputError
+/// One visible device, as the logs of GPU binding name it.
+struct CudaDeviceInfo {
+  std::string name;  ///< e.g. "NVIDIA H100 80GB HBM3"
+  std::string uuid;  ///< nvidia-smi's form, GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
+  std::int64_t total_bytes = 0, free_bytes = 0;
+};
+
+/// Name, UUID and memory of device `device` (0 <= device < cuda_device_count()).
+/// Throws InputError when built without CUDA, BackendError when the query fails.
+CudaDeviceInfo cuda_device_info(int device);
+
+/// The CUDA backend on options.device, or on the calling thread's current device
+/// when it is -1 (the device becomes the thread's current one). Throws InputError
 /// when built without CUDA or when no device is visible.
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& options);
 

@@ -1,16 +1,25 @@
 // The CUDA backend: device discovery and engine creation (detail/cuda_backend.hpp).
 #include "h5decon/detail/cuda_backend.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/cuda_engine.hpp"
+#include "backend/cuda/pinned_staging.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/fft_shape.hpp"
 
 namespace h5decon {
 namespace cuda {
 namespace {
+
+/// Device memory left to other users of the device and to what the estimates
+/// miss (cuFFT's internal plan data, the CUDA context's growth): 256 MiB + 4%.
+std::int64_t safety_margin(std::int64_t total) { return (std::int64_t{256} << 20) + total / 25; }
 
 // nvidia-smi's form, GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, so logs can be matched.
 std::string uuid_string(const cudaUUID_t& uuid) {
@@ -31,13 +40,19 @@ std::string describe_device(int device) {
                         static_cast<double>(prop.totalGlobalMem) / (1 << 30), " GiB)");
 }
 
+int select_device(int device) {
+  if (device >= 0) H5DECON_CHECK_CUDA(cudaSetDevice(device));
+  H5DECON_CHECK_CUDA(cudaGetDevice(&device));
+  return device;
+}
+
 class CudaBackend final : public Backend {
  public:
-  // The device is the caller's current one: GPU binding (src/dist) selects it per rank.
-  CudaBackend() {
-    H5DECON_CHECK_CUDA(cudaGetDevice(&device_));
-    name_ = describe_device(device_);
-  }
+  // options.device, else the caller's current one: GPU binding (src/dist) picks it per rank.
+  explicit CudaBackend(int device)
+      : device_(select_device(device)),
+        name_(describe_device(device_)),
+        staging_(std::make_shared<PinnedStaging>()) {}
   std::string name() const override { return name_; }
 
   // BackendOptions (threads, FFTW planner, wisdom) do not apply to cuFFT.
@@ -48,12 +63,36 @@ class CudaBackend final : public Backend {
     H5DECON_REQUIRE(fits_linear_convolution(fft, shape, k), InputError, "FFT shape ", fft.str(),
                     " is too small for volume ", shape.str(), " and PSF ", k.str(),
                     " (needs volume + 2*(psf/2) per axis, last axis even)");
-    return std::make_unique<CudaEngine>(psf, shape, options, fft, device_);
+    return std::make_unique<CudaEngine>(psf, shape, options, fft, device_, staging_);
+  }
+
+  std::int64_t engine_bytes(Shape3 psf, Shape3 shape, Shape3 fft,
+                            const RlOptions& options) const override {
+    if (fft.size() == 0) fft = padded_shape(shape, psf);
+    H5DECON_CHECK_CUDA(cudaSetDevice(device_));
+    // The decomposition's search asks for many shapes, often the same FFT again.
+    std::lock_guard guard(lock_);
+    auto key = std::make_tuple(fft.z, fft.y, fft.x);
+    auto it = work_bytes_.find(key);
+    if (it == work_bytes_.end())
+      it = work_bytes_.emplace(key, static_cast<std::int64_t>(estimate_work_bytes(fft))).first;
+    return engine_device_bytes(psf, shape, fft, options, it->second);
+  }
+
+  std::int64_t device_memory_budget() const override {
+    H5DECON_CHECK_CUDA(cudaSetDevice(device_));
+    std::size_t free = 0, total = 0;
+    H5DECON_CHECK_CUDA(cudaMemGetInfo(&free, &total));
+    return std::max<std::int64_t>(
+        0, static_cast<std::int64_t>(free) - safety_margin(static_cast<std::int64_t>(total)));
   }
 
  private:
   int device_ = 0;
   std::string name_;
+  std::shared_ptr<PinnedStaging> staging_;
+  mutable std::mutex lock_;
+  mutable std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, std::int64_t> work_bytes_;
 };
 
 }  // namespace
@@ -75,11 +114,29 @@ int cuda_device_count(std::string* reason) {
   return n;
 }
 
-std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& /*options*/) {
+CudaDeviceInfo cuda_device_info(int device) {
+  cudaDeviceProp prop{};
+  H5DECON_CHECK_CUDA(cudaGetDeviceProperties(&prop, device));
+  CudaDeviceInfo info{prop.name, cuda::uuid_string(prop.uuid),
+                      static_cast<std::int64_t>(prop.totalGlobalMem), 0};
+  int current = 0;
+  H5DECON_CHECK_CUDA(cudaGetDevice(&current));
+  H5DECON_CHECK_CUDA(cudaSetDevice(device));
+  std::size_t free = 0, total = 0;
+  const cudaError_t err = cudaMemGetInfo(&free, &total);
+  H5DECON_CHECK_CUDA(cudaSetDevice(current));
+  H5DECON_CHECK_CUDA(err);
+  info.free_bytes = static_cast<std::int64_t>(free);
+  return info;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& options) {
   std::string why;
-  if (cuda_device_count(&why) == 0)
-    throw InputError(concat("--backend cuda: no CUDA device visible (", why, ")"));
-  return std::make_unique<cuda::CudaBackend>();
+  const int count = cuda_device_count(&why);
+  if (count == 0) throw InputError(concat("--backend cuda: no CUDA device visible (", why, ")"));
+  H5DECON_REQUIRE(options.device < count, InputError, "CUDA device ", options.device,
+                  " does not exist: ", count, " visible");
+  return std::make_unique<cuda::CudaBackend>(options.device);
 }
 
 }  // namespace detail

@@ -9,6 +9,10 @@ int cuda_device_count(std::string* reason) {
   return 0;
 }
 
+CudaDeviceInfo cuda_device_info(int /*device*/) {
+  throw InputError("h5decon was not compiled with CUDA: no device to describe");
+}
+
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& /*options*/) {
   throw InputError("--backend cuda: h5decon was not compiled with CUDA");
 }

@@ -50,6 +50,14 @@ const char* cufft_error_name(cufftResult err) {
   }
 }
 
+// Free bytes on the current device; -1 when unknown. Never throws.
+static long long free_device_bytes() noexcept {
+  std::size_t free = 0, total = 0;
+  if (cudaMemGetInfo(&free, &total) == cudaSuccess) return static_cast<long long>(free);
+  (void)cudaGetLastError();
+  return -1;
+}
+
 std::string device_memory_report() noexcept {
   try {
     int device = -1;
@@ -70,6 +78,7 @@ void throw_cuda_error(cudaError_t err, const char* call, const char* file, int l
   if (err == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();  // allocation failures are not sticky: clear it
     msg += detail::concat(" (", device_memory_report(), ")");
+    throw OutOfMemoryError(msg, 0, free_device_bytes());
   }
   throw BackendError(msg);
 }
@@ -77,14 +86,19 @@ void throw_cuda_error(cudaError_t err, const char* call, const char* file, int l
 void throw_cufft_error(cufftResult err, const char* call, const char* file, int line) {
   std::string msg = detail::concat("cuFFT error ", cufft_error_name(err), " (",
                                    static_cast<int>(err), ") in ", where(call, file, line));
-  if (err == CUFFT_ALLOC_FAILED) msg += detail::concat(" (", device_memory_report(), ")");
+  if (err == CUFFT_ALLOC_FAILED) {
+    msg += detail::concat(" (", device_memory_report(), ")");
+    throw OutOfMemoryError(msg, 0, free_device_bytes());
+  }
   throw BackendError(msg);
 }
 
 void throw_out_of_memory(std::size_t requested, const std::string& what) {
-  throw BackendError(detail::concat("out of GPU memory: ", what, " needs ", requested, " bytes (",
-                                    static_cast<double>(requested) / (1 << 30), " GiB), ",
-                                    device_memory_report()));
+  throw OutOfMemoryError(
+      detail::concat("out of GPU memory: ", what, " needs ", requested, " bytes (",
+                     static_cast<double>(requested) / (1 << 30), " GiB), ",
+                     device_memory_report()),
+      static_cast<long long>(requested), free_device_bytes());
 }
 
 void log_cleanup_failure(const char* call, const char* message) noexcept {

@@ -35,7 +35,7 @@ RowGeometry geometry_of(Shape3 shape, Shape3 psf, Shape3 fft, const RlOptions& o
 }  // namespace
 
 CudaEngine::CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Shape3 fft,
-                       int device)
+                       int device, std::shared_ptr<PinnedStaging> staging)
     : device_(select_device(device)),
       shape_(shape),
       fft_(fft),
@@ -58,26 +58,39 @@ CudaEngine::CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, S
   plans_->attach_work_area();
   compute_otf(psf.kernel);
   if (bertero()) compute_weights();
+  staging_ = std::move(staging);
+  if (staging_) prepare_async();  // its memory counts now, where planning can see it
 }
 
 CudaEngine::~CudaEngine() {
-  // Members free their memory after this body: on this engine's device.
+  // Members free their memory after this body: on this engine's device, and only
+  // once no queued work (an asynchronous call never waited for) still uses it.
   if (cudaSetDevice(device_) != cudaSuccess) (void)cudaGetLastError();
+  for (const std::optional<CudaStream>* s : {&upload_stream_, &download_stream_})
+    if (*s && cudaStreamSynchronize((*s)->get()) != cudaSuccess) (void)cudaGetLastError();
+  if (cudaStreamSynchronize(stream_.get()) != cudaSuccess) (void)cudaGetLastError();
+}
+
+std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const RlOptions& o,
+                                 std::int64_t margin_rows) {
+  const std::int64_t real = fft.size(), complex = spectrum_elements(fft), n = shape.size();
+  const std::int64_t extras = (o.boundary == Boundary::bertero ? 1 : 0) +
+                              (o.tv_lambda > 0 ? 1 : 0) +
+                              (o.accel == Acceleration::biggs ? 3 : 0) + 1;  // + 1: the estimate
+  return static_cast<std::int64_t>(
+      2 * real * sizeof(float) + 2 * complex * sizeof(float2) + n * sizeof(float) +
+      extras * domain.size() * sizeof(float) + margin_rows * sizeof(RowCopy) +
+      (kMeanPartials + 1 + kStepScratch + o.iterations) * sizeof(double) +
+      (o.iterations + 1) * sizeof(float));
 }
 
 std::int64_t CudaEngine::buffer_bytes() const {
-  const std::int64_t real = fft_.size(), complex = spectrum_elements(fft_), n = shape_.size();
-  const std::int64_t extras = (bertero() ? 1 : 0) + (options_.tv_lambda > 0 ? 1 : 0) +
-                              (biggs() ? 3 : 0) + 1;  // + 1: the estimate
-  return static_cast<std::int64_t>(
-      2 * real * sizeof(float) + 2 * complex * sizeof(float2) + n * sizeof(float) +
-      extras * domain_.size() * sizeof(float) + margin_row_count_ * sizeof(RowCopy) +
-      (kMeanPartials + 1 + kStepScratch + options_.iterations) * sizeof(double) +
-      (options_.iterations + 1) * sizeof(float));
+  return engine_buffer_bytes(shape_, domain_, fft_, options_, margin_row_count_);
 }
 
 std::int64_t CudaEngine::bytes() const {
-  return buffer_bytes() + static_cast<std::int64_t>(plans_ ? plans_->work_bytes() : 0);
+  return buffer_bytes() + static_cast<std::int64_t>(plans_ ? plans_->work_bytes() : 0) +
+         static_cast<std::int64_t>(observed_spare_.bytes() + result_.bytes());
 }
 
 void CudaEngine::require_free_memory(std::int64_t bytes) const {

@@ -4,6 +4,7 @@
 // padded layout, float32 throughout, everything resident on the device.
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -11,9 +12,20 @@
 #include "backend/cuda/cuda_fft.hpp"
 #include "backend/cuda/cuda_resources.hpp"
 #include "backend/cuda/extension_layout.hpp"
+#include "backend/cuda/pinned_staging.hpp"
 #include "h5decon/backend.hpp"
 
 namespace h5decon::cuda {
+
+/// Device bytes of the buffers of an engine with this estimate domain (its
+/// margin-row table of `margin_rows` entries), without the cuFFT work area.
+std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const RlOptions& options,
+                                 std::int64_t margin_rows);
+/// Device bytes a CudaEngine for these shapes needs at most: buffers, the
+/// asynchronous path's two extra volumes and cuFFT's own estimate of its work
+/// area (cufftGetSizeMany64; `work_bytes` when >= 0), for the decomposition's memory planning.
+std::int64_t engine_device_bytes(Shape3 psf, Shape3 shape, Shape3 fft, const RlOptions& options,
+                                 std::int64_t work_bytes = -1);
 
 /// The CUDA RL engine. Made once per (PSF, shape, options): plans, OTF and
 /// buffers stay on the device. Per iteration, all on one stream:
@@ -33,7 +45,9 @@ class CudaEngine final : public RlEngine {
  public:
   /// Runs on `device`; `fft` must satisfy fits_linear_convolution(). Throws
   /// BackendError naming requested and free bytes when the device memory is short.
-  CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Shape3 fft, int device);
+  /// `staging`, when given, enables deconvolve_async()'s overlapped path.
+  CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Shape3 fft, int device,
+             std::shared_ptr<PinnedStaging> staging = nullptr);
   ~CudaEngine() override;
   CudaEngine(const CudaEngine&) = delete;
   CudaEngine& operator=(const CudaEngine&) = delete;
@@ -43,6 +57,15 @@ class CudaEngine final : public RlEngine {
   Shape3 shape() const override { return shape_; }
   Shape3 fft_shape() const override { return fft_; }
   std::int64_t bytes() const override;
+  /// With a staging area and no stopping rule: see deconvolve_async().
+  bool overlaps() const override;
+  /// The overlapped path (cuda_engine_async.cpp): the block is copied to pinned
+  /// memory and uploaded on a copy stream while earlier blocks compute; all
+  /// iterations are queued at once (the observer-free path of deconvolve(): the
+  /// same kernels in the same order, so the same bits); the result is copied on
+  /// the device and downloaded on a third stream while the next block computes.
+  std::unique_ptr<RlTicket> deconvolve_async(std::span<const float> observed,
+                                             std::span<float> result) override;
 
   /// Device time of each iteration of the last deconvolve(), in ms (CUDA events).
   const std::vector<float>& iteration_ms() const { return iteration_ms_; }
@@ -63,6 +86,9 @@ class CudaEngine final : public RlEngine {
   bool bertero() const { return options_.boundary == Boundary::bertero; }
   bool biggs() const { return options_.accel == Acceleration::biggs; }
   cudaEvent_t event(int k) const { return events_[static_cast<std::size_t>(k % 3)].get(); }
+  void prepare_async();
+  void upload_async(std::span<const float> observed);
+  void result_to_device_async();
 
   int device_;  // first: selected before any member touches the device
   Shape3 shape_, fft_;
@@ -91,6 +117,14 @@ class CudaEngine final : public RlEngine {
   DeviceBuffer<double> changes_;                // relative change of each iteration
   DeviceBuffer<float> alphas_;                  // [k]: Biggs' alpha for iteration k + 1
   std::vector<float> iteration_ms_;
+  // The overlapped path; its two volumes are allocated by the first deconvolve_async().
+  std::shared_ptr<PinnedStaging> staging_;
+  std::optional<CudaStream> upload_stream_, download_stream_;
+  std::array<CudaEvent, 2> computed_;  // [k % 2]: call k's iterations done with its observed
+  CudaEvent downloaded_;               // the last download from result_ done
+  DeviceBuffer<float> observed_spare_;  // the observed volume of the call before
+  DeviceBuffer<float> result_;          // the estimate's observed box, packed, for download
+  std::int64_t async_calls_ = 0;
 };
 
 }  // namespace h5decon::cuda

@@ -23,6 +23,19 @@ std::size_t make_plan(const CufftPlan& plan, const Shape3& fft, cufftType type,
 
 }  // namespace
 
+std::size_t estimate_work_bytes(const Shape3& fft) {
+  long long n[3] = {fft.z, fft.y, fft.x};
+  std::size_t most = 0;
+  for (const cufftType type : {CUFFT_R2C, CUFFT_C2R}) {
+    const CufftPlan plan;
+    std::size_t work = 0;
+    H5DECON_CHECK_CUFFT(
+        cufftGetSizeMany64(plan.get(), 3, n, nullptr, 1, 0, nullptr, 1, 0, type, 1, &work));
+    most = std::max(most, work);
+  }
+  return most;
+}
+
 std::int64_t spectrum_elements(const Shape3& fft) { return fft.z * fft.y * (fft.x / 2 + 1); }
 
 CudaFftPair::CudaFftPair(const Shape3& fft, cudaStream_t stream) {

@@ -11,6 +11,10 @@ namespace h5decon::cuda {
 /// Complex elements of the r2c spectrum of `fft`: z * y * (x/2 + 1).
 std::int64_t spectrum_elements(const Shape3& fft);
 
+/// cuFFT's estimate of the shared work area of a CudaFftPair for `fft`, made
+/// without planning (cufftGetSizeMany64), for memory planning before any engine exists.
+std::size_t estimate_work_bytes(const Shape3& fft);
+
 /// Out-of-place 3D transforms of `fft` on one stream, planned once through the
 /// 64-bit API with automatic work-area allocation off: both plans use a single
 /// work area of the larger of their two sizes, attached by attach_work_area().

@@ -1,0 +1,79 @@
+#pragma once
+// The decomposition for a backend that computes in its own memory (a GPU): the
+// budget is the device's free memory less a margin, the cost of a block is the
+// backend's own estimate (cuFFT's work area included), and a shortage seen when
+// the largest engine is actually made shrinks the blocks: the budget is halved
+// and the volumes re-planned, a few times, then a clear error with the free and
+// requested bytes. Host-memory backends (CPU) plan as before.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "h5decon/backend.hpp"
+#include "h5decon/decomposition.hpp"
+
+namespace h5decon::dist {
+
+/// How many times the budget is halved before giving up.
+inline constexpr int kMaxMemoryHalvings = 4;
+
+/// A shortage of backend memory seen when an engine was made.
+struct MemoryShortage {
+  std::int64_t requested = 0;  ///< bytes asked for (0: unknown)
+  std::int64_t free = -1;      ///< bytes free at that moment (-1: unknown)
+  std::string message;         ///< the backend's own words
+};
+
+/// Plans for a budget (bytes per block).
+using PlanFunction = std::function<DecompositionPlan(std::int64_t budget)>;
+/// Tries a plan; the shortage if it does not fit.
+using PlanProbe = std::function<std::optional<MemoryShortage>(const DecompositionPlan&)>;
+
+/// Makes the engine of the plan's largest block (PSF of channel 0) on `backend`
+/// and drops it: nullopt when that worked, the shortage on OutOfMemoryError.
+/// Any other failure is thrown.
+std::optional<MemoryShortage> try_largest_engine(Backend& backend, const Psf& psf,
+                                                 const RlOptions& rl, const DecompositionPlan& plan);
+
+/// plan(budget), then probe it; on a shortage, logs "out of GPU memory (free X,
+/// requested Y): shrinking blocks to ..." and re-plans with half the budget (half
+/// the plan's largest block when the budget was unlimited), at most
+/// `max_halvings` times; then throws OutOfMemoryError naming free and requested
+/// bytes. Errors of `plan` (a budget too small for any block) are thrown as they are.
+DecompositionPlan fit_plan(std::int64_t budget, const PlanFunction& plan, const PlanProbe& probe,
+                           const std::function<void(const std::string&)>& log,
+                           int max_halvings = kMaxMemoryHalvings);
+
+/// Collective: runs `local` on every rank; the largest shortage of any rank, the
+/// same on every rank (nullopt when none). A failure other than a shortage is
+/// rethrown on its rank after the collective step; the other ranks then see no
+/// shortage, so that every rank leaves and the caller's agreement reports it.
+std::optional<MemoryShortage> shortage_on_any_rank(
+    MPI_Comm comm, const std::function<std::optional<MemoryShortage>()>& local);
+
+/// What plan_for_backend needs besides the dataset.
+struct BackendPlanRequest {
+  DecompositionOptions options;  ///< halo, block, chunk limit; the budget is set here
+  bool auto_budget = true;       ///< false: options.memory_budget_bytes as given
+  std::string backend;           ///< this rank's make_backend() kind (after GPU binding)
+  BackendOptions backend_options;
+  RlOptions rl;
+};
+
+/// Collective. The plan every rank uses. With a host backend on every rank:
+/// plan_decomposition with auto_memory_budget() or the given budget. Where some
+/// rank computes on a device: the budget is the smallest device budget of all
+/// ranks (and at most the given one), rank 0 plans with its backend's block cost
+/// and broadcasts the plan, every rank tries the largest engine, and the blocks
+/// shrink as fit_plan says. Throws on failure (the caller agrees).
+DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
+                                   const std::vector<Psf>& psfs, const BackendPlanRequest& request,
+                                   std::ostream& log);
+
+}  // namespace h5decon::dist

@@ -1,0 +1,166 @@
+// The CUDA engine's overlapped path (RlEngine::deconvolve_async). Per call k,
+// on three streams of the engine's device:
+//   host:     observed -> the pinned input slot (once the upload before it read the slot)
+//   upload:   wait until call k-2's iterations stopped reading its observed buffer;
+//             pinned input -> observed (the buffer call k-2 used: two alternate)
+//   compute:  wait for the upload; every iteration, queued at once; wait until
+//             call k-1's download left result_; estimate's box -> result_
+//   download: wait for the compute; result_ -> a pinned output slot
+// and the ticket copies the output slot to the caller's array. The kernels and
+// their order are deconvolve()'s with an observer that does not ask for the
+// estimate, so the bits are the same.
+#include <cuda_runtime.h>  // make_cudaPitchedPtr, make_cudaPos, make_cudaExtent
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "backend/cuda/cuda_check.hpp"
+#include "backend/cuda/cuda_engine.hpp"
+#include "backend/cuda/rl_kernels.cuh"
+#include "h5decon/error.hpp"
+#include "h5decon/rl_domain.hpp"
+
+namespace h5decon::cuda {
+namespace {
+
+/// A result on its way to the caller's array through a pinned output slot.
+class CudaTicket final : public RlTicket {
+ public:
+  CudaTicket(std::shared_ptr<PinnedStaging> staging, int slot, std::span<float> result,
+             cudaStream_t download)
+      : staging_(std::move(staging)), slot_(slot), result_(result) {
+    H5DECON_CHECK_CUDA(cudaEventRecord(done_.get(), download));
+  }
+  CudaTicket(const CudaTicket&) = delete;
+  CudaTicket& operator=(const CudaTicket&) = delete;
+  ~CudaTicket() override {
+    if (finished_) return;
+    // Never waited for: the slot is given back only once nothing writes it.
+    if (cudaEventSynchronize(done_.get()) != cudaSuccess) (void)cudaGetLastError();
+    staging_->give_back(slot_);
+  }
+
+  bool ready() override {
+    if (finished_) return true;
+    const cudaError_t state = cudaEventQuery(done_.get());
+    if (state == cudaErrorNotReady) return false;
+    H5DECON_CHECK_CUDA(state);
+    finish();
+    return true;
+  }
+
+  void wait(const std::function<void()>& poll) override {
+    if (!poll) H5DECON_CHECK_CUDA(cudaEventSynchronize(done_.get()));
+    while (!ready()) {
+      poll();
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  }
+
+ private:
+  void finish() {
+    std::memcpy(result_.data(), staging_->output(slot_), result_.size_bytes());
+    staging_->give_back(slot_);
+    finished_ = true;
+  }
+
+  std::shared_ptr<PinnedStaging> staging_;
+  int slot_;
+  std::span<float> result_;
+  CudaEvent done_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::int64_t engine_device_bytes(Shape3 psf, Shape3 shape, Shape3 fft, const RlOptions& options,
+                                 std::int64_t work_bytes) {
+  const Shape3 domain = estimate_shape(options.boundary, shape, psf);
+  // At most one margin-row entry per row of the FFT array; the table itself is
+  // not built here (it is large for large blocks).
+  const std::int64_t rows = options.boundary == Boundary::bertero ? 0 : fft.z * fft.y;
+  const std::int64_t async = 2 * shape.size() * static_cast<std::int64_t>(sizeof(float));
+  if (work_bytes < 0) work_bytes = static_cast<std::int64_t>(estimate_work_bytes(fft));
+  return engine_buffer_bytes(shape, domain, fft, options, rows) + async + work_bytes;
+}
+
+bool CudaEngine::overlaps() const { return staging_ != nullptr && options_.stop_rel_change <= 0; }
+
+void CudaEngine::prepare_async() {
+  if (upload_stream_) return;
+  const std::int64_t n = shape_.size();
+  require_free_memory(2 * n * static_cast<std::int64_t>(sizeof(float)));
+  observed_spare_ = DeviceBuffer<float>(static_cast<std::size_t>(n), "the next observed volume");
+  result_ = DeviceBuffer<float>(static_cast<std::size_t>(n), "the result on its way to the host");
+  upload_stream_.emplace();
+  download_stream_.emplace();
+}
+
+void CudaEngine::upload_async(std::span<const float> observed) {
+  float* pinned = staging_->input(observed.size());
+  std::memcpy(pinned, observed.data(), observed.size_bytes());
+  std::swap(observed_, observed_spare_);  // observed_ is now call k-2's buffer
+  const cudaStream_t up = upload_stream_->get();
+  H5DECON_CHECK_CUDA(cudaStreamWaitEvent(up, computed_[async_calls_ % 2].get(), 0));
+  H5DECON_CHECK_CUDA(cudaMemcpyAsync(observed_.data(), pinned, observed.size_bytes(),
+                                     cudaMemcpyHostToDevice, up));
+  staging_->input_read_on(up);
+  // The compute stream waits for the upload through the staging's event.
+  CudaEvent uploaded;
+  H5DECON_CHECK_CUDA(cudaEventRecord(uploaded.get(), up));
+  H5DECON_CHECK_CUDA(cudaStreamWaitEvent(stream_.get(), uploaded.get(), 0));
+}
+
+void CudaEngine::result_to_device_async() {
+  const cudaStream_t s = stream_.get();
+  H5DECON_CHECK_CUDA(cudaStreamWaitEvent(s, downloaded_.get(), 0));
+  if (!bertero()) {
+    H5DECON_CHECK_CUDA(cudaMemcpyAsync(result_.data(), estimate_.data(), result_.bytes(),
+                                       cudaMemcpyDeviceToDevice, s));
+    return;
+  }
+  cudaMemcpy3DParms p{};  // the observed box of the domain, as copy_estimate() takes it
+  p.srcPtr = make_cudaPitchedPtr(estimate_.data(), domain_.x * sizeof(float), domain_.x, domain_.y);
+  p.srcPos = make_cudaPos(margin_.x * sizeof(float), margin_.y, margin_.z);
+  p.dstPtr = make_cudaPitchedPtr(result_.data(), shape_.x * sizeof(float), shape_.x, shape_.y);
+  p.extent = make_cudaExtent(shape_.x * sizeof(float), shape_.y, shape_.z);
+  p.kind = cudaMemcpyDeviceToDevice;
+  H5DECON_CHECK_CUDA(cudaMemcpy3DAsync(&p, s));
+}
+
+std::unique_ptr<RlTicket> CudaEngine::deconvolve_async(std::span<const float> observed,
+                                                       std::span<float> result) {
+  if (!overlaps()) return RlEngine::deconvolve_async(observed, result);
+  const auto n = static_cast<std::size_t>(shape_.size());
+  H5DECON_REQUIRE(observed.size() == n && result.size() == n, Error,
+                  "CudaEngine: expected volumes of ", shape_.str(), " voxels");
+  H5DECON_CHECK_CUDA(cudaSetDevice(device_));
+  prepare_async();
+  const int slot = staging_->take_output(n);
+  try {
+    background_ = resolve_background(options_, observed, shape_);  // as deconvolve() does
+    upload_async(observed);
+    const cudaStream_t s = stream_.get();
+    H5DECON_CHECK_CUDA(cudaMemsetAsync(alphas_.data(), 0, alphas_.bytes(), s));
+    initialise();
+    for (int it = 1; it <= options_.iterations; ++it) iterate(it, !biggs() && it < options_.iterations);
+    H5DECON_CHECK_CUDA(cudaEventRecord(computed_[async_calls_ % 2].get(), s));
+    result_to_device_async();
+    CudaEvent copied;
+    H5DECON_CHECK_CUDA(cudaEventRecord(copied.get(), s));
+    const cudaStream_t down = download_stream_->get();
+    H5DECON_CHECK_CUDA(cudaStreamWaitEvent(down, copied.get(), 0));
+    H5DECON_CHECK_CUDA(cudaMemcpyAsync(staging_->output(slot), result_.data(), result_.bytes(),
+                                       cudaMemcpyDeviceToHost, down));
+    H5DECON_CHECK_CUDA(cudaEventRecord(downloaded_.get(), down));
+    ++async_calls_;
+    return std::make_unique<CudaTicket>(staging_, slot, result, down);
+  } catch (...) {
+    staging_->give_back(slot);
+    throw;
+  }
+}
+
+}  // namespace h5decon::cuda

@@ -1,0 +1,174 @@
+// Memory planning for device backends (memory_fit.hpp).
+#include "h5decon/dist/memory_fit.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <exception>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <type_traits>
+
+#include "h5decon/dist/block_runtime.hpp"
+#include "h5decon/error.hpp"
+
+namespace h5decon::dist {
+namespace {
+
+std::string mib(std::int64_t bytes) {
+  if (bytes < 0) return "unknown";
+  std::ostringstream os;
+  os << bytes << " bytes (" << std::fixed << std::setprecision(1) << double(bytes) / (1 << 20)
+     << " MiB)";
+  return os.str();
+}
+
+std::string shortage_text(const MemoryShortage& s) {
+  return "free " + mib(s.free) + ", requested " + (s.requested > 0 ? mib(s.requested) : "unknown");
+}
+
+std::string plan_text(const DecompositionPlan& p) {
+  return detail::concat("interior ", p.interior.str(), ", region ", p.max_region.str(), ", FFT ",
+                        p.max_fft.str(), ", ", mib(p.max_block_bytes), " per block, budget ",
+                        mib(p.memory_budget_bytes));
+}
+
+int comm_rank(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+
+static_assert(std::is_trivially_copyable_v<DecompositionPlan>, "the plan travels as bytes");
+
+}  // namespace
+
+std::optional<MemoryShortage> try_largest_engine(Backend& backend, const Psf& psf,
+                                                 const RlOptions& rl, const DecompositionPlan& plan) {
+  try {
+    backend.make_engine(psf, plan.max_region, rl, plan.max_fft);
+    return std::nullopt;
+  } catch (const OutOfMemoryError& e) {
+    return MemoryShortage{e.requested_bytes(), e.free_bytes(), e.what()};
+  }
+}
+
+DecompositionPlan fit_plan(std::int64_t budget, const PlanFunction& plan, const PlanProbe& probe,
+                           const std::function<void(const std::string&)>& log, int max_halvings) {
+  DecompositionPlan p = plan(budget);
+  for (int halvings = 0;; ++halvings) {
+    const std::optional<MemoryShortage> shortage = probe(p);
+    if (!shortage) return p;
+    if (halvings == max_halvings)
+      throw OutOfMemoryError(
+          detail::concat("out of GPU memory (", shortage_text(*shortage), ") even after halving ",
+                         "the blocks' memory budget ", max_halvings, " times; the last try: ",
+                         plan_text(p), ". Use fewer ranks per GPU, a smaller --block or ",
+                         "--memory-budget, or a GPU with more memory. The backend said: ",
+                         shortage->message),
+          shortage->requested, shortage->free);
+    const std::int64_t was = p.memory_budget_bytes > 0 ? p.memory_budget_bytes : p.max_block_bytes;
+    try {
+      p = plan(std::max<std::int64_t>(1, was / 2));
+    } catch (const std::exception& e) {
+      throw OutOfMemoryError(detail::concat("out of GPU memory (", shortage_text(*shortage),
+                                            ") with ", plan_text(p),
+                                            ", and the blocks cannot shrink further: ", e.what()),
+                             shortage->requested, shortage->free);
+    }
+    log(detail::concat("out of GPU memory (", shortage_text(*shortage),
+                       "): shrinking blocks to ", plan_text(p)));
+  }
+}
+
+std::optional<MemoryShortage> shortage_on_any_rank(
+    MPI_Comm comm, const std::function<std::optional<MemoryShortage>()>& local) {
+  std::optional<MemoryShortage> mine;
+  std::exception_ptr error;
+  try {
+    mine = local();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  // {short anywhere, failed anywhere, largest request, -(smallest free)}: one MAX reduction.
+  long long v[4] = {mine ? 1 : 0, error ? 1 : 0, mine ? mine->requested : 0,
+                    mine && mine->free >= 0 ? -mine->free : LLONG_MIN};
+  long long all[4];
+  MPI_Allreduce(v, all, 4, MPI_LONG_LONG, MPI_MAX, comm);
+  if (error) std::rethrow_exception(error);
+  if (all[1] || !all[0]) return std::nullopt;
+  MemoryShortage s;
+  s.requested = all[2];
+  s.free = all[3] == LLONG_MIN ? -1 : -all[3];
+  s.message = mine ? mine->message : "(on another rank)";
+  return s;
+}
+
+namespace {
+
+/// Rank 0 plans; every rank gets its plan (or throws when rank 0 could not plan).
+DecompositionPlan plan_on_rank0(MPI_Comm comm, const std::function<DecompositionPlan()>& make) {
+  DecompositionPlan plan;
+  std::exception_ptr error;
+  if (comm_rank(comm) == 0) {
+    try {
+      plan = make();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  int failed = error ? 1 : 0;
+  MPI_Bcast(&failed, 1, MPI_INT, 0, comm);
+  if (error) std::rethrow_exception(error);
+  if (failed) throw Error("rank 0 could not plan the decomposition");
+  MPI_Bcast(&plan, static_cast<int>(sizeof plan), MPI_BYTE, 0, comm);
+  return plan;
+}
+
+}  // namespace
+
+DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
+                                   const std::vector<Psf>& psfs, const BackendPlanRequest& request,
+                                   std::ostream& log) {
+  DecompositionOptions options = request.options;
+  std::unique_ptr<Backend> backend;
+  if (request.backend != "cpu") backend = make_backend(request.backend, request.backend_options);
+  long long device = backend ? backend->device_memory_budget() : 0, smallest = 0, any = 0;
+  MPI_Allreduce(&device, &any, 1, MPI_LONG_LONG, MPI_MAX, comm);
+  if (device <= 0) device = LLONG_MAX;  // host ranks do not lower the device budget
+  MPI_Allreduce(&device, &smallest, 1, MPI_LONG_LONG, MPI_MIN, comm);
+  const Shape3 psf = psfs.at(0).kernel.shape;
+  if (any <= 0) {  // every rank computes in host memory: as before
+    if (request.auto_budget) options.memory_budget_bytes = auto_memory_budget(comm);
+    return plan_decomposition(dataset, psf, options);
+  }
+  const std::int64_t budget = request.auto_budget ? smallest : options.memory_budget_bytes;
+  if (comm_rank(comm) == 0)
+    log << "memory: blocks planned for " << mib(budget)
+        << (request.auto_budget ? " (the smallest free device memory of the ranks, less a margin)"
+                                : " (--memory-budget)")
+        << std::endl;
+  const PlanFunction plan = [&](std::int64_t b) {
+    return plan_on_rank0(comm, [&] {
+      DecompositionOptions o = options;
+      o.memory_budget_bytes = b;
+      if (backend && backend->device_memory_budget() > 0)
+        o.block_cost = [&](const Shape3& region, const Shape3& fft) {
+          return backend->engine_bytes(psf, region, fft, request.rl);
+        };
+      return plan_decomposition(dataset, psf, o);
+    });
+  };
+  const PlanProbe probe = [&](const DecompositionPlan& p) {
+    return shortage_on_any_rank(comm, [&]() -> std::optional<MemoryShortage> {
+      if (!backend || backend->device_memory_budget() <= 0) return std::nullopt;
+      return try_largest_engine(*backend, psfs.at(0), request.rl, p);
+    });
+  };
+  return fit_plan(budget, plan, probe, [&](const std::string& line) {
+    if (comm_rank(comm) == 0) log << "h5decon: warning: " << line << std::endl;
+  });
+}
+
+}  // namespace h5decon::dist
