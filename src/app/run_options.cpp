@@ -86,10 +86,7 @@ bool parse_budget(const std::string& text, std::int64_t& bytes) {
 
 void parse_decomposition(const po::variables_map& v, RunSettings& s) {
   s.mode = v["mode"].as<std::string>();
-  if (s.mode == "exact")
-    throw UsageError("--mode exact (one volume over all ranks with FFTW-MPI) is not implemented "
-                     "yet; use --mode blocks");
-  if (s.mode != "blocks")
+  if (s.mode != "blocks" && s.mode != "exact")
     throw UsageError("--mode: unknown value '" + s.mode + "'; valid: blocks, exact");
   s.halo = parse_shape("halo", v["halo"].as<std::string>(), 0);
   s.block = parse_shape("block", v["block"].as<std::string>(), 1);
@@ -218,14 +215,16 @@ po::options_description run_option_descriptions() {
       "dry-run", switch_value(), "check the options, print them as a config file, and stop");
   po::options_description blocks("Decomposition");
   blocks.add_options()("mode", po::value<std::string>()->default_value("blocks")->value_name("MODE"),
-                       "blocks: volumes split into blocks with halos, served to all ranks")(
+                       "blocks: volumes split into blocks with halos, served to all ranks; "
+                       "exact: each volume whole over all ranks in z-slabs (FFTW3-MPI, cpu), "
+                       "no seams, memory per rank ~1/ranks of the volume's")(
       "halo", po::value<std::string>()->default_value("auto")->value_name("auto|Z,Y,X"),
       "voxels read beyond each block side; auto: from the PSF extent")(
       "block", po::value<std::string>()->default_value("auto")->value_name("auto|Z,Y,X"),
       "block interior; auto: the least FFT work within the memory budget")(
       "memory-budget", po::value<std::string>()->default_value("auto")->value_name("BYTES|auto"),
-      "most bytes one block may need (K/M/G/T suffixes); 0: unlimited; auto: half the "
-      "node's memory shared by its ranks")(
+      "most bytes one block (exact mode: one rank's slab) may need (K/M/G/T suffixes); "
+      "0: unlimited; auto: half the node's memory shared by its ranks")(
       "progress-interval", po::value<double>()->default_value(10, "10")->value_name("S"),
       "seconds between progress lines when stdout is not a terminal");
   po::options_description dist("Distributed runs");

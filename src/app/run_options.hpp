@@ -24,7 +24,7 @@ struct RunSettings {
   std::string backend = "cpu";  ///< as given: auto, cpu or cuda
   BackendOptions backend_options;
   bool overwrite = false;
-  std::string mode = "blocks";  ///< blocks (the only mode so far; exact later)
+  std::string mode = "blocks";  ///< blocks, or exact (run_exact.hpp)
   std::optional<Shape3> halo;   ///< --halo; empty: auto from the PSF
   std::optional<Shape3> block;  ///< --block; empty: auto within the memory budget
   bool auto_memory_budget = true;   ///< --memory-budget auto: resolved per node at run time

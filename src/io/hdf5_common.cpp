@@ -177,6 +177,39 @@ void read_floats(hid_t dataset, const std::vector<hsize_t>& start,
       H5Dread(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT, out));
 }
 
+PlistHandle collective_dxpl() {
+  PlistHandle dxpl(H5DECON_CHECK_H5(H5Pcreate(H5P_DATASET_XFER)));
+  H5DECON_CHECK_H5(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE));
+  return dxpl;
+}
+
+void transfer_floats_collective(hid_t dataset, const std::vector<hsize_t>& start,
+                                const std::vector<hsize_t>& count, float* data, bool write) {
+  bool empty = count.empty();
+  for (const hsize_t n : count) empty = empty || n == 0;
+  const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(dataset)));
+  const hsize_t one = 1;
+  const SpaceHandle mem_space(H5DECON_CHECK_H5(
+      empty ? H5Screate_simple(1, &one, nullptr)
+            : H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr)));
+  if (empty) {
+    H5DECON_CHECK_H5(H5Sselect_none(file_space.get()));
+    H5DECON_CHECK_H5(H5Sselect_none(mem_space.get()));
+  } else {
+    H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                                         count.data(), nullptr));
+  }
+  const PlistHandle dxpl = collective_dxpl();
+  float dummy = 0.0f;
+  float* buf = empty ? &dummy : data;
+  if (write)
+    H5DECON_CHECK_H5(H5Dwrite(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
+                              dxpl.get(), buf));
+  else
+    H5DECON_CHECK_H5(H5Dread(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
+                             dxpl.get(), buf));
+}
+
 void require_nonempty_axes(const std::vector<hsize_t>& dims, const std::string& axis_names,
                            const std::string& what) {
   for (std::size_t i = 0; i < dims.size() && i < axis_names.size(); ++i)

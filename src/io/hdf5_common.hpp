@@ -44,6 +44,15 @@ std::string dataset_type_name(hid_t dataset);
 void read_floats(hid_t dataset, const std::vector<hsize_t>& start,
                  const std::vector<hsize_t>& count, float* out);
 
+/// A dataset transfer property list for collective MPI-IO (H5FD_MPIO_COLLECTIVE).
+PlistHandle collective_dxpl();
+
+/// Transfers the hyperslab [start, start + count) of `dataset` as float32 to
+/// (`write`: from) `data`, collectively; an empty `count` (or a zero in it) takes
+/// part with an empty selection.
+void transfer_floats_collective(hid_t dataset, const std::vector<hsize_t>& start,
+                                const std::vector<hsize_t>& count, float* data, bool write);
+
 /// Throws InputError "<what>: axis <name> has size 0" for the first empty axis.
 void require_nonempty_axes(const std::vector<hsize_t>& dims, const std::string& axis_names,
                            const std::string& what);

@@ -129,6 +129,15 @@ void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset
   detail::read_floats(d.h5.dataset.get(), start, counts, out.data());
 }
 
+void InputDataset::read_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
+                                       const Shape3& count, std::span<float> out) const {
+  const Impl& d = *impl_;
+  detail::require_box_inside(d.shape, c, t, offset, count, out.size(), "reading " + d.what);
+  std::vector<hsize_t> start, counts;
+  detail::box_selection(d.axes, c, t, offset, count, start, counts);
+  detail::transfer_floats_collective(d.h5.dataset.get(), start, counts, out.data(), false);
+}
+
 Volume InputDataset::read_volume(std::int64_t c, std::int64_t t) const {
   Volume v(impl_->shape.volume);
   read_box(c, t, {0, 0, 0}, v.shape, v.span());

@@ -303,6 +303,19 @@ void OutputDataset::write_box(std::int64_t c, std::int64_t t, const Shape3& offs
                             H5P_DEFAULT, data.data()));
 }
 
+void OutputDataset::write_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
+                                         const Shape3& count, std::span<const float> data) {
+  const Impl& d = *impl_;
+  H5DECON_REQUIRE(!d.finished, Error, d.what, ": write after finish()");
+  H5DECON_REQUIRE(d.volumes.empty(), Error, d.what, ": collective writes to a shard are not supported");
+  detail::require_box_inside(d.shape, c, t, offset, count, data.size(), "writing " + d.what);
+  std::vector<hsize_t> start, counts;
+  detail::box_selection("ctzyx", c, t, offset, count, start, counts);
+  // HDF5 takes a non-const buffer for both directions; a write does not modify it.
+  detail::transfer_floats_collective(d.dataset.get(), start, counts,
+                                     const_cast<float*>(data.data()), true);
+}
+
 void OutputDataset::write_volume(std::int64_t c, std::int64_t t, const Volume& v) {
   H5DECON_REQUIRE(v.shape == impl_->shape.volume, Error, impl_->what, ": volume of ", v.shape.str(),
                   " but the dataset's volumes are ", impl_->shape.volume.str());

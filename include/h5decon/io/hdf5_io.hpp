@@ -58,6 +58,11 @@ class InputDataset {
   /// into `out` (count.size() elements). Independent I/O: any rank may call it alone.
   void read_box(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
                 std::span<float> out) const;
+  /// As read_box(), collective on the communicator the input was opened on
+  /// (H5FD_MPIO_COLLECTIVE): every rank calls it, a rank with nothing to read with
+  /// an empty box (a zero extent) and empty `out`.
+  void read_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
+                           const Shape3& count, std::span<float> out) const;
   /// Reads the whole volume (c, t) as float32.
   Volume read_volume(std::int64_t c, std::int64_t t) const;
 
@@ -130,6 +135,10 @@ class OutputDataset {
   /// of OutputOptions::volumes when those were given. Independent I/O.
   void write_box(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
                  std::span<const float> data);
+  /// As write_box(), collective on the output's communicator (H5FD_MPIO_COLLECTIVE):
+  /// every rank calls it, a rank with nothing to write with an empty box.
+  void write_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
+                            const Shape3& count, std::span<const float> data);
   /// Writes a whole volume.
   void write_volume(std::int64_t c, std::int64_t t, const Volume& v);
   /// Flushes, closes and renames "<file>.partial" to the final name. Collective.

@@ -1,0 +1,190 @@
+// `h5decon run --mode exact`: checks what exact mode supports, plans memory per
+// rank against --memory-budget, then for every (c, t) volume: collective read of
+// each rank's observed planes, distributed RL (include/h5decon/exact_engine.hpp),
+// collective write of each rank's result planes. Steps that may fail on some
+// ranks end in agree_on(), so every rank leaves together with one message.
+#include "run_exact.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "agreement.hpp"
+#include "h5decon/dist/block_runtime.hpp"
+#include "h5decon/error.hpp"
+#include "h5decon/exact_engine.hpp"
+#include "h5decon/io/hdf5_io.hpp"
+#include "h5decon/psf.hpp"
+#include "run_shard.hpp"
+
+namespace h5decon::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string mib(std::int64_t bytes) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(1) << double(bytes) / (1024.0 * 1024.0) << " MiB";
+  return os.str();
+}
+
+struct Exact {
+  MPI_Comm comm = MPI_COMM_WORLD;
+  int rank = 0, size = 1;
+  RunSettings& s;
+  std::string command_line;
+  template <class... Parts>
+  void log(const Parts&... parts) const {
+    if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
+  }
+};
+
+// What exact mode refuses, on every rank alike (the settings are the same everywhere).
+void require_supported(const RunSettings& s) {
+  H5DECON_REQUIRE(s.backend != "cuda", InputError,
+                  "--backend cuda is not supported in --mode exact (it runs on the CPU with "
+                  "FFTW3-MPI); use --backend cpu or --mode blocks");
+  H5DECON_REQUIRE(!s.resume, InputError, "--resume is not supported in --mode exact");
+  H5DECON_REQUIRE(!resolve_shard(s.shard).enabled, InputError,
+                  "--shard (job arrays) is not supported in --mode exact; run one job, or use "
+                  "--mode blocks");
+  exact::require_exact_support(s.rl);
+}
+
+std::vector<Psf> load_psfs(const Exact& x, const Shape5& shape) {
+  std::vector<Volume> raw = io::read_psfs(x.s.psf, x.comm, shape.c);
+  std::vector<Psf> psfs;
+  for (std::int64_t c = 0; c < shape.c; ++c) {
+    const bool shared = raw.size() == 1;
+    const std::string source =
+        x.s.psf.str() + (shared ? std::string() : " (channel " + std::to_string(c) + ")");
+    psfs.push_back(prepare_psf(shared ? raw[0] : raw.at(std::size_t(c)), source, shape.volume));
+  }
+  return psfs;
+}
+
+// The largest per-rank need of any channel against the budget every rank agrees on.
+void check_memory(const Exact& x, const Shape5& shape, const std::vector<Psf>& psfs) {
+  std::int64_t need = 0;
+  exact::ExactMemory mem;
+  for (const Psf& p : psfs) {
+    const exact::ExactMemory m = exact::exact_memory(shape.volume, p.kernel.shape, x.s.rl, x.comm);
+    if (m.total() > mem.total()) mem = m;
+  }
+  std::int64_t local = mem.total();
+  MPI_Allreduce(&local, &need, 1, MPI_INT64_T, MPI_MAX, x.comm);
+  const std::int64_t budget =
+      x.s.auto_memory_budget ? dist::auto_memory_budget(x.comm) : x.s.memory_budget;
+  x.log("exact mode: volume ", shape.volume.str(), ", FFT ", mem.fft.str(), " in z-slabs over ",
+        x.size, x.size == 1 ? " rank" : " ranks", "; ", need, " bytes (", mib(need),
+        ") per rank at most", budget > 0 ? detail::concat(", budget ", budget, " bytes") : "");
+  if (budget <= 0 || need <= budget) return;
+  const auto ranks = static_cast<long long>(
+      std::ceil(double(need) * x.size / (0.9 * double(budget))));
+  throw InputError(detail::concat(
+      "--mode exact needs ", need, " bytes (", mib(need), ") per rank on ", x.size,
+      x.size == 1 ? " rank" : " ranks", " for volumes of ", shape.volume.str(),
+      ", more than --memory-budget ", budget, " bytes (", mib(budget), "); run on more ranks "
+      "(about ", std::max<long long>(ranks, x.size + 1), ") or raise the budget"));
+}
+
+io::Provenance provenance(const Exact& x, const io::InputDataset& input, const Shape3& fft) {
+  io::Provenance p;
+  p.command_line = x.command_line;
+  p.options = x.s.resolved;
+  p.iterations = x.s.rl.iterations;
+  p.psf_source = x.s.psf.str();
+  p.halo = "0,0,0";
+  p.decomposition = detail::concat("exact: each volume whole, in z-slabs over ", x.size,
+                                   x.size == 1 ? " rank" : " ranks", " (FFTW3-MPI, FFT ",
+                                   fft.str(), ")");
+  p.backend = dist::describe_per_rank(x.comm, "fftw-mpi (fftw3f)");
+  p.element_size_um = input.element_size_um();
+  p.attributes = {{"mode", "exact"}};
+  return p;
+}
+
+// Chunks of whole planes of up to 256 x 256, at most 8 deep: slabs write whole chunks
+// except where two ranks' slabs meet inside one.
+Shape3 output_chunk(const Shape3& v) {
+  return {std::min<std::int64_t>(v.z, 8), std::min<std::int64_t>(v.y, 256),
+          std::min<std::int64_t>(v.x, 256)};
+}
+
+// One volume: collective read of this rank's planes, RL, collective write.
+void deconvolve_volume(const Exact& x, exact::ExactEngine& engine, const io::InputDataset& input,
+                       io::OutputDataset& output, std::int64_t c, std::int64_t t) {
+  const Shape3 v = input.shape().volume;
+  const exact::PlaneRange in = engine.input_planes(), out = engine.output_planes();
+  std::vector<float> observed(std::size_t(in.size() * v.y * v.x));
+  std::vector<float> result(std::size_t(out.size() * v.y * v.x));
+  agree_on(x.comm, [&] {
+    input.read_box_collective(c, t, {in.begin, 0, 0}, {in.size(), v.y, v.x}, observed);
+  });
+  const auto start = Clock::now();
+  agree_on(x.comm, [&] { engine.deconvolve(observed, result); });
+  const double seconds = seconds_since(start);
+  agree_on(x.comm, [&] {
+    output.write_box_collective(c, t, {out.begin, 0, 0}, {out.size(), v.y, v.x}, result);
+  });
+  x.log("volume c=", c, " t=", t, ": ", x.s.rl.iterations, " iterations in ", seconds, " s (",
+        seconds / x.s.rl.iterations, " s per iteration)");
+}
+
+void execute(Exact& x) {
+  const auto start = Clock::now();
+  agree_on(x.comm, [&] { require_supported(x.s); });
+  std::optional<io::InputDataset> input;
+  agree_on(x.comm, [&] { input.emplace(x.s.input, x.comm, x.s.axes); });
+  const Shape5 shape = input->shape();
+  std::vector<Psf> psfs;
+  agree_on(x.comm, [&] { psfs = load_psfs(x, shape); });
+  agree_on(x.comm, [&] { check_memory(x, shape, psfs); });
+  // One engine at a time (per channel): memory is the point of exact mode.
+  std::unique_ptr<exact::ExactEngine> engine;
+  auto make_engine = [&](std::int64_t c) {
+    agree_on(x.comm, [&] {
+      engine = std::make_unique<exact::ExactEngine>(psfs[std::size_t(c)], shape.volume, x.s.rl,
+                                                    x.comm, x.s.backend_options);
+    });
+  };
+  make_engine(0);
+  std::optional<io::OutputDataset> output;
+  agree_on(x.comm, [&] {
+    output.emplace(x.s.output, x.s.input, shape, output_chunk(shape.volume),
+                   provenance(x, *input, engine->fft_shape()),
+                   x.s.overwrite, x.comm);
+  });
+  for (std::int64_t c = 0; c < shape.c; ++c) {
+    if (!engine) make_engine(c);
+    for (std::int64_t t = 0; t < shape.t; ++t) deconvolve_volume(x, *engine, *input, *output, c, t);
+    engine.reset();
+  }
+  agree_on(x.comm, [&] { output->finish(); });
+  x.log("wrote ", x.s.output.str(), " (float32, ", shape.str(), ") in exact mode in ",
+        seconds_since(start), " s total");
+}
+
+}  // namespace
+
+int run_exact(MPI_Comm comm, RunSettings& settings, const std::string& command_line) {
+  Exact x{comm, 0, 1, settings, command_line};
+  MPI_Comm_rank(comm, &x.rank);
+  MPI_Comm_size(comm, &x.size);
+  if (x.s.backend == "auto") x.s.backend = "cpu";
+  exact::init_fftw_mpi();
+  execute(x);
+  return kExitOk;
+}
+
+}  // namespace h5decon::app
