@@ -47,6 +47,8 @@ def compare(exact_file, blocks_file, what):
 
 def prepare():
     os.makedirs(WORK, exist_ok=True)
+    if os.path.exists(SMALL):
+        os.remove(SMALL)
     subprocess.run([H5DECON, "synth", "--preset", "small", "--output", SMALL], check=True,
                    stdout=subprocess.DEVNULL)
 
