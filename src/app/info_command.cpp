@@ -17,6 +17,7 @@
 #include "h5decon/dist/block_runtime.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "info_exact.hpp"
 #include "run_options.hpp"
 
 namespace h5decon::app {
@@ -144,6 +145,14 @@ void execute(const InfoSettings& info, MPI_Comm comm, int rank, int world) {
     for (Volume& raw : io::read_psfs(s.psf, comm, shape.c))
       psfs.push_back(prepare_psf(std::move(raw), s.psf.str(), shape.volume));
   });
+  if (s.mode == "exact") {
+    std::string text;
+    agree_on(comm, [&] { text = exact_info_text(comm, s, shape, psfs, info.ranks); });
+    std::ostringstream os;
+    if (rank == 0) print_data(os, s, *input, psfs[0]);
+    if (rank == 0) std::cout << "h5decon info: the plan of `run --mode exact`\n" << os.str() << text;
+    return;
+  }
   DecompositionOptions options;
   options.halo = s.halo;
   options.block = s.block;

@@ -90,6 +90,8 @@ ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm
   ExactMemory m;
   m.fft = fft;
   m.fft_planes = local.n0;
+  m.fft_range = {local.start0, local.start0 + local.n0};
+  m.output = s.out;
   m.fft_bytes = 8 * (local.alloc + local.n1 * fft.z * (fft.x / 2 + 1));
   const std::int64_t estimates = 1 + (o.boundary == Boundary::bertero) +
                                  3 * (o.accel == Acceleration::biggs);
