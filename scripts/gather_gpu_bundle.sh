@@ -2,10 +2,10 @@
 # Gathers GPU programs and the shared libraries they need into one folder that
 # can be carried to a GPU machine lacking our Debian libraries (FFTW, gomp,
 # Boost, OpenMPI, HDF5, cudart, cuFFT...), with a `run` wrapper that sets
-# LD_LIBRARY_PATH. Base-system libraries (glibc, libstdc++, libgcc_s) and the
+# LD_LIBRARY_PATH (and OpenMPI's plugin path, for h5decon as a single rank). Base-system libraries (glibc, libstdc++, libgcc_s) and the
 # NVIDIA driver (libcuda, libnvidia-*) stay on the target: they must match it.
-# h5decon itself also gets its MPI and HDF5 libraries, but not OpenMPI's plugins
-# or mpiexec: under mpiexec it needs a compatible OpenMPI on the target.
+# h5decon itself also gets its MPI and HDF5 libraries and OpenMPI's plugins, so
+# it runs as one rank without mpiexec; several ranks need OpenMPI 4.1 on the target.
 #
 # usage: scripts/gather_gpu_bundle.sh [-b BUILD_DIR] [-o OUT_DIR] [--with-libstdcxx]
 #                                     [--no-cuda-libs] [BINARY...]
@@ -67,6 +67,21 @@ for bin in "${binaries[@]}"; do
 done
 cp "$root/scripts/bench_cupy_rl.py" "$out/bin/"  # h5decon_cuda_bench looks beside itself
 
+# h5decon runs without mpiexec on the target (an MPI singleton) only with OpenMPI's
+# plugins (dlopen'd from its install prefix) and their libraries: ~15 MB.
+mpi_plugins=$(ls -d /usr/lib/*-linux-gnu/openmpi/lib/openmpi3 2>/dev/null | head -1)
+if [ -x "$out/bin/h5decon" ] && [ -n "$mpi_plugins" ]; then
+  mkdir -p "$out/lib/openmpi3" "$out/share/openmpi"
+  cp -L "$mpi_plugins"/*.so "$out/lib/openmpi3/"
+  cp /usr/share/openmpi/help-*.txt "$out/share/openmpi/" 2>/dev/null || true
+  for plugin in "$out"/lib/openmpi3/*.so; do
+    ldd "$plugin" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | while read -r name path; do
+      if echo "$name" | grep -Eq "$base"; then continue; fi
+      [ -e "$out/lib/$name" ] || cp -L "$path" "$out/lib/$name"
+    done
+  done
+fi
+
 cat > "$out/run" <<'EOF'
 #!/bin/sh
 # Runs a bundled program with the bundled libraries: run PROGRAM [ARGS...]
@@ -75,6 +90,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 prog=$1
 shift
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+if [ -d "$here/lib/openmpi3" ]; then
+  # OpenMPI's plugins and help texts from the bundle, not from its install prefix.
+  export OMPI_MCA_mca_base_component_path="$here/lib/openmpi3"
+  export OPAL_PKGDATADIR="$here/share/openmpi"
+  # Not under mpiexec: one rank that starts no helper daemon (there is no orted here).
+  [ -n "${OMPI_COMM_WORLD_SIZE:-}" ] || export OMPI_MCA_ess_singleton_isolated=1
+fi
 exec "$here/bin/$prog" "$@"
 EOF
 chmod +x "$out/run"
