@@ -20,3 +20,7 @@ mpirun -n "$ranks" --oversubscribe "$bin" run \
   --output "$out/deconvolved.h5" --iterations 30 --overwrite
 echo "== result"
 /usr/bin/python3 "$here/scripts/report_psnr.py" "$out/phantom.h5" "$out/deconvolved.h5"
+echo "== preview: maximum projections of input (left) and result (right)"
+"$bin" preview --input "$out/phantom.h5:/data" --result "$out/deconvolved.h5:/data" \
+  --output "$out/preview.png"
+echo "preview: $out/preview.png"

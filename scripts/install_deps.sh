@@ -10,7 +10,7 @@ packages=(
   libhdf5-openmpi-dev hdf5-tools
   libfftw3-dev libfftw3-mpi-dev
   libboost-program-options-dev
-  libgtest-dev
+  libgtest-dev zlib1g-dev
   python3 python3-numpy python3-h5py python3-skimage
 )
 

@@ -13,6 +13,8 @@
 #include "h5decon/config.hpp"
 #include "info_command.hpp"
 #include "merge_command.hpp"
+#include "preview_command.hpp"
+#include "psf_command.hpp"
 #include "quality_command.hpp"
 #include "run_command.hpp"
 #include "seam_command.hpp"
@@ -33,7 +35,9 @@ void print_usage(std::ostream& os) {
         "  bench   time RL iterations against the FFT floor and scikit-image\n"
         "  quality PSNR/SSIM vs the truth of a synth file, per RL option, by iteration and time\n"
         "  info    the options of run: print the block decomposition and data sizes, run nothing\n"
-        "  seams   measure the seam error of blocks vs the whole volume, by halo size\n\n"
+        "  seams   measure the seam error of blocks vs the whole volume, by halo size\n"
+        "  psf     write a generated PSF (Born-Wolf model) with its voxel size\n"
+        "  preview a PNG of maximum projections of input and result, side by side\n\n"
         "'h5decon <command> --help' lists a command's options; every option can also be\n"
         "given in an INI file with --config FILE.ini.\n"
         "Exit codes: 0 ok, 1 usage, 2 input, 3 I/O, 4 backend, 5 other error.\n";
@@ -49,6 +53,8 @@ int dispatch(int argc, char** argv, int rank) {
   if (command == "quality") return quality_command(argc - 1, argv + 1);
   if (command == "info") return info_command(argc - 1, argv + 1);
   if (command == "seams") return seam_command(argc - 1, argv + 1);
+  if (command == "psf") return psf_command(argc - 1, argv + 1);
+  if (command == "preview") return preview_command(argc - 1, argv + 1);
   if (command == "--version") {
     if (rank == 0) std::cout << "h5decon " H5DECON_VERSION " (" H5DECON_GIT_HASH ")\n";
     return kExitOk;

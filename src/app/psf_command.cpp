@@ -1,0 +1,179 @@
+// `h5decon psf`: a Born-Wolf PSF written as float32 (z, y, x) with its parameters.
+#include "psf_command.hpp"
+
+#include <mpi.h>
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agreement.hpp"
+#include "cli.hpp"
+#include "h5decon/io/attributes.hpp"
+#include "h5decon/io/hdf5_io.hpp"
+#include "h5decon/psf_model.hpp"
+
+namespace h5decon::app {
+namespace {
+
+struct PsfSettings {
+  bool help = false, dry_run = false, overwrite = false;
+  BornWolfParams params;
+  double crop = 0;  ///< 0: keep the full shape
+  io::DatasetRef output;
+};
+
+po::options_description psf_option_descriptions() {
+  po::options_description desc("PSF options");
+  desc.add_options()("model", po::value<std::string>()->default_value("born-wolf")->value_name("NAME"),
+                     "PSF model: born-wolf (scalar, paraxial, aberration-free widefield)")(
+      "na", po::value<double>()->value_name("NA"), "numerical aperture of the objective")(
+      "wavelength-nm", po::value<double>()->value_name("L"), "emission wavelength in vacuum (nm)")(
+      "immersion-index", po::value<double>()->value_name("N"),
+      "refractive index of the immersion medium (water 1.33, glycerol 1.47, oil 1.518)")(
+      "voxel-um", po::value<std::string>()->value_name("Z,Y,X"), "voxel size in micrometres")(
+      "shape", po::value<std::string>()->value_name("Z,Y,X"),
+      "PSF extent in voxels; the centre is voxel n/2 on each axis (odd sizes are symmetric)")(
+      "crop", po::value<double>()->default_value(0.0, "off")->value_name("ENERGY"),
+      "crop to the smallest centred box holding this share of the flux (e.g. 0.999)")(
+      "output", po::value<std::string>()->value_name("FILE.h5[:/psf]"), "the file to write")(
+      "overwrite", switch_value(), "replace an existing output file")(
+      "dry-run", switch_value(), "check the options and stop");
+  desc.add(generic_options());
+  return desc;
+}
+
+// "a,b,c" -> three numbers; throws UsageError naming the option.
+std::vector<double> parse_triple(const std::string& option, const std::string& text) {
+  std::vector<double> values;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    std::size_t used = 0;
+    double v = NAN;
+    try {
+      v = std::stod(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != part.size())
+      throw UsageError("--" + option + ": '" + text + "' is not three numbers Z,Y,X");
+    values.push_back(v);
+  }
+  if (values.size() != 3)
+    throw UsageError("--" + option + ": '" + text + "' is not three numbers Z,Y,X");
+  return values;
+}
+
+BornWolfParams parse_params(const po::variables_map& v) {
+  BornWolfParams p;
+  p.na = v["na"].as<double>();
+  p.wavelength_nm = v["wavelength-nm"].as<double>();
+  p.immersion_index = v["immersion-index"].as<double>();
+  const auto voxel = parse_triple("voxel-um", v["voxel-um"].as<std::string>());
+  p.voxel_um = {voxel[0], voxel[1], voxel[2]};
+  const auto shape = parse_triple("shape", v["shape"].as<std::string>());
+  for (int a = 0; a < 3; ++a) {
+    const double n = shape[std::size_t(a)];
+    if (n != std::floor(n) || n < 1 || n > 1e6)
+      throw UsageError("--shape: '" + v["shape"].as<std::string>() +
+                       "' must be three whole numbers >= 1");
+    p.shape[a] = std::int64_t(n);
+  }
+  return p;
+}
+
+PsfSettings parse_psf_settings(int argc, const char* const argv[]) {
+  const ParsedOptions parsed = parse_options("psf", argc, argv, psf_option_descriptions());
+  PsfSettings s;
+  s.help = parsed.help;
+  if (s.help) return s;
+  for (const char* name : {"na", "wavelength-nm", "immersion-index", "voxel-um", "shape", "output"})
+    require_option(parsed, name);
+  const auto& v = parsed.values;
+  const std::string model = v["model"].as<std::string>();
+  if (model != "born-wolf")
+    throw UsageError("--model: unknown model '" + model + "' (known: born-wolf)");
+  s.params = parse_params(v);
+  s.crop = v["crop"].as<double>();
+  if (!(std::isfinite(s.crop) && s.crop >= 0 && s.crop <= 1))
+    throw UsageError("--crop must be a number in (0, 1] (0: off), got " + std::to_string(s.crop));
+  s.output = io::DatasetRef::parse(v["output"].as<std::string>(), "/psf");
+  s.overwrite = v["overwrite"].as<bool>();
+  s.dry_run = v["dry-run"].as<bool>();
+  try {
+    validate(s.params);
+  } catch (const InputError& e) {
+    throw UsageError(e.what());
+  }
+  return s;
+}
+
+io::AttributeSet model_attributes(const BornWolfParams& p, const Shape3& computed) {
+  io::AttributeSet a;
+  a.numbers["element_size_um"] = {p.voxel_um[0], p.voxel_um[1], p.voxel_um[2]};
+  a.numbers["na"] = {p.na};
+  a.numbers["wavelength_nm"] = {p.wavelength_nm};
+  a.numbers["immersion_index"] = {p.immersion_index};
+  a.numbers["computed_shape"] = {double(computed.z), double(computed.y), double(computed.x)};
+  a.strings["model"] = "born-wolf";
+  a.strings["axes"] = "zyx";
+  a.strings["sampling"] = "point samples at voxel centres; centre voxel n/2; sum 1";
+  return a;
+}
+
+void generate_and_write(const PsfSettings& s) {
+  std::error_code ec;
+  H5DECON_REQUIRE(s.overwrite || !std::filesystem::exists(s.output.file, ec), InputError,
+                  "output file '", s.output.file, "' exists; pass --overwrite to replace it");
+  Volume psf = born_wolf_psf(s.params);
+  io::AttributeSet attributes = model_attributes(s.params, psf.shape);
+  std::string cropped;
+  if (s.crop > 0) {
+    CroppedPsf c = crop_psf(psf, s.crop);
+    cropped = ", cropped from " + psf.shape.str() + " (energy kept " +
+              std::to_string(c.energy_kept) + ")";
+    attributes.numbers["crop_energy_kept"] = {c.energy_kept};
+    double sum = 0;
+    for (float x : c.psf.data) sum += x;
+    for (float& x : c.psf.data) x = float(x / sum);
+    psf = std::move(c.psf);
+  }
+  const Shape3 k = psf.shape;
+  io::write_array(s.output.file, s.output.path, psf.data, {k.z, k.y, k.x}, io::DType::float32,
+                  /*truncate_file=*/true);
+  io::write_attributes(s.output.file, s.output.path, attributes);
+  std::cout << "psf born-wolf NA " << s.params.na << ", " << s.params.wavelength_nm
+            << " nm, n " << s.params.immersion_index << ": wrote " << s.output.str()
+            << " float32 " << k.str() << " (z,y,x), sum 1" << cropped << "\n";
+}
+
+}  // namespace
+
+int psf_command(int argc, char** argv) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  PsfSettings s;
+  agree_on(MPI_COMM_WORLD, [&] { s = parse_psf_settings(argc, argv); });
+  if (s.help) {
+    if (rank == 0)
+      print_help(std::cout, "psf",
+                 "--na NA --wavelength-nm L --immersion-index N --voxel-um Z,Y,X "
+                 "--shape Z,Y,X --output PSF.h5[:/psf]",
+                 "Writes a Born-Wolf PSF (scalar diffraction, paraxial, no aberrations),\n"
+                 "computed in double by integrating J0 over the pupil and sampled at voxel\n"
+                 "centres: float32 (z,y,x), sum 1, centre voxel n/2, with the attributes\n"
+                 "element_size_um (z,y,x), na, wavelength_nm, immersion_index and model.",
+                 psf_option_descriptions());
+    return kExitOk;
+  }
+  if (s.dry_run) return kExitOk;
+  agree_on(MPI_COMM_WORLD, [&] {
+    if (rank == 0) generate_and_write(s);
+  });
+  return kExitOk;
+}
+
+}  // namespace h5decon::app
