@@ -133,8 +133,18 @@ DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
                                    std::ostream& log) {
   DecompositionOptions options = request.options;
   std::unique_ptr<Backend> backend;
-  if (request.backend != "cpu") backend = make_backend(request.backend, request.backend_options);
-  long long device = backend ? backend->device_memory_budget() : 0, smallest = 0, any = 0;
+  long long device = 0, smallest = 0, any = 0;
+  std::exception_ptr error;  // thrown only after every rank has taken part
+  try {
+    if (request.backend != "cpu") backend = make_backend(request.backend, request.backend_options);
+    device = backend ? backend->device_memory_budget() : 0;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  int failed = error ? 1 : 0, any_failed = 0;
+  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
+  if (error) std::rethrow_exception(error);
+  if (any_failed) throw Error("another rank could not start its backend");
   MPI_Allreduce(&device, &any, 1, MPI_LONG_LONG, MPI_MAX, comm);
   if (device <= 0) device = LLONG_MAX;  // host ranks do not lower the device budget
   MPI_Allreduce(&device, &smallest, 1, MPI_LONG_LONG, MPI_MIN, comm);
