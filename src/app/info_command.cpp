@@ -2,6 +2,7 @@
 // errors, same agreement across ranks), plans the decomposition and prints it
 // with the data volumes involved. Nothing is computed and nothing is written.
 #include "info_command.hpp"
+#include "psf_crop_step.hpp"
 
 #include <mpi.h>
 
@@ -144,6 +145,8 @@ void execute(const InfoSettings& info, MPI_Comm comm, int rank, int world) {
     // Every channel's PSF is checked as `run` checks it; they share one shape.
     for (Volume& raw : io::read_psfs(s.psf, comm, shape.c))
       psfs.push_back(prepare_psf(std::move(raw), s.psf.str(), shape.volume));
+    if (s.psf_crop > 0)  // as run crops them
+      for (Psf& p : psfs) crop_to_support(p, s.psf_crop);
   });
   if (s.mode == "exact") {
     std::string text;

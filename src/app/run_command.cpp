@@ -29,6 +29,7 @@
 #include "h5decon/dist/memory_fit.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "psf_crop_step.hpp"
 #include "run_exact.hpp"
 #include "run_options.hpp"
 #include "run_resume.hpp"
@@ -88,6 +89,8 @@ std::vector<Psf> load_psfs(const Run& run, const Shape5& shape) {
         run.s.psf.str() + (shared ? std::string() : " (channel " + std::to_string(c) + ")");
     const double sum = raw_sum(kernel);
     psfs.push_back(prepare_psf(std::move(kernel), source, shape.volume));
+    if (run.s.psf_crop > 0)
+      run.log("PSF c=", c, ": ", crop_to_support(psfs.back(), run.s.psf_crop));
     run.log("PSF c=", c, ": ", psfs.back().kernel.shape.str(), " from ", source, ", raw sum ", sum,
             ", normalised to 1",
             psfs.back().clamped

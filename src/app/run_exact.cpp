@@ -4,6 +4,7 @@
 // collective write of each rank's result planes. Steps that may fail on some
 // ranks end in agree_on(), so every rank leaves together with one message.
 #include "run_exact.hpp"
+#include "psf_crop_step.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -69,6 +70,8 @@ std::vector<Psf> load_psfs(const Exact& x, const Shape5& shape) {
     const std::string source =
         x.s.psf.str() + (shared ? std::string() : " (channel " + std::to_string(c) + ")");
     psfs.push_back(prepare_psf(shared ? raw[0] : raw.at(std::size_t(c)), source, shape.volume));
+    if (x.s.psf_crop > 0)
+      x.log("PSF c=", c, ": ", crop_to_support(psfs.back(), x.s.psf_crop));
   }
   return psfs;
 }

@@ -200,7 +200,10 @@ po::options_description run_option_descriptions() {
       "init", po::value<std::string>()->default_value(to_string(rl.init))->value_name("MODE"),
       "first estimate: observed|constant|mean")(
       "eps", po::value<float>()->default_value(rl.eps, detail::concat(rl.eps))->value_name("E"),
-      "guard of the ratio d / max(Hu, eps), in the data's units");
+      "guard of the ratio d / max(Hu, eps), in the data's units")(
+      "psf-crop", po::value<double>()->default_value(0.0, "0")->value_name("E"),
+      "crop each PSF to the smallest centred box holding this share of its flux "
+      "(e.g. 0.999): smaller halos and FFTs; 0: off");
   add_quality_options(algo);
   po::options_description compute("Compute");
   compute.add_options()("backend",
@@ -259,6 +262,10 @@ RunSettings parse_run_settings(int argc, const char* const argv[]) {
   s.dry_run = v["dry-run"].as<bool>();
   parse_quality(v, s);
   s.rl.eps = v["eps"].as<float>();
+  s.psf_crop = v["psf-crop"].as<double>();
+  if (!(std::isfinite(s.psf_crop) && s.psf_crop >= 0 && s.psf_crop <= 1))
+    throw UsageError("--psf-crop must be a number in (0, 1] (0: off), got " +
+                     std::to_string(s.psf_crop));
   s.rl.boundary = parse_name(parse_boundary, v["boundary"].as<std::string>());
   s.rl.init = parse_name(parse_init, v["init"].as<std::string>());
   s.backend = v["backend"].as<std::string>();

@@ -21,6 +21,7 @@ struct RunSettings {
   io::DatasetRef input, psf, output;
   std::string axes;  ///< "" (rank 5, ctzyx), "zyx", "czyx" or "tzyx"
   RlOptions rl;
+  double psf_crop = 0;  ///< --psf-crop: share of each PSF's flux kept by cropping; 0: off
   std::string backend = "cpu";  ///< as given: auto, cpu or cuda
   BackendOptions backend_options;
   bool overwrite = false;
