@@ -65,9 +65,11 @@ int dispatch(int argc, char** argv, int rank) {
   }
   // Every rank sees the same arguments, so every rank fails here alike.
   agree_on(MPI_COMM_WORLD, [&] {
-    throw UsageError(command.empty() ? "no command given (see 'h5decon --help')"
-                                     : "unknown command '" + command +
-                                           "'; commands: run, synth, bench, info, seams (see 'h5decon --help')");
+    throw UsageError(command.empty()
+                         ? "no command given (see 'h5decon --help')"
+                         : "unknown command '" + command +
+                               "'; commands: run, merge, synth, bench, quality, info, seams, "
+                               "psf, preview (see 'h5decon --help')");
   });
   return kExitUsage;
 }
