@@ -39,13 +39,19 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Seconds of each RL iteration on `d`, and the result.
+// Seconds of each RL iteration on `d`, and the result; logs each iteration's
+// relative change (and Biggs' alpha) after the timing.
 std::vector<double> time_iterations(RlEngine& engine, const Volume& d, Volume& u) {
   std::vector<double> ends;
+  std::vector<IterationReport> reports;
   const auto start = std::chrono::steady_clock::now();
-  engine.deconvolve(d.span(), u.span(), [&](const IterationReport&) {
+  engine.deconvolve(d.span(), u.span(), [&](const IterationReport& r) {
     ends.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    reports.push_back({r.iteration, r.relative_change, r.alpha, r.stopping, {}});
   });
+  for (const IterationReport& r : reports)
+    std::printf("  iteration %3d: relative change %.3e, alpha %.3f%s\n", r.iteration,
+                r.relative_change, r.alpha, r.stopping ? " (last)" : "");
   std::vector<double> per(ends.size());
   std::adjacent_difference(ends.begin(), ends.end(), per.begin());
   return per;
