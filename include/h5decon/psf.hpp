@@ -20,4 +20,9 @@ struct Psf {
 /// Negative values are clamped to zero and counted.
 Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume);
 
+/// "" when the PSF's centre of mass lies within one voxel of its centre voxel n/2
+/// on every axis; else a sentence saying where it is. An off-centre PSF is used as
+/// it is (the result is shifted by the offset), so this is a warning, not an error.
+std::string off_centre_note(const Psf& psf);
+
 }  // namespace h5decon

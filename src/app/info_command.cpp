@@ -83,10 +83,6 @@ std::string bytes_text(double bytes) {
   return os.str();
 }
 
-std::int64_t dtype_bytes(io::DType t) {
-  return t == io::DType::uint8 ? 1 : t == io::DType::uint16 ? 2 : 4;
-}
-
 /// Voxels read for one volume: every block's region, halos included.
 std::int64_t region_voxels_per_volume(const DecompositionPlan& plan) {
   std::int64_t sum = 0;
@@ -98,7 +94,7 @@ std::int64_t region_voxels_per_volume(const DecompositionPlan& plan) {
 void print_data(std::ostream& os, const RunSettings& s, const io::InputDataset& input,
                 const Psf& psf) {
   const Shape5 shape = input.shape();
-  const std::int64_t in_bytes = shape.size() * dtype_bytes(input.dtype());
+  const std::int64_t in_bytes = shape.size() * std::int64_t{io::dtype_bytes(input.dtype())};
   os << "input:   " << s.input.str() << ": " << shape.str() << " (c x t x z x y x x), "
      << io::to_string(input.dtype()) << ", " << bytes_text(double(in_bytes)) << " (" << in_bytes
      << " bytes)\n"
@@ -115,7 +111,7 @@ void print_per_rank(std::ostream& os, const DecompositionPlan& plan, const io::I
                     int ranks, int world) {
   const std::int64_t volumes = plan.dataset.c * plan.dataset.t;
   const std::int64_t read_voxels = region_voxels_per_volume(plan) * volumes;
-  const std::int64_t read_bytes = read_voxels * dtype_bytes(input.dtype());
+  const std::int64_t read_bytes = read_voxels * std::int64_t{io::dtype_bytes(input.dtype())};
   const std::int64_t write_bytes = plan.dataset.size() * 4;
   // Blocks are handed out on demand, so the shares are even only on average.
   const double share = 1.0 / ranks;

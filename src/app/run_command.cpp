@@ -31,6 +31,8 @@
 #include "h5decon/psf.hpp"
 #include "psf_crop_step.hpp"
 #include "run_exact.hpp"
+#include "preflight.hpp"
+#include "run_hooks.hpp"
 #include "run_options.hpp"
 #include "run_resume.hpp"
 #include "run_shard.hpp"
@@ -91,6 +93,8 @@ std::vector<Psf> load_psfs(const Run& run, const Shape5& shape) {
     psfs.push_back(prepare_psf(std::move(kernel), source, shape.volume));
     if (run.s.psf_crop > 0)
       run.log("PSF c=", c, ": ", crop_to_support(psfs.back(), run.s.psf_crop));
+    if (const std::string note = off_centre_note(psfs.back()); !note.empty() && run.rank == 0)
+      std::cerr << "h5decon: warning: PSF " << source << ": " << note << std::endl;
     run.log("PSF c=", c, ": ", psfs.back().kernel.shape.str(), " from ", source, ", raw sum ", sum,
             ", normalised to 1",
             psfs.back().clamped
@@ -147,8 +151,10 @@ dist::BlockRunOptions block_run_options(Run& run) {
   o.on_block_done = [&run](std::int64_t id) {
     if (run.journal) run.journal->append(id);
   };
-  o.on_block_written = [&run](const Block&) {
+  o.on_block_written = [&run](const Block& block) {
     if (run.sync) run.sync->sync();
+    log_block_written(run.rank, block.id);
+    stop_if_terminated();
   };
   return o;
 }
@@ -226,6 +232,12 @@ std::optional<io::OutputDataset> open_output(Run& run, const io::InputDataset& i
                                        " blocks done: ", run.command_line);
   options.volumes = run.volumes;
   std::optional<io::OutputDataset> output;
+  const auto volumes = static_cast<std::int64_t>(
+      run.volumes.empty() ? plan.dataset.c * plan.dataset.t : std::int64_t(run.volumes.size()));
+  agree_on(run.comm, [&] {
+    if (run.rank == 0)
+      check_free_space(run.s.output.file, output_bytes(plan, volumes), run.s.resume);
+  });
   agree_on(run.comm, [&] {
     output.emplace(run.s.output, run.s.input, plan.dataset, plan.chunk,
                    make_provenance(run, input, plan, backends), options, run.comm);
@@ -242,6 +254,7 @@ std::optional<io::OutputDataset> open_output(Run& run, const io::InputDataset& i
 // Everything after the options are known: open, plan, create, deconvolve, finish.
 void execute(Run& run) {
   const auto start = Clock::now();
+  agree_on(run.comm, [&] { check_launch(run.comm, run.s.allow_singleton); });
   resolve_target(run);
   std::optional<io::InputDataset> input;
   agree_on(run.comm, [&] { input.emplace(run.s.input, run.comm, run.s.axes); });
@@ -266,7 +279,10 @@ void execute(Run& run) {
                  : std::string());
   std::optional<io::OutputDataset> output = open_output(run, *input, plan, backends);
   dist::BlockRunSummary summary;
-  if (!run.blocks.empty()) agree_on(run.comm, [&] { summary = runtime->run(*input, *output); });
+  if (!run.blocks.empty()) {
+    const GracefulTermination graceful;  // SIGTERM: stop after the current block
+    agree_on(run.comm, [&] { summary = runtime->run(*input, *output); });
+  }
   run.log(summary.str());
   agree_on(run.comm, [&] { output->finish(); });
   run.journal.reset();

@@ -93,6 +93,10 @@ void parse_decomposition(const po::variables_map& v, RunSettings& s) {
   s.auto_memory_budget = parse_budget(v["memory-budget"].as<std::string>(), s.memory_budget);
   s.progress_interval = v["progress-interval"].as<double>();
   s.resume = v["resume"].as<bool>();
+  if (s.resume && s.overwrite)
+    throw UsageError("--resume and --overwrite contradict each other: --resume finishes the "
+                     "interrupted run's partial output, --overwrite starts over; give one");
+  s.allow_singleton = v["allow-singleton"].as<bool>();
   s.shard = v["shard"].as<std::string>();
   s.sync_blocks = v["sync-blocks"].as<bool>();
   s.no_compute = v["no-compute"].as<bool>();
@@ -237,6 +241,9 @@ po::options_description run_option_descriptions() {
       "shard", po::value<std::string>()->default_value("auto")->value_name("K/N|auto|off"),
       "compute only the (c,t) volumes i = c*T+t with i % N == K, into OUT.shardK-of-N.h5; "
       "auto: from SLURM_ARRAY_TASK_ID/_MIN/_MAX/_STEP when set, else off")(
+      "allow-singleton", switch_value(),
+      "run on one rank even though SLURM_NTASKS (or SLURM_STEP_NUM_TASKS) says more tasks were "
+      "started (otherwise an error: srun without MPI support starts N separate 1-rank runs)")(
       "sync-blocks", switch_value(),
       "fdatasync the output after each block, before it is recorded done (survives a node "
       "crash, not only a killed process)")(

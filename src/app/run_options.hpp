@@ -32,6 +32,7 @@ struct RunSettings {
   std::int64_t memory_budget = 0;   ///< --memory-budget in bytes when not auto; 0: unlimited
   double progress_interval = 10;    ///< seconds between progress lines in a batch log
   bool resume = false;              ///< --resume: finish the partial output of an interrupted run
+  bool allow_singleton = false;     ///< --allow-singleton: 1 rank although SLURM_NTASKS > 1
   std::string shard = "auto";       ///< --shard: K/N, auto (from SLURM_ARRAY_*) or off
   bool sync_blocks = false;         ///< --sync-blocks: fdatasync the output after each block
   bool no_compute = false;          ///< --no-compute (diagnostic): write the observed data

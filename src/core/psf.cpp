@@ -1,6 +1,7 @@
 // PSF validation and normalisation.
 #include "h5decon/psf.hpp"
 
+#include <array>
 #include <cmath>
 
 #include "h5decon/error.hpp"
@@ -31,6 +32,33 @@ Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume) {
   const double scale = 1.0 / sum;
   for (float& v : psf.kernel.data) v = static_cast<float>(v * scale);
   return psf;
+}
+
+std::string off_centre_note(const Psf& psf) {
+  const Shape3 s = psf.kernel.shape;
+  std::array<double, 3> moment{}, centre{};
+  double sum = 0.0;
+  std::size_t i = 0;
+  for (std::int64_t z = 0; z < s.z; ++z)
+    for (std::int64_t y = 0; y < s.y; ++y)
+      for (std::int64_t x = 0; x < s.x; ++x, ++i) {
+        const double v = psf.kernel.data[i];
+        moment[0] += v * static_cast<double>(z);
+        moment[1] += v * static_cast<double>(y);
+        moment[2] += v * static_cast<double>(x);
+        sum += v;
+      }
+  bool off = false;
+  for (int a = 0; a < 3; ++a) {
+    centre[a] = sum > 0.0 ? moment[a] / sum : 0.0;
+    off = off || std::abs(centre[a] - static_cast<double>(s[a] / 2)) > 1.0;
+  }
+  if (!off) return {};
+  return detail::concat("its centre of mass (z, y, x) = (", std::round(centre[0] * 10) / 10, ", ",
+                        std::round(centre[1] * 10) / 10, ", ", std::round(centre[2] * 10) / 10,
+                        ") is off the centre voxel (", s.z / 2, ", ", s.y / 2, ", ", s.x / 2,
+                        ") by more than one voxel; the result will be shifted by the difference "
+                        "(centre the PSF, or crop it around its peak)");
 }
 
 }  // namespace h5decon

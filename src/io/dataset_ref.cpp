@@ -30,8 +30,30 @@ std::string to_string(DType t) {
       return "uint16";
     case DType::float32:
       return "float32";
+    case DType::int8:
+      return "int8";
+    case DType::int16:
+      return "int16";
+    case DType::float64:
+      return "float64";
   }
   return "unknown";
+}
+
+int dtype_bytes(DType t) {
+  switch (t) {
+    case DType::uint8:
+    case DType::int8:
+      return 1;
+    case DType::uint16:
+    case DType::int16:
+      return 2;
+    case DType::float64:
+      return 8;
+    case DType::float32:
+      break;
+  }
+  return 4;
 }
 
 }  // namespace h5decon::io

@@ -1,6 +1,7 @@
 // Opening datasets with user-facing checks, element type names, hyperslab reads.
 #include "io/hdf5_common.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -30,14 +31,6 @@ std::string inspect_file(const std::string& name) {
   // Negative: HDF5 could not even look, e.g. another program holds a lock on it.
   if (is_hdf5 < 0) return "HDF5 cannot open the file (" + hdf5_error_reason() + ")";
   return {};
-}
-
-// Rank 0 looks and broadcasts its verdict, so that every rank throws the same
-// error instead of some ranks entering a collective H5Fopen the others skip.
-void require_file_ok(const DatasetRef& ref, MPI_Comm comm, const std::string& what) {
-  std::vector<std::string> problem{comm_rank(comm) == 0 ? inspect_file(ref.file) : ""};
-  broadcast_strings(problem, comm);
-  H5DECON_REQUIRE(problem[0].empty(), InputError, what, ": ", problem[0]);
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -76,7 +69,8 @@ ObjectHandle open_object(hid_t file, const std::string& path, const std::string&
     const htri_t exists = H5DECON_CHECK_H5(H5Lexists(file, prefix.c_str(), H5P_DEFAULT));
     H5DECON_REQUIRE(exists > 0, InputError, what, ": no dataset ", shown, " in the file");
     object = ObjectHandle(H5Oopen(file, prefix.c_str(), H5P_DEFAULT));
-    H5DECON_REQUIRE(object, InputError, what, ": '", prefix, "' is a dangling link");
+    H5DECON_REQUIRE(object, InputError, what, ": '", prefix, "' cannot be opened (",
+                    hdf5_error_reason(), "): a dangling link, or the file is damaged");
     const H5I_type_t type = H5Iget_type(object.get());
     const bool last = i + 1 == parts.size();
     if (!last && type != H5I_GROUP)
@@ -87,6 +81,56 @@ ObjectHandle open_object(hid_t file, const std::string& path, const std::string&
                                                  ", not a dataset"));
   }
   return object;
+}
+
+// "" when HDF5 can apply every filter of the dataset's pipeline; else which one
+// it cannot (a compressor whose plugin is not installed): reading would fail.
+std::string unavailable_filter(hid_t dataset) {
+  const PlistHandle dcpl(H5Dget_create_plist(dataset));
+  const int filters = dcpl ? H5Pget_nfilters(dcpl.get()) : 0;
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0, config = 0;
+    std::size_t values = 0;
+    char name[256] = "";
+    const H5Z_filter_t id =
+        H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values, nullptr, sizeof name,
+                       name, &config);
+    if (id < 0 || H5Zfilter_avail(id) > 0) continue;
+    const char* plugins = std::getenv("HDF5_PLUGIN_PATH");
+    return ::h5decon::detail::concat(
+        "it is stored with HDF5 filter ", id, name[0] ? " ('" + std::string(name) + "')" : "",
+        ", which is not available to this HDF5 library; install the filter's plugin and set "
+        "HDF5_PLUGIN_PATH (now ", plugins ? "'" + std::string(plugins) + "'" : "unset",
+        "), or rewrite the data without it (h5repack -f NONE)");
+  }
+  return {};
+}
+
+// Rank 0's serial look at the file before any collective open: why the dataset
+// cannot be read (a damaged or truncated file, a missing object, a filter that
+// is not installed), as the message to throw, or "" when it can.
+std::string inspect_dataset(const DatasetRef& ref, const std::string& what) {
+  if (std::string problem = inspect_file(ref.file); !problem.empty()) return what + ": " + problem;
+  const FileHandle file(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file)
+    return what + ": HDF5 cannot open the file (" + hdf5_error_reason() +
+           "): it is damaged or incomplete (a truncated copy?)";
+  try {
+    const ObjectHandle object = open_object(file.get(), ref.path, what);
+    if (std::string filter = unavailable_filter(object.get()); !filter.empty())
+      return what + ": " + filter;
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// Rank 0 looks and broadcasts its verdict, so that every rank throws the same
+// error instead of some ranks entering a collective H5Fopen the others skip.
+void require_file_ok(const DatasetRef& ref, MPI_Comm comm, const std::string& what) {
+  std::vector<std::string> problem{comm_rank(comm) == 0 ? inspect_dataset(ref, what) : ""};
+  broadcast_strings(problem, comm);
+  if (!problem[0].empty()) throw InputError(problem[0]);
 }
 
 // Exact names for the standard types; H5Tequal compares size, order, sign

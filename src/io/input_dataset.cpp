@@ -1,11 +1,14 @@
 // The input dataset: validation on open, (c, t, z, y, x) view, float32 box reads.
 #include <array>
+#include <atomic>
 #include <cmath>
+#include <iostream>
 #include <optional>
 
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "io/hdf5_common.hpp"
+#include "io/input_values.hpp"
 
 namespace h5decon::io {
 namespace {
@@ -29,12 +32,20 @@ std::string resolve_axes(const std::string& axes, std::size_t rank, const std::s
   return axes;
 }
 
-DType parse_dtype(const std::string& name, const std::string& what) {
-  if (name == "uint8") return DType::uint8;
-  if (name == "uint16") return DType::uint16;
-  if (name == "float32") return DType::float32;
+// Types whose every value float32 holds exactly, or nearly (float64), in either
+// byte order: HDF5's conversion on reading (H5Dread to H5T_NATIVE_FLOAT) makes
+// them float32. Wider integers (int32: values above 2^24) and compound or other
+// classes are refused rather than silently rounded or guessed at.
+DType parse_dtype(std::string name, const std::string& what) {
+  if (name.starts_with("big-endian ")) name = name.substr(11);
+  const std::pair<const char*, DType> known[] = {
+      {"uint8", DType::uint8}, {"uint16", DType::uint16},   {"float32", DType::float32},
+      {"int8", DType::int8},   {"int16", DType::int16},     {"float64", DType::float64}};
+  for (const auto& [n, t] : known)
+    if (name == n) return t;
   throw InputError(what + ": unsupported element type " + name +
-                   "; supported: uint8, uint16, float32");
+                   "; supported: uint8, uint16, float32, and int8, int16, float64 (either byte "
+                   "order) converted to float32");
 }
 
 Shape5 to_shape5(const std::vector<hsize_t>& dims, const std::string& axes) {
@@ -91,6 +102,7 @@ struct InputDataset::Impl {
   Shape5 shape;
   DType dtype = DType::float32;
   std::optional<std::array<double, 3>> element_size_um;
+  mutable std::atomic<bool> warned_negative{false};  // the warning is given once
 };
 
 InputDataset::InputDataset(const DatasetRef& ref, MPI_Comm comm, const std::string& axes)
@@ -126,7 +138,16 @@ void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset
   if (out.empty()) return;  // HDF5 rejects empty hyperslabs; nothing to read anyway
   std::vector<hsize_t> start, counts;
   detail::box_selection(d.axes, c, t, offset, count, start, counts);
-  detail::read_floats(d.h5.dataset.get(), start, counts, out.data());
+  try {
+    detail::read_floats(d.h5.dataset.get(), start, counts, out.data());
+  } catch (const IoError& e) {
+    throw IoError(d.what + ": " + e.what());
+  }
+  const std::int64_t negatives = detail::check_input_values(out, c, t, offset, count, d.what);
+  if (negatives > 0 && !d.warned_negative.exchange(true))
+    std::cerr << "h5decon: warning: " << d.what << ": volume (c=" << c << ", t=" << t << ") has "
+              << negatives << " negative values in one block; they are set to 0, here and in "
+              << "every block (Richardson-Lucy needs data >= 0; this is said once)" << std::endl;
 }
 
 void InputDataset::read_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,

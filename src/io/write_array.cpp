@@ -55,6 +55,12 @@ hid_t file_type_of(DType t) {
       return H5T_STD_U8LE;
     case DType::uint16:
       return H5T_STD_U16LE;
+    case DType::int8:
+      return H5T_STD_I8LE;
+    case DType::int16:
+      return H5T_STD_I16LE;
+    case DType::float64:
+      return H5T_IEEE_F64LE;
     case DType::float32:
       break;
   }

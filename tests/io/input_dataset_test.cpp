@@ -2,6 +2,7 @@
 // and every user mistake it must explain (identically on every rank).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "h5decon/io/hdf5_io.hpp"
@@ -221,16 +222,47 @@ TEST(InputDataset, RejectsAnUnsupportedElementType) {
           "': unsupported element type int32; supported: uint8, uint16, float32");
 }
 
-TEST(InputDataset, RejectsBigEndianDataNamingTheByteOrder) {
+TEST(InputDataset, ConvertsBigEndianInt16AndFloat64ToFloat32) {
   TempDir dir;
-  const DatasetRef ref{dir / "be.h5", "/data"};
+  const DatasetRef be{dir / "be.h5", "/data"}, i16{dir / "i16.h5", "/data"},
+      f64{dir / "f64.h5", "/data"};
   on_root([&] {
-    const std::vector<unsigned short> v(8, 3);
-    test::write_raw(ref.file, ref.path, H5T_STD_U16BE, H5T_NATIVE_USHORT, {1, 1, 2, 2, 2},
-                    v.data());
+    const std::vector<unsigned short> u(8, 3);
+    const std::vector<short> s(8, 3);
+    const std::vector<double> d(8, 3.0);
+    test::write_raw(be.file, be.path, H5T_STD_U16BE, H5T_NATIVE_USHORT, {1, 1, 2, 2, 2}, u.data());
+    test::write_raw(i16.file, i16.path, H5T_STD_I16LE, H5T_NATIVE_SHORT, {1, 1, 2, 2, 2}, s.data());
+    test::write_raw(f64.file, f64.path, H5T_IEEE_F64BE, H5T_NATIVE_DOUBLE, {1, 1, 2, 2, 2},
+                    d.data());
   });
-  expect_input_error_everywhere([&] { InputDataset in(ref, MPI_COMM_WORLD); },
-                                "unsupported element type big-endian uint16");
+  for (const auto& [ref, type] : {std::pair{be, DType::uint16}, std::pair{i16, DType::int16},
+                                  std::pair{f64, DType::float64}}) {
+    const InputDataset in(ref, MPI_COMM_WORLD);
+    EXPECT_EQ(in.dtype(), type);
+    EXPECT_EQ(in.read_volume(0, 0).data, std::vector<float>(8, 3.0f)) << ref.str();
+  }
+}
+
+TEST(InputDataset, RefusesNanNamingTheVolumeAndVoxelAndClampsNegatives) {
+  TempDir dir;
+  const DatasetRef ref{dir / "values.h5", "/data"}, bad{dir / "nan.h5", "/data"};
+  std::vector<float> v(16, 1.0f);
+  v[8 + 5] = -2.0f;                                         // (t=1, z=1, y=0, x=1)
+  on_root([&] { write_array(ref.file, ref.path, v, {1, 2, 2, 2, 2}, DType::float32, true); });
+  const InputDataset in(ref, MPI_COMM_WORLD);
+  EXPECT_EQ(in.read_volume(0, 1).data[5], 0.0f);
+  v[3] = std::nanf("");                                     // (t=0, z=0, y=1, x=1)
+  on_root([&] { write_array(bad.file, bad.path, v, {1, 2, 2, 2, 2}, DType::float32, true); });
+  const InputDataset nan(bad, MPI_COMM_WORLD);
+  try {
+    nan.read_volume(0, 0);
+    ADD_FAILURE() << "no error for a NaN";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("volume (c=0, t=0) contains NaN or Inf (nan at z=0, "
+                                         "y=1, x=1)"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(InputDataset, RejectsAnAxisOfSizeZero) {

@@ -30,9 +30,12 @@ struct DatasetRef {
   std::string str() const;
 };
 
-/// Element type of a dataset as stored.
-enum class DType { uint8, uint16, float32 };
+/// Element type of a dataset as stored (either byte order: HDF5 converts on reading).
+/// int8, int16 and float64 inputs are converted to float32 as they are read.
+enum class DType { uint8, uint16, float32, int8, int16, float64 };
 std::string to_string(DType t);
+/// Bytes per element of `t`.
+int dtype_bytes(DType t);
 
 /// A read-only input dataset viewed as (c, t, z, y, x).
 class InputDataset {

@@ -1,0 +1,29 @@
+#pragma once
+// What `h5decon run` does after each block a rank writes: stop gracefully once
+// SIGTERM arrived (scancel, a time limit, kill), and optionally log the block.
+
+#include <cstdint>
+#include <string>
+
+namespace h5decon::app {
+
+/// While one exists, the first SIGTERM only sets a flag: the rank finishes and
+/// writes its current block, then stop_if_terminated() ends the run (with the
+/// blocks recorded done kept for --resume). A second SIGTERM ends the process at
+/// once, as without it. Restores the previous disposition on destruction.
+class GracefulTermination {
+ public:
+  GracefulTermination();
+  ~GracefulTermination();
+  GracefulTermination(const GracefulTermination&) = delete;
+  GracefulTermination& operator=(const GracefulTermination&) = delete;
+};
+
+/// Throws h5decon::Error ("stopped by SIGTERM ...") once SIGTERM was received.
+void stop_if_terminated();
+
+/// Appends "<rank> <block id>" to the file named by H5DECON_BLOCK_LOG, when set,
+/// after a block is written (tests count the blocks recomputed after kills).
+void log_block_written(int rank, std::int64_t block);
+
+}  // namespace h5decon::app
