@@ -101,6 +101,10 @@ int main(int argc, char** argv) {
   } catch (const AgreedError& e) {
     report(e, rank);
     code = e.code();
+    // Every rank is here (the error was agreed): none exits before rank 0 has printed,
+    // or mpiexec, seeing a non-zero exit, could kill rank 0 with the message unsaid.
+    std::cerr.flush();
+    MPI_Barrier(MPI_COMM_WORLD);
   } catch (...) {
     // Not agreed: the other ranks may be anywhere, perhaps in a collective call.
     const auto error = std::current_exception();

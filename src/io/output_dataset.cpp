@@ -1,5 +1,7 @@
 // The output dataset: path checks, creation of "<file>.partial" with the
 // provenance attributes, independent box writes, and the final rename.
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -22,6 +24,19 @@ using detail::TypeHandle;
 
 // What rank 0 found at the output path, broadcast so all ranks throw alike.
 enum class OutputState : int { ok, is_input, exists, directory, no_parent };
+
+// After a failed write: says so when the file system holding `file` has less
+// free space than the write needed (HDF5 reports only "file write failed").
+std::string full_disk_note(const std::string& file, std::size_t bytes) {
+  struct statvfs st {};
+  const fs::path parent = fs::absolute(file).parent_path();
+  if (::statvfs(parent.c_str(), &st) != 0) return {};
+  const auto free = static_cast<unsigned long long>(st.f_bavail) * st.f_frsize;
+  if (free >= bytes) return {};
+  return ::h5decon::detail::concat(" (no space left on the file system of '", parent.string(),
+                                   "': ", free, " bytes free, the block needs ", bytes,
+                                   "; free space, then finish with --resume)");
+}
 
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code ea, eb;
@@ -299,8 +314,12 @@ void OutputDataset::write_box(std::int64_t c, std::int64_t t, const Shape3& offs
                                        counts.data(), nullptr));
   const SpaceHandle mem_space(H5DECON_CHECK_H5(
       H5Screate_simple(static_cast<int>(counts.size()), counts.data(), nullptr)));
-  H5DECON_CHECK_H5(H5Dwrite(d.dataset.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
-                            H5P_DEFAULT, data.data()));
+  // A failed write (a full disk, a quota) names the file: the message says where.
+  if (H5Dwrite(d.dataset.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT,
+               data.data()) < 0)
+    throw IoError(::h5decon::detail::concat(d.what, ": writing to '", d.partial, "' failed: ",
+                                            detail::hdf5_error_reason(),
+                                            full_disk_note(d.partial, data.size_bytes())));
 }
 
 void OutputDataset::write_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
