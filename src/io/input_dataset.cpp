@@ -92,6 +92,17 @@ std::optional<std::array<double, 3>> read_element_size(hid_t dataset) {
   return v;
 }
 
+// NaN/Inf refused; negatives set to 0 with one warning per input (`warned`).
+void check_values(std::span<float> box, std::int64_t c, std::int64_t t, const Shape3& offset,
+                  const Shape3& count, const std::string& what, std::atomic<bool>& warned) {
+  const std::int64_t negatives = detail::check_input_values(box, c, t, offset, count, what);
+  if (negatives > 0 && !warned.exchange(true))
+    std::cerr << "h5decon: warning: " << what << ": volume (c=" << c << ", t=" << t << ") has "
+              << negatives << " negative values in one block; they are set to 0, here and in "
+              << "every block (Richardson-Lucy needs data >= 0; said once by each rank that "
+              << "reads)" << std::endl;
+}
+
 }  // namespace
 
 struct InputDataset::Impl {
@@ -143,11 +154,7 @@ void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset
   } catch (const IoError& e) {
     throw IoError(d.what + ": " + e.what());
   }
-  const std::int64_t negatives = detail::check_input_values(out, c, t, offset, count, d.what);
-  if (negatives > 0 && !d.warned_negative.exchange(true))
-    std::cerr << "h5decon: warning: " << d.what << ": volume (c=" << c << ", t=" << t << ") has "
-              << negatives << " negative values in one block; they are set to 0, here and in "
-              << "every block (Richardson-Lucy needs data >= 0; this is said once)" << std::endl;
+  check_values(out, c, t, offset, count, d.what, d.warned_negative);
 }
 
 void InputDataset::read_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
@@ -157,6 +164,8 @@ void InputDataset::read_box_collective(std::int64_t c, std::int64_t t, const Sha
   std::vector<hsize_t> start, counts;
   detail::box_selection(d.axes, c, t, offset, count, start, counts);
   detail::transfer_floats_collective(d.h5.dataset.get(), start, counts, out.data(), false);
+  // After the collective call, so that no rank leaves it early; callers agree on errors.
+  check_values(out, c, t, offset, count, d.what, d.warned_negative);
 }
 
 Volume InputDataset::read_volume(std::int64_t c, std::int64_t t) const {

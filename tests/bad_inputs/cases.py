@@ -77,6 +77,13 @@ CASES = [
          works("equal", regex=r"warning: .*negative values.*set to 0",
                reference="data_negative_clamped.h5"),
          "clamp to 0 with one warning; result = run on the clamped data"),
+    case("data_nan_exact_mode", data("data_nan.h5") + ["--mode", "exact"],
+         refuse(2, r"volume \(c=0, t=1\) contains NaN or Inf \(nan at z=3, y=4, x=5\)"),
+         "refuse, also when every rank reads a slab (--mode exact)"),
+    case("data_negative_exact_mode", data("data_negative.h5") + ["--mode", "exact"],
+         works("equal", regex=r"warning: .*negative values.*set to 0",
+               reference="data_negative_clamped.h5"),
+         "clamp to 0 with a warning (--mode exact)"),
     case("data_zero_block", data("zero_block.h5") + ["--block", "8,24,24"], works("zero_block"),
          "works: an all-zero block gives zeros, never NaN"),
     # --- the PSF -------------------------------------------------------------------------------
