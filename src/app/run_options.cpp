@@ -212,7 +212,7 @@ po::options_description run_option_descriptions() {
   po::options_description compute("Compute");
   compute.add_options()("backend",
                         po::value<std::string>()->default_value("cpu")->value_name("NAME"),
-                        "auto|cpu|cuda (auto: cuda when built with it, else cpu)")(
+                        "auto|cpu|cuda (auto: a visible GPU, else cpu, said in the log)")(
       "threads", po::value<int>()->default_value(0)->value_name("N"),
       "threads per rank (0: every core the rank may use)")(
       "fft-planner", po::value<std::string>()->default_value("measure")->value_name("MODE"),
