@@ -13,9 +13,12 @@ namespace {
 
 unsigned planner_flags(FftPlanner p) {
   switch (p) {
-    case FftPlanner::estimate: return FFTW_ESTIMATE;
-    case FftPlanner::measure: return FFTW_MEASURE;
-    case FftPlanner::patient: return FFTW_PATIENT;
+    case FftPlanner::estimate:
+      return FFTW_ESTIMATE;
+    case FftPlanner::measure:
+      return FFTW_MEASURE;
+    case FftPlanner::patient:
+      return FFTW_PATIENT;
   }
   return FFTW_ESTIMATE;
 }
@@ -73,28 +76,11 @@ ComplexBuffer::ComplexBuffer(std::int64_t n)
                   " bytes for an FFTW-MPI array");
 }
 
-MpiPlan::MpiPlan(fftwf_plan p, const char* what) : p_(p) {
-  H5DECON_REQUIRE(p_ != nullptr, BackendError, "FFTW-MPI could not make the ", what, " plan");
-}
-
-MpiPlan& MpiPlan::operator=(MpiPlan&& o) noexcept {
-  if (this != &o) {
-    this->~MpiPlan();
-    p_ = o.p_;
-    o.p_ = nullptr;
-  }
-  return *this;
-}
-
-MpiPlan::~MpiPlan() {
-  if (p_) fftwf_destroy_plan(p_);
-}
-
 LocalSizes local_sizes(Shape3 fft, MPI_Comm comm) {
   init_fftw_mpi();
   ptrdiff_t n0 = 0, s0 = 0, n1 = 0, s1 = 0;
-  const ptrdiff_t alloc = fftwf_mpi_local_size_3d_transposed(fft.z, fft.y, fft.x / 2 + 1, comm,
-                                                             &n0, &s0, &n1, &s1);
+  const ptrdiff_t alloc =
+      fftwf_mpi_local_size_3d_transposed(fft.z, fft.y, fft.x / 2 + 1, comm, &n0, &s0, &n1, &s1);
   return {n0, s0, n1, s1, alloc};
 }
 
@@ -106,12 +92,12 @@ MpiFft::MpiFft(Shape3 fft, MPI_Comm comm, const BackendOptions& options)
   import_shared_wisdom(options.wisdom_file, comm);
   const unsigned flags = planner_flags(options.planner);
   auto* c = reinterpret_cast<fftwf_complex*>(buf_.data());
-  forward_ = MpiPlan(fftwf_mpi_plan_dft_r2c_3d(fft.z, fft.y, fft.x, real(), c, comm,
-                                               flags | FFTW_MPI_TRANSPOSED_OUT),
-                     "distributed r2c");
-  inverse_ = MpiPlan(fftwf_mpi_plan_dft_c2r_3d(fft.z, fft.y, fft.x, c, real(), comm,
-                                               flags | FFTW_MPI_TRANSPOSED_IN),
-                     "distributed c2r");
+  forward_ = cpu::FftwPlan(fftwf_mpi_plan_dft_r2c_3d(fft.z, fft.y, fft.x, real(), c, comm,
+                                                     flags | FFTW_MPI_TRANSPOSED_OUT),
+                           "distributed (FFTW-MPI) r2c");
+  inverse_ = cpu::FftwPlan(fftwf_mpi_plan_dft_c2r_3d(fft.z, fft.y, fft.x, c, real(), comm,
+                                                     flags | FFTW_MPI_TRANSPOSED_IN),
+                           "distributed (FFTW-MPI) c2r");
   export_shared_wisdom(options.wisdom_file, comm);
 }
 

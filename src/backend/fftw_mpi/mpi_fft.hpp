@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "backend/cpu/fftw_plan.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/shape.hpp"
 
@@ -34,23 +35,6 @@ class ComplexBuffer {
  private:
   std::int64_t n_ = 0;
   std::unique_ptr<cfloat, FftwMpiFree> p_;
-};
-
-/// A move-only FFTW-MPI plan. Destroying it frees FFTW's duplicate of the
-/// communicator (MPI_Comm_free, which Open MPI and MPICH complete locally).
-class MpiPlan {
- public:
-  MpiPlan() = default;
-  MpiPlan(fftwf_plan p, const char* what);
-  MpiPlan(MpiPlan&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  MpiPlan& operator=(MpiPlan&& o) noexcept;
-  MpiPlan(const MpiPlan&) = delete;
-  MpiPlan& operator=(const MpiPlan&) = delete;
-  ~MpiPlan();
-  void execute() const { fftwf_execute(p_); }
-
- private:
-  fftwf_plan p_ = nullptr;
 };
 
 /// The local share of a distributed r2c transform of `fft` (fftwf_mpi_local_size_3d_transposed).
@@ -88,7 +72,9 @@ class MpiFft {
   Shape3 fft_;
   LocalSizes local_;
   ComplexBuffer buf_;
-  MpiPlan forward_, inverse_;
+  // cpu::FftwPlan: destroying an FFTW-MPI plan also frees FFTW's duplicate of the
+  // communicator (MPI_Comm_free, which Open MPI and MPICH complete locally).
+  cpu::FftwPlan forward_, inverse_;
 };
 
 }  // namespace h5decon::exact
