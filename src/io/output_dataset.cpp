@@ -256,10 +256,18 @@ void OutputDataset::Impl::reopen(const std::string& note) {
   H5DECON_CHECK_H5(H5Fflush(file.get(), H5F_SCOPE_GLOBAL));
 }
 
+namespace {
+OutputOptions options_overwriting(bool overwrite) {
+  OutputOptions o;
+  o.overwrite = overwrite;
+  return o;
+}
+}  // namespace
+
 OutputDataset::OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape,
                              Shape3 chunk, const Provenance& provenance, bool overwrite,
                              MPI_Comm comm)
-    : OutputDataset(ref, input, shape, chunk, provenance, OutputOptions{overwrite}, comm) {}
+    : OutputDataset(ref, input, shape, chunk, provenance, options_overwriting(overwrite), comm) {}
 
 OutputDataset::OutputDataset(const DatasetRef& ref, const DatasetRef& input, Shape5 shape,
                              Shape3 chunk, const Provenance& provenance,
