@@ -92,15 +92,15 @@ std::string unavailable_filter(hid_t dataset) {
     unsigned flags = 0, config = 0;
     std::size_t values = 0;
     char name[256] = "";
-    const H5Z_filter_t id =
-        H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values, nullptr, sizeof name,
-                       name, &config);
+    const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values,
+                                           nullptr, sizeof name, name, &config);
     if (id < 0 || H5Zfilter_avail(id) > 0) continue;
     const char* plugins = std::getenv("HDF5_PLUGIN_PATH");
     return ::h5decon::detail::concat(
         "it is stored with HDF5 filter ", id, name[0] ? " ('" + std::string(name) + "')" : "",
         ", which is not available to this HDF5 library; install the filter's plugin and set "
-        "HDF5_PLUGIN_PATH (now ", plugins ? "'" + std::string(plugins) + "'" : "unset",
+        "HDF5_PLUGIN_PATH (now ",
+        plugins ? "'" + std::string(plugins) + "'" : "unset",
         "), or rewrite the data without it (h5repack -f NONE)");
   }
   return {};
@@ -247,11 +247,11 @@ void transfer_floats_collective(hid_t dataset, const std::vector<hsize_t>& start
   float dummy = 0.0f;
   float* buf = empty ? &dummy : data;
   if (write)
-    H5DECON_CHECK_H5(H5Dwrite(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
-                              dxpl.get(), buf));
+    H5DECON_CHECK_H5(
+        H5Dwrite(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), dxpl.get(), buf));
   else
-    H5DECON_CHECK_H5(H5Dread(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
-                             dxpl.get(), buf));
+    H5DECON_CHECK_H5(
+        H5Dread(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), dxpl.get(), buf));
 }
 
 void require_nonempty_axes(const std::vector<hsize_t>& dims, const std::string& axis_names,
@@ -317,6 +317,17 @@ int comm_rank(MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   return rank;
+}
+
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value) {
+  const TypeHandle type(H5DECON_CHECK_H5(H5Tcopy(H5T_C_S1)));
+  H5DECON_CHECK_H5(H5Tset_size(type.get(), H5T_VARIABLE));
+  H5DECON_CHECK_H5(H5Tset_cset(type.get(), H5T_CSET_UTF8));
+  const SpaceHandle space(H5DECON_CHECK_H5(H5Screate(H5S_SCALAR)));
+  const AttributeHandle attr(H5DECON_CHECK_H5(
+      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT)));
+  const char* text = value.c_str();
+  H5DECON_CHECK_H5(H5Awrite(attr.get(), type.get(), &text));
 }
 
 }  // namespace h5decon::io::detail

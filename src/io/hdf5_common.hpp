@@ -76,4 +76,8 @@ void broadcast_strings(std::vector<std::string>& values, MPI_Comm comm);
 /// Rank of this process in `comm`.
 int comm_rank(MPI_Comm comm);
 
+/// Writes a scalar string attribute as variable-length UTF-8, which h5py and
+/// MATLAB read as text rather than bytes.
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
+
 }  // namespace h5decon::io::detail

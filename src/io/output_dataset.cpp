@@ -80,14 +80,10 @@ void require_output_ok(const std::string& out, const std::string& in, bool overw
 // so these are broadcast from rank 0 before they are written.
 std::vector<std::string> string_attributes(const Provenance& p, bool shard, MPI_Comm comm) {
   const std::pair<std::string, std::string> fixed[] = {
-      {"h5decon_version", H5DECON_VERSION},
-      {"h5decon_git_hash", H5DECON_GIT_HASH},
-      {"command_line", p.command_line},
-      {"algorithm", p.algorithm},
-      {"psf_source", p.psf_source},
-      {"halo", p.halo},
-      {"decomposition", p.decomposition},
-      {"backend", p.backend},
+      {"h5decon_version", H5DECON_VERSION}, {"h5decon_git_hash", H5DECON_GIT_HASH},
+      {"command_line", p.command_line},     {"algorithm", p.algorithm},
+      {"psf_source", p.psf_source},         {"halo", p.halo},
+      {"decomposition", p.decomposition},   {"backend", p.backend},
       {"axes", shard ? "vzyx" : "ctzyx"},
   };
   std::vector<std::string> kv;  // name, value, name, value, ...
@@ -96,18 +92,6 @@ std::vector<std::string> string_attributes(const Provenance& p, bool shard, MPI_
   for (const auto& [name, value] : p.attributes) kv.insert(kv.end(), {name, value});
   detail::broadcast_strings(kv, comm);
   return kv;
-}
-
-void write_string_attribute(hid_t object, const std::string& name, const std::string& value) {
-  // Variable-length UTF-8, which h5py and MATLAB read as text rather than bytes.
-  const TypeHandle type(H5DECON_CHECK_H5(H5Tcopy(H5T_C_S1)));
-  H5DECON_CHECK_H5(H5Tset_size(type.get(), H5T_VARIABLE));
-  H5DECON_CHECK_H5(H5Tset_cset(type.get(), H5T_CSET_UTF8));
-  const SpaceHandle space(H5DECON_CHECK_H5(H5Screate(H5S_SCALAR)));
-  const AttributeHandle attr(H5DECON_CHECK_H5(
-      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT)));
-  const char* text = value.c_str();
-  H5DECON_CHECK_H5(H5Awrite(attr.get(), type.get(), &text));
 }
 
 void write_numeric_attribute(hid_t object, const char* name, hid_t file_type, hid_t mem_type,
@@ -122,7 +106,7 @@ void write_numeric_attribute(hid_t object, const char* name, hid_t file_type, hi
 void write_provenance(hid_t dataset, const Provenance& p, bool shard, MPI_Comm comm) {
   const std::vector<std::string> kv = string_attributes(p, shard, comm);
   for (std::size_t i = 0; i + 1 < kv.size(); i += 2)
-    write_string_attribute(dataset, kv[i], kv[i + 1]);
+    detail::write_string_attribute(dataset, kv[i], kv[i + 1]);
   // Numbers travel as doubles: [iterations, has voxel size, z, y, x].
   std::array<double, 5> nums{static_cast<double>(p.iterations), p.element_size_um ? 1.0 : 0.0};
   if (p.element_size_um) std::copy(p.element_size_um->begin(), p.element_size_um->end(), &nums[2]);
@@ -138,8 +122,8 @@ void write_provenance(hid_t dataset, const Provenance& p, bool shard, MPI_Comm c
 void write_volume_list(hid_t dataset, const std::vector<VolumeIndex>& volumes) {
   const hsize_t dims[2] = {volumes.size(), 2};
   const SpaceHandle space(H5DECON_CHECK_H5(H5Screate_simple(2, dims, nullptr)));
-  const AttributeHandle attr(H5DECON_CHECK_H5(H5Acreate2(
-      dataset, "shard_volumes", H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT)));
+  const AttributeHandle attr(H5DECON_CHECK_H5(
+      H5Acreate2(dataset, "shard_volumes", H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT)));
   H5DECON_CHECK_H5(H5Awrite(attr.get(), H5T_NATIVE_INT64, volumes.data()));
 }
 
@@ -159,7 +143,7 @@ void append_string_attribute(hid_t object, const std::string& name, const std::s
     }
     H5DECON_CHECK_H5(H5Adelete(object, name.c_str()));
   }
-  write_string_attribute(object, name, text + line);
+  detail::write_string_attribute(object, name, text + line);
 }
 
 PlistHandle chunked_dcpl(const Shape5& shape, Shape3 chunk, bool shard, const std::string& what) {
@@ -188,7 +172,7 @@ struct OutputDataset::Impl {
   std::string partial;  // "<file>.partial", renamed to ref.file by finish()
   MPI_Comm comm = MPI_COMM_NULL;
   Shape5 shape;
-  std::vector<VolumeIndex> volumes;            // a shard's volumes; empty: all
+  std::vector<VolumeIndex> volumes;          // a shard's volumes; empty: all
   std::map<VolumeIndex, std::int64_t> rows;  // (c, t) -> row of a shard's dataset
   bool finished = false;
   FileHandle file;  // declared before `dataset` so that the dataset closes first
@@ -320,13 +304,13 @@ void OutputDataset::write_box(std::int64_t c, std::int64_t t, const Shape3& offs
   const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(d.dataset.get())));
   H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
                                        counts.data(), nullptr));
-  const SpaceHandle mem_space(H5DECON_CHECK_H5(
-      H5Screate_simple(static_cast<int>(counts.size()), counts.data(), nullptr)));
+  const SpaceHandle mem_space(
+      H5DECON_CHECK_H5(H5Screate_simple(static_cast<int>(counts.size()), counts.data(), nullptr)));
   // A failed write (a full disk, a quota) names the file: the message says where.
   if (H5Dwrite(d.dataset.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT,
                data.data()) < 0)
-    throw IoError(::h5decon::detail::concat(d.what, ": writing to '", d.partial, "' failed: ",
-                                            detail::hdf5_error_reason(),
+    throw IoError(::h5decon::detail::concat(d.what, ": writing to '", d.partial,
+                                            "' failed: ", detail::hdf5_error_reason(),
                                             full_disk_note(d.partial, data.size_bytes())));
 }
 
@@ -334,7 +318,8 @@ void OutputDataset::write_box_collective(std::int64_t c, std::int64_t t, const S
                                          const Shape3& count, std::span<const float> data) {
   const Impl& d = *impl_;
   H5DECON_REQUIRE(!d.finished, Error, d.what, ": write after finish()");
-  H5DECON_REQUIRE(d.volumes.empty(), Error, d.what, ": collective writes to a shard are not supported");
+  H5DECON_REQUIRE(d.volumes.empty(), Error, d.what,
+                  ": collective writes to a shard are not supported");
   detail::require_box_inside(d.shape, c, t, offset, count, data.size(), "writing " + d.what);
   std::vector<hsize_t> start, counts;
   detail::box_selection("ctzyx", c, t, offset, count, start, counts);

@@ -47,17 +47,6 @@ std::string read_string_attribute(hid_t object, const char* name, const std::str
   return out;
 }
 
-void write_string_attribute(hid_t object, const std::string& name, const std::string& value) {
-  const TypeHandle type(H5DECON_CHECK_H5(H5Tcopy(H5T_C_S1)));
-  H5DECON_CHECK_H5(H5Tset_size(type.get(), H5T_VARIABLE));
-  H5DECON_CHECK_H5(H5Tset_cset(type.get(), H5T_CSET_UTF8));
-  const SpaceHandle space(H5DECON_CHECK_H5(H5Screate(H5S_SCALAR)));
-  const AttributeHandle attr(H5DECON_CHECK_H5(
-      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT)));
-  const char* text = value.c_str();
-  H5DECON_CHECK_H5(H5Awrite(attr.get(), type.get(), &text));
-}
-
 // "CxTxZxYxX" -> Shape5.
 Shape5 parse_shape(const std::string& text, const std::string& what) {
   std::vector<std::int64_t> v;
@@ -106,7 +95,8 @@ void open_shard(ShardFile& s) {
   s.dims = detail::dataset_dims(d);
   const auto& v = s.shape.volume;
   const std::vector<hsize_t> expected{s.volumes.size(), hsize_t(v.z), hsize_t(v.y), hsize_t(v.x)};
-  H5DECON_REQUIRE(s.dims == expected, InputError, what, ": its dataset's shape does not match its attributes");
+  H5DECON_REQUIRE(s.dims == expected, InputError, what,
+                  ": its dataset's shape does not match its attributes");
   const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(d)));
   s.chunk.assign(4, 1);
   if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED)
@@ -120,7 +110,8 @@ std::string first_difference(const std::string& a, const std::string& b) {
   while (true) {
     const bool ga = bool(std::getline(sa, la)), gb = bool(std::getline(sb, lb));
     if (!ga && !gb) return "";
-    if (la != lb || ga != gb) return (ga ? la : "(nothing)") + " (shard 0: " + (gb ? lb : "(nothing)") + ")";
+    if (la != lb || ga != gb)
+      return (ga ? la : "(nothing)") + " (shard 0: " + (gb ? lb : "(nothing)") + ")";
   }
 }
 
@@ -150,8 +141,8 @@ void check_shards(const std::vector<ShardFile>& shards) {
                     " is missing: give all ", first.count, " shard files (", shards.size(),
                     " given)");
   const std::int64_t volumes = first.shape.c * first.shape.t;
-  H5DECON_REQUIRE(static_cast<std::int64_t>(owner.size()) == volumes, InputError, "the shards hold ",
-                  owner.size(), " of the ", volumes, " (c, t) volumes");
+  H5DECON_REQUIRE(static_cast<std::int64_t>(owner.size()) == volumes, InputError,
+                  "the shards hold ", owner.size(), " of the ", volumes, " (c, t) volumes");
 }
 
 }  // namespace
@@ -182,7 +173,8 @@ SpaceHandle volume_in_output(const Shape5& shape, const VolumeIndex& ct) {
   SpaceHandle space(H5DECON_CHECK_H5(H5Screate_simple(5, dims.data(), nullptr)));
   const hsize_t start[5] = {hsize_t(ct[0]), hsize_t(ct[1]), 0, 0, 0};
   const hsize_t count[5] = {1, 1, dims[2], dims[3], dims[4]};
-  H5DECON_CHECK_H5(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr));
+  H5DECON_CHECK_H5(
+      H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr));
   return space;
 }
 
@@ -190,7 +182,8 @@ SpaceHandle row_in_shard(const ShardFile& s, std::size_t row, hsize_t z0 = 0, hs
   SpaceHandle space(H5DECON_CHECK_H5(H5Screate_simple(4, s.dims.data(), nullptr)));
   const hsize_t start[4] = {row, z0, 0, 0};
   const hsize_t count[4] = {1, nz ? nz : s.dims[1], s.dims[2], s.dims[3]};
-  H5DECON_CHECK_H5(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr));
+  H5DECON_CHECK_H5(
+      H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr));
   return space;
 }
 
@@ -203,8 +196,8 @@ PlistHandle virtual_dcpl(const std::vector<ShardFile>& shards, const std::string
     for (std::size_t row = 0; row < s.volumes.size(); ++row) {
       const SpaceHandle vspace = volume_in_output(s.shape, s.volumes[row]);
       const SpaceHandle sspace = row_in_shard(s, row);
-      H5DECON_CHECK_H5(H5Pset_virtual(dcpl.get(), vspace.get(), name.c_str(), s.ref.path.c_str(),
-                                      sspace.get()));
+      H5DECON_CHECK_H5(
+          H5Pset_virtual(dcpl.get(), vspace.get(), name.c_str(), s.ref.path.c_str(), sspace.get()));
     }
   }
   return dcpl;
@@ -268,8 +261,8 @@ void copy_attributes(hid_t from, hid_t to) {
     const auto n = std::max<hssize_t>(1, H5Sget_simple_extent_npoints(space.get()));
     std::vector<unsigned char> buffer(static_cast<std::size_t>(n) * H5Tget_size(type.get()));
     H5DECON_CHECK_H5(H5Aread(attr.get(), type.get(), buffer.data()));
-    const AttributeHandle copy(H5DECON_CHECK_H5(
-        H5Acreate2(to, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT)));
+    const AttributeHandle copy(
+        H5DECON_CHECK_H5(H5Acreate2(to, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT)));
     const herr_t written = H5Awrite(copy.get(), type.get(), buffer.data());
     if (H5Tdetect_class(type.get(), H5T_VLEN) > 0 || H5Tis_variable_str(type.get()) > 0)
       H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, buffer.data());
@@ -314,17 +307,17 @@ MergeReport merge_shards(const DatasetRef& output, const std::vector<DatasetRef>
   const PlistHandle lcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_LINK_CREATE)));
   H5DECON_CHECK_H5(H5Pset_create_intermediate_group(lcpl.get(), 1));
   const PlistHandle dcpl = options.copy ? copy_dcpl(shards[0]) : virtual_dcpl(shards, output.file);
-  DatasetHandle dataset(H5DECON_CHECK_H5(H5Dcreate2(file.get(), output.path.c_str(),
-                                                    H5T_IEEE_F32LE, space.get(), lcpl.get(),
-                                                    dcpl.get(), H5P_DEFAULT)));
+  DatasetHandle dataset(
+      H5DECON_CHECK_H5(H5Dcreate2(file.get(), output.path.c_str(), H5T_IEEE_F32LE, space.get(),
+                                  lcpl.get(), dcpl.get(), H5P_DEFAULT)));
   MergeReport report{static_cast<std::int64_t>(shards.size()), shape.c * shape.t, shape, 0};
   if (options.copy)
     for (const ShardFile& s : shards) report.bytes_copied += copy_shard(s, dataset.get());
   copy_attributes(shards[0].dataset.get(), dataset.get());
-  write_string_attribute(dataset.get(), "axes", "ctzyx");
-  write_string_attribute(dataset.get(), "merged_shards", shard_list(shards));
-  write_string_attribute(dataset.get(), "merge_mode", options.copy ? "copy" : "virtual");
-  write_string_attribute(dataset.get(), "merge_command_line", options.command_line);
+  detail::write_string_attribute(dataset.get(), "axes", "ctzyx");
+  detail::write_string_attribute(dataset.get(), "merged_shards", shard_list(shards));
+  detail::write_string_attribute(dataset.get(), "merge_mode", options.copy ? "copy" : "virtual");
+  detail::write_string_attribute(dataset.get(), "merge_command_line", options.command_line);
   dataset.close();
   file.close();
   fs::rename(partial, output.file, ec);
