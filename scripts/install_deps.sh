@@ -12,6 +12,7 @@ packages=(
   libboost-program-options-dev
   libgtest-dev zlib1g-dev
   python3 python3-numpy python3-h5py python3-skimage
+  slurm-wlm munge   # tests/slurm: a one-node SLURM cluster on localhost
 )
 
 missing=()
