@@ -97,12 +97,15 @@ free_port() {
 }
 
 write_config() {
-  local host=$1 node_line ctld_port slurmd_port
+  local host=$1 node_line ctld_port slurmd_port first_job_id
   node_line=$(slurmd -C | head -n 1)   # NodeName=host CPUs=... RealMemory=...
   ctld_port=$(free_port)
   slurmd_port=$(free_port)
   [ "$ctld_port" != "$slurmd_port" ] || slurmd_port=$(free_port)
-  mkdir -p "$work"/{etc,state,spool,log,run,munge,jobs,data}
+  # Private TmpFS (srun --mpi=pmix's spmix_appdir_*) and job ids that differ from a
+  # second such cluster's on this machine.
+  first_job_id=$((1000 + RANDOM * 30))
+  mkdir -p "$work"/{etc,state,spool,tmp,log,run,munge,jobs,data}
   cat >"$SLURM_CONF" <<EOF
 ClusterName=h5decon$$
 SlurmctldHost=$host(127.0.0.1)
@@ -115,6 +118,8 @@ CredType=cred/munge
 AuthInfo=socket=$work/munge/munge.socket
 StateSaveLocation=$work/state
 SlurmdSpoolDir=$work/spool
+TmpFS=$work/tmp
+FirstJobId=$first_job_id
 SlurmctldPidFile=$work/run/slurmctld.pid
 SlurmdPidFile=$work/run/slurmd.pid
 SlurmctldLogFile=$work/log/slurmctld.log
