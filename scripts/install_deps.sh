@@ -10,8 +10,8 @@ packages=(
   libhdf5-openmpi-dev hdf5-tools
   libfftw3-dev libfftw3-mpi-dev
   libboost-program-options-dev
-  libgtest-dev zlib1g-dev
-  python3 python3-numpy python3-h5py python3-skimage
+  libgtest-dev zlib1g-dev libtiff-dev
+  python3 python3-numpy python3-h5py python3-skimage python3-tifffile
   slurm-wlm munge   # tests/slurm: a one-node SLURM cluster on localhost
 )
 

@@ -1,6 +1,8 @@
 #pragma once
 // Validation and normalisation of a point-spread function before it reaches a backend.
 
+#include <array>
+#include <optional>
 #include <string>
 
 #include "h5decon/volume.hpp"
@@ -24,5 +26,19 @@ Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume);
 /// on every axis; else a sentence saying where it is. An off-centre PSF is used as
 /// it is (the result is shifted by the offset), so this is a warning, not an error.
 std::string off_centre_note(const Psf& psf);
+
+/// Voxel size (z, y, x) in micrometres.
+using VoxelSize = std::array<double, 3>;
+
+/// Relative difference on an axis above which a PSF's voxel size does not match the data's.
+inline constexpr double kVoxelSizeTolerance = 0.01;
+
+/// "" when either voxel size is unknown or they agree within `tolerance` (relative to
+/// the data's, on every axis); otherwise a sentence naming both (`data_name`,
+/// `psf_name`), both voxel sizes and the axes that differ, and what to do about it.
+/// A PSF sampled at another voxel size is the wrong PSF for the data: callers refuse.
+std::string voxel_size_mismatch(const std::optional<VoxelSize>& data, const std::string& data_name,
+                                const std::optional<VoxelSize>& psf, const std::string& psf_name,
+                                double tolerance = kVoxelSizeTolerance);
 
 }  // namespace h5decon

@@ -29,11 +29,11 @@
 #include "h5decon/dist/memory_fit.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
-#include "psf_crop_step.hpp"
 #include "run_exact.hpp"
 #include "preflight.hpp"
 #include "run_hooks.hpp"
 #include "run_options.hpp"
+#include "run_psfs.hpp"
 #include "run_resume.hpp"
 #include "run_shard.hpp"
 
@@ -73,36 +73,6 @@ struct Run {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
   }
 };
-
-double raw_sum(const Volume& v) {
-  double sum = 0;
-  for (float x : v.data) sum += x;
-  return sum;
-}
-
-// Reads the PSF(s) and prepares one per channel (checks against the volume size).
-std::vector<Psf> load_psfs(const Run& run, const Shape5& shape) {
-  std::vector<Volume> raw = io::read_psfs(run.s.psf, run.comm, shape.c);
-  std::vector<Psf> psfs;
-  for (std::int64_t c = 0; c < shape.c; ++c) {
-    const bool shared = raw.size() == 1;
-    Volume kernel = shared ? raw[0] : raw.at(static_cast<std::size_t>(c));
-    const std::string source =
-        run.s.psf.str() + (shared ? std::string() : " (channel " + std::to_string(c) + ")");
-    const double sum = raw_sum(kernel);
-    psfs.push_back(prepare_psf(std::move(kernel), source, shape.volume));
-    if (run.s.psf_crop > 0)
-      run.log("PSF c=", c, ": ", crop_to_support(psfs.back(), run.s.psf_crop));
-    if (const std::string note = off_centre_note(psfs.back()); !note.empty() && run.rank == 0)
-      std::cerr << "h5decon: warning: PSF " << source << ": " << note << std::endl;
-    run.log("PSF c=", c, ": ", psfs.back().kernel.shape.str(), " from ", source, ", raw sum ", sum,
-            ", normalised to 1",
-            psfs.back().clamped
-                ? ", " + std::to_string(psfs.back().clamped) + " negative values set to 0"
-                : std::string());
-  }
-  return psfs;
-}
 
 std::string csv(const Shape3& s) {
   return std::to_string(s.z) + "," + std::to_string(s.y) + "," + std::to_string(s.x);
@@ -263,7 +233,7 @@ void execute(Run& run) {
           io::to_string(input->dtype()), ", ", shape.c * shape.t, " volumes on ", run.size,
           run.size == 1 ? " rank" : " ranks");
   std::vector<Psf> psfs;
-  agree_on(run.comm, [&] { psfs = load_psfs(run, shape); });
+  agree_on(run.comm, [&] { psfs = load_run_psfs(run.s, *input, run.comm); });
   resolve_backend(run);
   const DecompositionPlan plan = make_plan(run, shape, psfs);
   select_blocks(run, *input, psfs, plan);

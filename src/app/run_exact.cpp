@@ -4,7 +4,6 @@
 // collective write of each rank's result planes. Steps that may fail on some
 // ranks end in agree_on(), so every rank leaves together with one message.
 #include "run_exact.hpp"
-#include "psf_crop_step.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +21,7 @@
 #include "h5decon/exact_engine.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "run_psfs.hpp"
 #include "run_shard.hpp"
 
 namespace h5decon::app {
@@ -60,20 +60,6 @@ void require_supported(const RunSettings& s) {
                   "--shard (job arrays) is not supported in --mode exact; run one job, or use "
                   "--mode blocks");
   exact::require_exact_support(s.rl);
-}
-
-std::vector<Psf> load_psfs(const Exact& x, const Shape5& shape) {
-  std::vector<Volume> raw = io::read_psfs(x.s.psf, x.comm, shape.c);
-  std::vector<Psf> psfs;
-  for (std::int64_t c = 0; c < shape.c; ++c) {
-    const bool shared = raw.size() == 1;
-    const std::string source =
-        x.s.psf.str() + (shared ? std::string() : " (channel " + std::to_string(c) + ")");
-    psfs.push_back(prepare_psf(shared ? raw[0] : raw.at(std::size_t(c)), source, shape.volume));
-    if (x.s.psf_crop > 0)
-      x.log("PSF c=", c, ": ", crop_to_support(psfs.back(), x.s.psf_crop));
-  }
-  return psfs;
 }
 
 // The largest per-rank need of any channel against the budget every rank agrees on.
@@ -151,7 +137,7 @@ void execute(Exact& x) {
   agree_on(x.comm, [&] { input.emplace(x.s.input, x.comm, x.s.axes); });
   const Shape5 shape = input->shape();
   std::vector<Psf> psfs;
-  agree_on(x.comm, [&] { psfs = load_psfs(x, shape); });
+  agree_on(x.comm, [&] { psfs = load_run_psfs(x.s, *input, x.comm); });
   agree_on(x.comm, [&] { check_memory(x, shape, psfs); });
   // One engine at a time (per channel): memory is the point of exact mode.
   std::unique_ptr<exact::ExactEngine> engine;

@@ -29,6 +29,14 @@ io::DatasetRef parse_ref(const std::string& option, const std::string& spec,
   }
 }
 
+io::DatasetRef parse_psf(const std::string& spec) {
+  try {
+    return io::parse_psf_ref(spec, "/psf");
+  } catch (const InputError& e) {
+    throw UsageError(std::string("--psf: ") + e.what());
+  }
+}
+
 std::string check_axes(const std::string& axes) {
   if (axes.empty() || axes == "ctzyx") return "";
   if (axes == "zyx" || axes == "czyx" || axes == "tzyx") return axes;
@@ -175,7 +183,7 @@ void add_quality_options(po::options_description& algo) {
 }
 
 const char* const kRunSynopsis =
-    "--input IN.h5[:/data] --psf PSF.h5[:/psf] --output OUT.h5[:/path] [options]";
+    "--input IN.h5[:/data] --psf PSF.h5[:/psf]|PSF.tif --output OUT.h5[:/path] [options]";
 const char* const kRunDescription =
     "Deconvolves every (c, t) volume of a 5D (c, t, z, y, x) HDF5 dataset with\n"
     "Richardson-Lucy, one PSF per channel, and writes a float32 dataset of the same\n"
@@ -188,8 +196,13 @@ po::options_description run_option_descriptions() {
   po::options_description data("Data");
   data.add_options()("input", po::value<std::string>()->value_name("IN.h5[:/data]"),
                      "input dataset (c,t,z,y,x); uint8, uint16 or float32")(
-      "psf", po::value<std::string>()->value_name("PSF.h5[:/psf]"),
-      "PSF: (z,y,x) for every channel or (c,z,y,x), any size; normalised to sum 1")(
+      "psf", po::value<std::string>()->value_name("PSF.h5[:/psf]|PSF.tif"),
+      "PSF: HDF5 (z,y,x) for every channel or (c,z,y,x); or a multi-page TIFF (.tif/.tiff, "
+      "one page per z plane, uint8/uint16/float32), one PSF for every channel; any size; "
+      "normalised to sum 1")(
+      "ignore-voxel-size", switch_value(),
+      "run even though the PSF's recorded voxel size (element_size_um; a TIFF's ImageJ "
+      "calibration) differs from the input's by more than 1% (otherwise an error)")(
       "output", po::value<std::string>()->value_name("OUT.h5[:/path]"),
       "output file (never the input); the dataset path defaults to the input's")(
       "axes", po::value<std::string>()->default_value("ctzyx")->value_name("AXES"),
@@ -262,7 +275,8 @@ RunSettings parse_run_settings(int argc, const char* const argv[]) {
   const auto& v = parsed.values;
   for (const char* name : {"input", "psf", "output"}) require_option(parsed, name);
   s.input = parse_ref("input", v["input"].as<std::string>(), "/data");
-  s.psf = parse_ref("psf", v["psf"].as<std::string>(), "/psf");
+  s.psf = parse_psf(v["psf"].as<std::string>());
+  s.ignore_voxel_size = v["ignore-voxel-size"].as<bool>();
   s.output = parse_ref("output", v["output"].as<std::string>(), s.input.path);
   s.axes = check_axes(v["axes"].as<std::string>());
   s.overwrite = v["overwrite"].as<bool>();

@@ -22,6 +22,7 @@ struct RunSettings {
   std::string axes;  ///< "" (rank 5, ctzyx), "zyx", "czyx" or "tzyx"
   RlOptions rl;
   double psf_crop = 0;  ///< --psf-crop: share of each PSF's flux kept by cropping; 0: off
+  bool ignore_voxel_size = false;  ///< --ignore-voxel-size: a PSF voxel size unlike the data's is a warning
   std::string backend = "cpu";  ///< as given: auto, cpu or cuda
   BackendOptions backend_options;
   bool overwrite = false;

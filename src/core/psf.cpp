@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cmath>
+#include <sstream>
 
 #include "h5decon/error.hpp"
 
@@ -59,6 +60,34 @@ std::string off_centre_note(const Psf& psf) {
                         ") is off the centre voxel (", s.z / 2, ", ", s.y / 2, ", ", s.x / 2,
                         ") by more than one voxel; the result will be shifted by the difference "
                         "(centre the PSF, or crop it around its peak)");
+}
+
+namespace {
+
+std::string voxel_str(const VoxelSize& v) {
+  std::ostringstream os;
+  os << v[0] << "," << v[1] << "," << v[2];
+  return os.str();
+}
+
+}  // namespace
+
+std::string voxel_size_mismatch(const std::optional<VoxelSize>& data, const std::string& data_name,
+                                const std::optional<VoxelSize>& psf, const std::string& psf_name,
+                                double tolerance) {
+  if (!data || !psf) return {};
+  std::string axes;
+  int differing = 0;
+  for (int a = 0; a < 3; ++a)
+    if (std::abs((*psf)[a] - (*data)[a]) > tolerance * (*data)[a])
+      axes += std::string(differing++ ? ", " : "") + "zyx"[a];
+  if (differing == 0) return {};
+  return detail::concat("the PSF's voxel size differs from the data's on ",
+                        differing == 1 ? "axis " : "axes ", axes, ": ",
+                        data_name, " has voxels of (z,y,x) ", voxel_str(*data), " um but ",
+                        psf_name, " was sampled at ", voxel_str(*psf),
+                        " um; regenerate the PSF at the data's voxel size (h5decon psf --voxel-um ",
+                        voxel_str(*data), ") or resample it");
 }
 
 }  // namespace h5decon

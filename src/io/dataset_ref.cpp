@@ -20,7 +20,7 @@ DatasetRef DatasetRef::parse(const std::string& spec, const std::string& default
   return ref;
 }
 
-std::string DatasetRef::str() const { return file + ":" + path; }
+std::string DatasetRef::str() const { return path.empty() ? file : file + ":" + path; }
 
 std::string to_string(DType t) {
   switch (t) {

@@ -1,6 +1,7 @@
 // Opening datasets with user-facing checks, element type names, hyperslab reads.
 #include "io/hdf5_common.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -328,6 +329,23 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
       H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT)));
   const char* text = value.c_str();
   H5DECON_CHECK_H5(H5Awrite(attr.get(), type.get(), &text));
+}
+
+std::optional<std::array<double, 3>> read_element_size_um(hid_t object) {
+  const char* name = "element_size_um";
+  if (H5Aexists(object, name) <= 0) return std::nullopt;
+  const AttributeHandle attr(H5Aopen(object, name, H5P_DEFAULT));
+  if (!attr) return std::nullopt;
+  const SpaceHandle space(H5Aget_space(attr.get()));
+  const TypeHandle type(H5Aget_type(attr.get()));
+  if (!space || !type || H5Sget_simple_extent_npoints(space.get()) != 3) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER) return std::nullopt;
+  std::array<double, 3> v{};
+  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, v.data()) < 0) return std::nullopt;
+  for (const double x : v)
+    if (!std::isfinite(x) || x <= 0.0) return std::nullopt;
+  return v;
 }
 
 }  // namespace h5decon::io::detail

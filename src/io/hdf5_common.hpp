@@ -5,7 +5,9 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,5 +81,10 @@ int comm_rank(MPI_Comm comm);
 /// Writes a scalar string attribute as variable-length UTF-8, which h5py and
 /// MATLAB read as text rather than bytes.
 void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
+
+/// The `element_size_um` attribute of `object`: voxel size (z, y, x) in micrometres.
+/// nullopt when absent or malformed (not 3 positive finite numbers): a voxel size
+/// is metadata and a broken one must not stop a deconvolution.
+std::optional<std::array<double, 3>> read_element_size_um(hid_t object);
 
 }  // namespace h5decon::io::detail

@@ -1,8 +1,15 @@
-// Reading the point spread function(s) from HDF5: one (z, y, x) PSF for every
-// channel or a (c, z, y, x) stack with one per channel.
+// Reading the point spread function(s): from HDF5 one (z, y, x) PSF for every
+// channel or a (c, z, y, x) stack with one per channel; from a TIFF stack one PSF
+// for every channel, read on rank 0 and broadcast. Each with its voxel size.
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <filesystem>
+
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "io/hdf5_common.hpp"
+#include "io/tiff_psf.hpp"
 
 namespace h5decon::io {
 namespace {
@@ -29,11 +36,9 @@ Volume read_psf_channel(hid_t dataset, const std::vector<hsize_t>& dims, std::in
   return v;
 }
 
-}  // namespace
-
-std::vector<Volume> read_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels) {
+// One PSF is returned once per channel so that callers index by channel alike.
+PsfFile read_hdf5_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels) {
   const std::string what = "PSF '" + ref.str() + "'";
-  H5DECON_REQUIRE(channels >= 1, Error, what, ": asked for ", channels, " channels");
   const detail::OpenedDataset h5 = detail::open_dataset(ref, comm, what);
   const hid_t dataset = h5.dataset.get();
   const std::vector<hsize_t> dims = detail::dataset_dims(dataset);
@@ -44,17 +49,90 @@ std::vector<Volume> read_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t
   if (dims.size() == 4)
     H5DECON_REQUIRE(static_cast<std::int64_t>(dims[0]) == channels, InputError, what, ": PSF has ",
                     dims[0], " channels but the data has ", channels);
-
-  // A single PSF is returned once per channel so callers index by channel alike.
-  std::vector<Volume> psfs;
-  psfs.reserve(static_cast<std::size_t>(channels));
+  PsfFile out;
+  out.element_size_um = detail::read_element_size_um(dataset);
+  out.psfs.reserve(static_cast<std::size_t>(channels));
   for (std::int64_t c = 0; c < channels; ++c) {
     if (dims.size() == 3 && c > 0)
-      psfs.push_back(psfs.front());
+      out.psfs.push_back(out.psfs.front());
     else
-      psfs.push_back(read_psf_channel(dataset, dims, c));
+      out.psfs.push_back(read_psf_channel(dataset, dims, c));
   }
-  return psfs;
+  return out;
+}
+
+// Rank 0 reads the file (one reader, not every rank at once) and broadcasts its
+// stack, or its error so that every rank throws the same InputError.
+detail::TiffStack broadcast_tiff_stack(const std::string& file, MPI_Comm comm,
+                                       const std::string& what) {
+  detail::TiffStack stack;
+  std::vector<std::string> problem{""};
+  if (detail::comm_rank(comm) == 0) {
+    try {
+      stack = detail::read_tiff_stack(file, what);
+      H5DECON_REQUIRE(stack.volume.data.size() <= std::size_t(INT_MAX), InputError, what, ": ",
+                      stack.volume.shape.str(), " voxels are too many for a PSF");
+    } catch (const std::exception& e) {
+      problem[0] = e.what();
+    }
+  }
+  detail::broadcast_strings(problem, comm);
+  if (!problem[0].empty()) throw InputError(problem[0]);
+  std::array<std::int64_t, 3> shape{stack.volume.shape.z, stack.volume.shape.y,
+                                    stack.volume.shape.x};
+  MPI_Bcast(shape.data(), 3, MPI_INT64_T, 0, comm);
+  std::array<double, 4> voxel{stack.element_size_um ? 1.0 : 0.0};
+  if (stack.element_size_um) std::copy_n(stack.element_size_um->begin(), 3, &voxel[1]);
+  MPI_Bcast(voxel.data(), 4, MPI_DOUBLE, 0, comm);
+  stack.volume.shape = Shape3{shape[0], shape[1], shape[2]};
+  stack.volume.data.resize(static_cast<std::size_t>(stack.volume.shape.size()));
+  MPI_Bcast(stack.volume.data.data(), static_cast<int>(stack.volume.data.size()), MPI_FLOAT, 0,
+            comm);
+  if (voxel[0] != 0) stack.element_size_um = std::array<double, 3>{voxel[1], voxel[2], voxel[3]};
+  return stack;
+}
+
+PsfFile read_tiff_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels) {
+  detail::TiffStack stack = broadcast_tiff_stack(ref.file, comm, "PSF '" + ref.file + "'");
+  PsfFile out;
+  out.element_size_um = stack.element_size_um;
+  out.psfs.assign(static_cast<std::size_t>(channels), stack.volume);
+  return out;
+}
+
+// A TIFF by name, or under another name ("psf.dat" with the default dataset path):
+// rank 0 looks at the first bytes and every rank follows its answer.
+bool is_tiff(const DatasetRef& ref, MPI_Comm comm) {
+  if (ref.path.empty()) return true;
+  const bool signature = detail::comm_rank(comm) == 0 && detail::has_tiff_signature(ref.file);
+  return detail::broadcast_int(signature ? 1 : 0, comm) != 0;
+}
+
+}  // namespace
+
+bool is_tiff_name(const std::string& file) {
+  std::string ext = std::filesystem::path(file).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return ext == ".tif" || ext == ".tiff";
+}
+
+DatasetRef parse_psf_ref(const std::string& spec, const std::string& default_path) {
+  if (is_tiff_name(spec)) return DatasetRef{spec, ""};
+  DatasetRef ref = DatasetRef::parse(spec, default_path);
+  H5DECON_REQUIRE(!is_tiff_name(ref.file), InputError, "'", spec,
+                  "': a TIFF PSF is one z stack, named without a dataset path: '", ref.file, "'");
+  return ref;
+}
+
+PsfFile read_psf_file(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels) {
+  H5DECON_REQUIRE(channels >= 1, Error, "PSF '", ref.str(), "': asked for ", channels, " channels");
+  return is_tiff(ref, comm) ? read_tiff_psfs(ref, comm, channels)
+                            : read_hdf5_psfs(ref, comm, channels);
+}
+
+std::vector<Volume> read_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels) {
+  return read_psf_file(ref, comm, channels).psfs;
 }
 
 }  // namespace h5decon::io

@@ -26,7 +26,8 @@ struct DatasetRef {
   std::string path;
 
   static DatasetRef parse(const std::string& spec, const std::string& default_path);
-  /// "file:/path", as printed in every message.
+  /// "file:/path", as printed in every message ("file" alone when `path` is empty:
+  /// a file that is the whole object, such as a TIFF PSF).
   std::string str() const;
 };
 
@@ -74,11 +75,32 @@ class InputDataset {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Reads the PSF(s): a (z, y, x) dataset is one PSF for every channel; (c, z, y, x)
-/// gives one per channel and must have `channels` entries. Values are returned
-/// raw (as float32); prepare_psf() validates them. Returns exactly `channels`
-/// volumes (a (z, y, x) PSF repeated). Element types uint8, uint16, float32 and
-/// float64 are accepted. Throws InputError naming file, dataset and problem.
+/// True for a file name ending in ".tif" or ".tiff" (any case): a PSF given as a TIFF stack.
+bool is_tiff_name(const std::string& file);
+
+/// A --psf argument: "FILE.h5[:/path]" (path `default_path` when omitted) or
+/// "FILE.tif" / "FILE.tiff", a TIFF stack, whose `path` is empty (str() is the file
+/// name). Throws InputError for no file name or a dataset path after a TIFF name.
+DatasetRef parse_psf_ref(const std::string& spec, const std::string& default_path);
+
+/// PSF(s) as read_psf_file() returns them.
+struct PsfFile {
+  std::vector<Volume> psfs;  ///< exactly `channels` volumes, raw float32
+  /// Voxel size (z, y, x) in micrometres if the file records one: the PSF
+  /// dataset's `element_size_um` attribute, or a TIFF's ImageJ calibration.
+  std::optional<std::array<double, 3>> element_size_um;
+};
+
+/// Reads the PSF(s), collectively on `comm`. HDF5: a (z, y, x) dataset is one PSF
+/// for every channel; (c, z, y, x) gives one per channel and must have `channels`
+/// entries; element types uint8, uint16, float32 and float64. TIFF (an empty
+/// `ref.path`, or a file that starts with a TIFF header): one multi-page z stack
+/// for every channel, read on rank 0 and broadcast. Values are returned raw;
+/// prepare_psf() validates them. Throws InputError naming the file (and dataset)
+/// and the problem, the same on every rank.
+PsfFile read_psf_file(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels);
+
+/// read_psf_file()'s volumes only.
 std::vector<Volume> read_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels);
 
 /// Provenance written as attributes of the output dataset (DESIGN.md §1).

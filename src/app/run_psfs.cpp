@@ -1,0 +1,67 @@
+// load_run_psfs(): the PSF steps shared by `run --mode blocks` and `--mode exact`.
+#include "run_psfs.hpp"
+
+#include <iostream>
+#include <string>
+
+#include "h5decon/error.hpp"
+#include "psf_crop_step.hpp"
+
+namespace h5decon::app {
+namespace {
+
+double raw_sum(const Volume& v) {
+  double sum = 0;
+  for (float x : v.data) sum += x;
+  return sum;
+}
+
+// A PSF sampled at another voxel size blurs at the wrong scale: refused, or with
+// --ignore-voxel-size (a PSF file whose metadata is known to be wrong) said loudly.
+void check_voxel_size(const RunSettings& s, const io::InputDataset& input,
+                      const io::PsfFile& file, int rank) {
+  const std::string mismatch =
+      voxel_size_mismatch(input.element_size_um(), "input '" + input.ref().str() + "'",
+                          file.element_size_um, "PSF '" + s.psf.str() + "'");
+  if (mismatch.empty()) return;
+  H5DECON_REQUIRE(s.ignore_voxel_size, InputError, mismatch,
+                  "; --ignore-voxel-size runs with this PSF anyway");
+  if (rank == 0)
+    std::cerr << "h5decon: warning: " << mismatch << " (running anyway: --ignore-voxel-size)"
+              << std::endl;
+}
+
+}  // namespace
+
+std::vector<Psf> load_run_psfs(const RunSettings& s, const io::InputDataset& input,
+                               MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const Shape5 shape = input.shape();
+  io::PsfFile file = io::read_psf_file(s.psf, comm, shape.c);
+  check_voxel_size(s, input, file, rank);
+  const bool shared = file.psfs.size() == 1;
+  std::vector<Psf> psfs;
+  for (std::int64_t c = 0; c < shape.c; ++c) {
+    Volume& kernel = file.psfs.at(static_cast<std::size_t>(c));
+    const std::string source =
+        s.psf.str() + (shared ? std::string() : " (channel " + std::to_string(c) + ")");
+    const double sum = raw_sum(kernel);
+    psfs.push_back(prepare_psf(std::move(kernel), source, shape.volume));
+    Psf& psf = psfs.back();
+    std::string cropped;
+    if (s.psf_crop > 0) cropped = crop_to_support(psf, s.psf_crop);
+    if (rank != 0) continue;
+    if (!cropped.empty()) std::cout << "PSF c=" << c << ": " << cropped << std::endl;
+    if (const std::string note = off_centre_note(psf); !note.empty())
+      std::cerr << "h5decon: warning: PSF " << source << ": " << note << std::endl;
+    std::cout << "PSF c=" << c << ": " << psf.kernel.shape.str() << " from " << source
+              << ", raw sum " << sum << ", normalised to 1"
+              << (psf.clamped ? ", " + std::to_string(psf.clamped) + " negative values set to 0"
+                              : std::string())
+              << std::endl;
+  }
+  return psfs;
+}
+
+}  // namespace h5decon::app
