@@ -9,7 +9,8 @@
 # both, runs the same deconvolution once without SLURM and checks that the merged
 # output equals it bit for bit. Prints "PASS" with the times, or "FAIL: reason".
 # Whatever happens, the jobs are cancelled, the daemons stopped and the folder removed
-# (KEEP=1 keeps it).
+# (KEEP=1 keeps it). No cgroups (proctrack/linuxproc, task/none): containers rarely
+# give slurmd a cgroup hierarchy of its own.
 #
 # Usage (as root): scripts/slurm/local_cluster_test.sh [path/to/h5decon]
 # Environment: PYTHON (with numpy and h5py; /usr/bin/python3), TIMEOUT_S for the jobs (240),
@@ -37,27 +38,15 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 
-# ---- packages ------------------------------------------------------------------
-t_install=$(now)
-missing=()
-for p in slurm-wlm munge; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
-    >/dev/null || die "apt-get install ${missing[*]} failed"
-fi
-install_s=$(since "$t_install")
-
-# ---- a private cluster ---------------------------------------------------------
+# ---- a private cluster: packages, configuration, daemons ------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/h5decon-slurm.XXXXXX")
 chmod 755 "$work"
+mkdir -p "$work"/{etc,state,spool,tmp,log,run,munge,jobs,data}
 pids=()          # daemons, stopped in reverse order
 jobs_submitted=()
+# Nothing from an enclosing allocation reaches the jobs (they get --export=ALL).
+while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(SLURM|SBATCH|SRUN|SALLOC)_' || true)
 export SLURM_CONF=$work/etc/slurm.conf
-unset SLURM_JOB_ID SLURM_ARRAY_JOB_ID SLURM_ARRAY_TASK_ID SLURM_NTASKS SLURM_CLUSTER_NAME
 
 show_logs() {
   for f in "$work"/log/*.log "$work"/jobs/*.log; do
@@ -92,6 +81,18 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+install_packages() {   # slurm-wlm and munge from Debian, when missing
+  local missing=() p
+  for p in slurm-wlm munge; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "installing ${missing[*]}"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$work/log/apt.log" 2>&1 \
+    || die "apt-get install ${missing[*]} failed (log above)"
+}
+
 free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -105,7 +106,6 @@ write_config() {
   # Private TmpFS (srun --mpi=pmix's spmix_appdir_*) and job ids that differ from a
   # second such cluster's on this machine.
   first_job_id=$((1000 + RANDOM * 30))
-  mkdir -p "$work"/{etc,state,spool,tmp,log,run,munge,jobs,data}
   cat >"$SLURM_CONF" <<EOF
 ClusterName=h5decon$$
 SlurmctldHost=$host(127.0.0.1)
@@ -169,6 +169,10 @@ wait_node_idle() {
   die "node $host not idle after 60 s (state '${state:-none}')"
 }
 
+t_install=$(now)
+install_packages
+install_s=$(since "$t_install")
+
 t_cluster=$(now)
 host=$(hostname -s)
 write_config "$host"
@@ -193,10 +197,11 @@ job_states() {   # one "jobid state exitcode" line per job (array tasks each)
   scontrol -o show job "$1" | sed -E 's/.*JobId=([0-9]+) .*ArrayTaskId=([0-9]+).*JobState=([A-Z_]+).*ExitCode=([0-9:]+).*/\1_\2 \3 \4/; t; s/.*JobId=([0-9]+) .*JobState=([A-Z_]+).*ExitCode=([0-9:]+).*/\1 \2 \3/'
 }
 
+# The command line overrides the scripts' #SBATCH lines made for GPU nodes.
 t_jobs=$(now)
 submitted=$(cd "$work/jobs" && H5DECON=$H5DECON INPUT=$data/stack.h5:/data PSF=$data/stack.h5:/psf \
   OUTPUT=$data/array.h5 SHARDS=$SHARDS ITERATIONS=$ITERATIONS RUN_OPTIONS=$RUN_OPTIONS \
-  "$here/submit_array_and_merge.sh" --cpus-per-task=1 --gpus-per-task=0 --mem=1G)
+  "$here/submit_array_and_merge.sh" --cpus-per-task=1 --gpus-per-task=0)
 echo "$submitted"
 array_id=$(sed -nE 's/^array job ([0-9]+):.*/\1/p' <<<"$submitted")
 merge_id=$(sed -nE 's/^merge job ([0-9]+) .*/\1/p' <<<"$submitted")
