@@ -18,8 +18,8 @@ double raw_sum(const Volume& v) {
 
 // A PSF sampled at another voxel size blurs at the wrong scale: refused, or with
 // --ignore-voxel-size (a PSF file whose metadata is known to be wrong) said loudly.
-void check_voxel_size(const RunSettings& s, const io::InputDataset& input,
-                      const io::PsfFile& file, int rank) {
+void check_voxel_size(const RunSettings& s, const io::InputDataset& input, const io::PsfFile& file,
+                      int rank) {
   const std::string mismatch =
       voxel_size_mismatch(input.element_size_um(), "input '" + input.ref().str() + "'",
                           file.element_size_um, "PSF '" + s.psf.str() + "'");
@@ -33,8 +33,7 @@ void check_voxel_size(const RunSettings& s, const io::InputDataset& input,
 
 }  // namespace
 
-std::vector<Psf> load_run_psfs(const RunSettings& s, const io::InputDataset& input,
-                               MPI_Comm comm) {
+std::vector<Psf> load_run_psfs(const RunSettings& s, const io::InputDataset& input, MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const Shape5 shape = input.shape();

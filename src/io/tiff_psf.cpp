@@ -45,7 +45,9 @@ struct OpenTiff {
   std::unique_ptr<TIFF, TiffCloser> tif;
 
   /// " (libtiff: ...)" when libtiff said why, else "".
-  std::string reason() const { return last_error->empty() ? "" : " (libtiff: " + *last_error + ")"; }
+  std::string reason() const {
+    return last_error->empty() ? "" : " (libtiff: " + *last_error + ")";
+  }
 };
 
 OpenTiff open_tiff(const std::string& file, const std::string& what) {
@@ -149,15 +151,17 @@ void read_strips(TIFF* tif, const PageLayout& l, float* plane, const OpenTiff& t
   TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rows_per_strip);
   rows_per_strip = std::clamp<std::uint32_t>(rows_per_strip, 1, l.height);
   const std::size_t bytes = l.bits / 8;
-  std::vector<unsigned char> buffer(static_cast<std::size_t>(std::max<tmsize_t>(TIFFStripSize(tif), 0)));
+  std::vector<unsigned char> buffer(
+      static_cast<std::size_t>(std::max<tmsize_t>(TIFFStripSize(tif), 0)));
   for (std::uint32_t row = 0; row < l.height; row += rows_per_strip) {
     const std::uint32_t rows = std::min(rows_per_strip, l.height - row);
     const std::size_t n = std::size_t(rows) * l.width;
-    H5DECON_REQUIRE(buffer.size() >= n * bytes, InputError, where, ": strips smaller than declared");
+    H5DECON_REQUIRE(buffer.size() >= n * bytes, InputError, where,
+                    ": strips smaller than declared");
     const tmsize_t got = TIFFReadEncodedStrip(tif, TIFFComputeStrip(tif, row, 0), buffer.data(),
                                               static_cast<tmsize_t>(n * bytes));
-    H5DECON_REQUIRE(got == static_cast<tmsize_t>(n * bytes), InputError, where,
-                    ": rows from ", row, " cannot be decoded", t.reason());
+    H5DECON_REQUIRE(got == static_cast<tmsize_t>(n * bytes), InputError, where, ": rows from ", row,
+                    " cannot be decoded", t.reason());
     to_floats(l, buffer.data(), n, plane + std::size_t(row) * l.width);
   }
 }
@@ -176,7 +180,8 @@ void read_tiles(TIFF* tif, const PageLayout& l, float* plane, const OpenTiff& t,
     for (std::uint32_t x = 0; x < l.width; x += tile_w) {
       H5DECON_REQUIRE(TIFFReadTile(tif, buffer.data(), x, y, 0, 0) >= 0, InputError, where,
                       ": the tile at x=", x, ", y=", y, " cannot be decoded", t.reason());
-      const std::uint32_t rows = std::min(tile_h, l.height - y), cols = std::min(tile_w, l.width - x);
+      const std::uint32_t rows = std::min(tile_h, l.height - y),
+                          cols = std::min(tile_w, l.width - x);
       for (std::uint32_t r = 0; r < rows; ++r)
         to_floats(l, buffer.data() + std::size_t(r) * tile_w * bytes, cols,
                   plane + std::size_t(y + r) * l.width + x);
@@ -202,9 +207,9 @@ std::map<std::string, std::string> imagej_fields(TIFF* tif) {
 /// 0 for "pixel" and anything that is not a length.
 double micrometres_per(const std::string& unit) {
   const std::pair<const char*, double> known[] = {
-      {"micron", 1},  {"microns", 1},     {"um", 1},    {"\xC2\xB5m", 1}, {"\xCE\xBCm", 1},
-      {"\\u00B5m", 1}, {"nm", 1e-3},      {"nanometer", 1e-3}, {"mm", 1e3},
-      {"cm", 1e4},    {"m", 1e6},         {"inch", 25400}};
+      {"micron", 1},    {"microns", 1},  {"um", 1},    {"\xC2\xB5m", 1},
+      {"\xCE\xBCm", 1}, {"\\u00B5m", 1}, {"nm", 1e-3}, {"nanometer", 1e-3},
+      {"mm", 1e3},      {"cm", 1e4},     {"m", 1e6},   {"inch", 25400}};
   for (const auto& [name, um] : known)
     if (unit == name) return um;
   return 0;
@@ -224,8 +229,8 @@ double number_or_zero(const std::map<std::string, std::string>& fields, const st
 // ImageJ stores the pixel width as 1/XResolution and the z step as "spacing=",
 // both in "unit=". Without ImageJ's unit a resolution says nothing physical
 // (generic writers put 72 dpi in every file), so no voxel size is claimed.
-std::optional<std::array<double, 3>> imagej_voxel_size(TIFF* tif,
-                                                       const std::map<std::string, std::string>& f) {
+std::optional<std::array<double, 3>> imagej_voxel_size(
+    TIFF* tif, const std::map<std::string, std::string>& f) {
   const auto unit = f.find("unit");
   const double um = unit == f.end() ? 0 : micrometres_per(unit->second);
   float x_res = 0, y_res = 0;
@@ -262,8 +267,10 @@ bool has_tiff_signature(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   unsigned char head[4] = {};
   if (!in.read(reinterpret_cast<char*>(head), 4)) return false;
-  const bool little = head[0] == 'I' && head[1] == 'I' && head[3] == 0 && (head[2] == 42 || head[2] == 43);
-  const bool big = head[0] == 'M' && head[1] == 'M' && head[2] == 0 && (head[3] == 42 || head[3] == 43);
+  const bool little =
+      head[0] == 'I' && head[1] == 'I' && head[3] == 0 && (head[2] == 42 || head[2] == 43);
+  const bool big =
+      head[0] == 'M' && head[1] == 'M' && head[2] == 0 && (head[3] == 42 || head[3] == 43);
   return little || big;
 }
 
@@ -278,7 +285,8 @@ TiffStack read_tiff_stack(const std::string& file, const std::string& what) {
   std::int64_t pages = 0;
   do {
     if (is_reduced_resolution(tif)) continue;  // thumbnails and pyramid levels
-    const std::string where = h5decon::detail::concat(what, ": page ", TIFFCurrentDirectory(tif) + 1);
+    const std::string where =
+        h5decon::detail::concat(what, ": page ", TIFFCurrentDirectory(tif) + 1);
     const PageLayout l = read_layout(tif, where);
     if (pages == 0) first = l;
     H5DECON_REQUIRE(l == first, InputError, where, " is ", describe(l), " but page 1 is ",

@@ -63,3 +63,23 @@ TEST(Psf, APsfLargerThanTheVolumeIsRefused) {
   EXPECT_NE(msg.find("larger than the volume"), std::string::npos) << msg;
   EXPECT_NE(msg.find("axis z"), std::string::npos) << msg;
 }
+
+TEST(PsfVoxelSize, AgreesWithinOnePercentOrWhenEitherIsUnknown) {
+  const VoxelSize data{0.4, 0.1, 0.1};
+  EXPECT_EQ(voxel_size_mismatch(data, "in", VoxelSize{0.403, 0.0995, 0.1}, "psf"), "");
+  EXPECT_EQ(voxel_size_mismatch(std::nullopt, "in", data, "psf"), "");
+  EXPECT_EQ(voxel_size_mismatch(data, "in", std::nullopt, "psf"), "");
+}
+
+TEST(PsfVoxelSize, AMismatchNamesBothSourcesSizesAndAxes) {
+  const std::string z = voxel_size_mismatch(VoxelSize{0.4, 0.1, 0.1}, "input 'a.h5:/data'",
+                                            VoxelSize{0.2, 0.1, 0.1}, "PSF 'p.tif'");
+  EXPECT_EQ(z,
+            "the PSF's voxel size differs from the data's on axis z: input 'a.h5:/data' has "
+            "voxels of (z,y,x) 0.4,0.1,0.1 um but PSF 'p.tif' was sampled at 0.2,0.1,0.1 um; "
+            "regenerate the PSF at the data's voxel size (h5decon psf --voxel-um 0.4,0.1,0.1) "
+            "or resample it");
+  const std::string yx = voxel_size_mismatch(VoxelSize{0.4, 0.1, 0.1}, "in",
+                                             VoxelSize{0.4, 0.102, 0.0985}, "psf");
+  EXPECT_NE(yx.find("on axes y, x:"), std::string::npos) << yx;
+}
