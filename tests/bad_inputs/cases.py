@@ -103,6 +103,28 @@ CASES = [
          "works (centre voxel n//2)"),
     case("psf_larger_than_volume", data("u16.h5", "psf_big.h5"),
          refuse(2, r"larger than the volume"), "refuse"),
+    case("psf_tiff_rgb", data("u16.h5", "psf_rgb.tif"),
+         refuse(2, r"PSF 'psf_rgb\.tif': page 1 has 3 samples per pixel \(RGB\)"),
+         "refuse: a PSF is greyscale"),
+    case("psf_tiff_not_tiff", data("u16.h5", "psf_garbage.tif"),
+         refuse(2, r"PSF 'psf_garbage\.tif': not a TIFF file"), "refuse"),
+    # --- voxel size: the data's element_size_um against the PSF's (attribute or ImageJ) ---
+    case("psf_voxel_size_differs", data("voxel.h5", "psf_voxel_other.h5"),
+         refuse(2, r"voxel size differs from the data's on axis z: input 'voxel\.h5:/data' has "
+                   r"voxels of \(z,y,x\) 0\.4,0\.1,0\.1 um but PSF 'psf_voxel_other\.h5:/psf' "
+                   r"was sampled at 0\.2,0\.1,0\.1 um; regenerate.*--ignore-voxel-size"),
+         "refuse before writing: the PSF would blur at the wrong scale"),
+    case("psf_voxel_size_differs_exact_mode",
+         data("voxel.h5", "psf_voxel_other.h5") + ["--mode", "exact"],
+         refuse(2, r"voxel size differs from the data's on axis z"), "refuse (--mode exact)"),
+    case("psf_voxel_size_differs_tiff", data("voxel.h5", "psf_voxel_other.tif"),
+         refuse(2, r"voxel size differs .* PSF 'psf_voxel_other\.tif' was sampled at "
+                   r"0\.2,0\.1,0\.1 um"),
+         "refuse: ImageJ's calibration of a TIFF PSF counts"),
+    case("psf_voxel_size_ignored",
+         data("voxel.h5", "psf_voxel_other.h5") + ["--ignore-voxel-size"],
+         works("equal", regex=r"warning: the PSF's voxel size differs", reference="f32.h5"),
+         "works with a warning when --ignore-voxel-size"),
     # --- ranks and blocks ------------------------------------------------------------------------
     case("more_ranks_than_blocks", data("u16.h5") + ["--block", "16,24,24"],
          works("equal", reference="f32.h5"),

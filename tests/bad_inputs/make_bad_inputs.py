@@ -13,6 +13,7 @@ import sys
 
 import h5py
 import numpy as np
+import tifffile
 
 SHAPE = (1, 2, 16, 24, 24)
 
@@ -95,6 +96,23 @@ def write_psfs(out):
     write(out("psf_big.h5"), gaussian_psf((33, 5, 5)), "psf")
 
 
+def write_voxel_sizes(out, data):
+    """Data and PSFs that record their voxel size (z, y, x) in micrometres."""
+    write(out("voxel.h5"), data.astype(np.uint16))
+    with h5py.File(out("voxel.h5"), "r+") as f:
+        f["data"].attrs["element_size_um"] = np.array([0.4, 0.1, 0.1])
+    psf = gaussian_psf((5, 5, 5))
+    write(out("psf_voxel_other.h5"), psf, "psf")
+    with h5py.File(out("psf_voxel_other.h5"), "r+") as f:
+        f["psf"].attrs["element_size_um"] = np.array([0.2, 0.1, 0.1])
+    # ImageJ's calibration: 1/XResolution, 1/YResolution and spacing, in unit=um.
+    tifffile.imwrite(out("psf_voxel_other.tif"), psf, imagej=True, resolution=(10.0, 10.0),
+                     metadata={"spacing": 0.2, "unit": "um", "axes": "ZYX"})
+    tifffile.imwrite(out("psf_rgb.tif"), np.zeros((5, 5, 3), np.uint8), photometric="rgb")
+    with open(out("psf_garbage.tif"), "w") as f:
+        f.write("this is a text file, not a TIFF\n")
+
+
 def flip(path, offsets):
     with open(path, "r+b") as f:
         for offset in offsets:
@@ -142,6 +160,7 @@ def main(outdir):
     write_shapes(out, data)
     write_psfs(out)
     write_damaged(out, data)
+    write_voxel_sizes(out, data)
     with open(out("not_hdf5.h5"), "w") as f:
         f.write("this is a text file, not HDF5\n")
     shutil.copyfile(out("u16.h5"), out("hardlinked_src.h5"))
