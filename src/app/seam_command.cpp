@@ -1,10 +1,12 @@
-// `h5decon seams`: the seam error of blocked RL, measured in one process.
+// `h5decon seams`: the seam error of blocked RL against exact mode.
 //
-// For volume (0, 0) of a file, the whole-volume RL result (one engine, no
-// blocks) is the reference. For each halo factor the volume is decomposed with
-// plan_decomposition exactly as `run` would (explicit block, automatic halo from
-// the factor), every block's region is deconvolved with an engine made for its
-// own padded FFT shape, the interiors are assembled, and the result is compared:
+// For volume (0, 0) of a file, the whole-volume RL result of exact mode (FFTW3-MPI
+// over every rank, no blocks; seam_reference.hpp) is the reference, with the
+// same boundary, init and planner as the blocks. On rank 0, for each halo factor
+// the volume is decomposed with plan_decomposition exactly as `run` would
+// (explicit block, automatic halo from the factor), every block's region is
+// deconvolved with an engine made for its own padded FFT shape, the interiors are
+// assembled, and the result is compared:
 //   seam error = max |blocked - whole| / max(whole)                 (DESIGN.md §3)
 //   near-seam  = mean of |blocked - whole| / whole over the voxels within 2 voxels
 //                of an interior boundary that is not a volume edge.
@@ -20,34 +22,27 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "agreement.hpp"
-#include "cli.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/decomposition.hpp"
+#include "h5decon/error.hpp"
+#include "h5decon/exact_engine.hpp"
+#include "h5decon/fft_shape.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "seam_options.hpp"
+#include "seam_reference.hpp"
 
 namespace h5decon::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct SeamSettings {
-  bool help = false;
-  io::DatasetRef input, psf;
-  std::vector<int> iterations{20, 50};
-  std::vector<double> factors{0.5, 1, 2, 3, 4};
-  std::optional<Shape3> block;  ///< empty: about a quarter of the volume per axis
-  RlOptions rl;
-  BackendOptions backend;
-  std::optional<double> check;  ///< fail when the default halo's error exceeds this
-};
 
 /// One row of the table.
 struct SeamRow {
@@ -60,113 +55,6 @@ struct SeamRow {
   double seconds = 0;
   std::string seamed_axes;  ///< axes where some region ends inside the volume: the seams tested
 };
-
-const char* const kSeamSynopsis =
-    "--input SYNTH.h5[:/data] [--iterations 20,50] [--halo-factors 0.5,1,2,3,4] "
-    "[--block Z,Y,X] [--check BOUND]";
-const char* const kSeamDescription =
-    "Measures the seam error of the block decomposition on volume (c=0, t=0): the\n"
-    "whole-volume RL result is the reference; for each halo factor (halo = ceil(factor x\n"
-    "PSF extent) voxels per side) every block is deconvolved with its own FFT shape, the\n"
-    "interiors are assembled and compared. Prints a Markdown table: the largest error\n"
-    "relative to the volume's maximum, and the mean relative error within 2 voxels of\n"
-    "the seams. One process; the engine uses every core given by --threads.";
-
-po::options_description seam_option_descriptions() {
-  po::options_description desc("Seam measurement");
-  desc.add_options()("input", po::value<std::string>()->value_name("IN.h5[:/data]"),
-                     "a (c,t,z,y,x) dataset; `h5decon synth` files have /data and /psf")(
-      "psf", po::value<std::string>()->value_name("PSF.h5[:/psf]"),
-      "PSF (default: /psf in the input file)")(
-      "iterations", po::value<std::string>()->default_value("20,50")->value_name("N,..."),
-      "RL iteration counts to measure")(
-      "halo-factors", po::value<std::string>()->default_value("0.5,1,2,3,4")->value_name("F,..."),
-      "halos to measure, in PSF extents (halo = ceil(F x PSF extent) per axis); 'default': "
-      "the automatic halo's factor")(
-      "block", po::value<std::string>()->default_value("auto")->value_name("auto|Z,Y,X"),
-      "block interior; auto: about a quarter of the volume per axis (seams on every axis)")(
-      "boundary", po::value<std::string>()->default_value("reflect")->value_name("MODE"),
-      "volume edge: periodic|zero|reflect|neumann")(
-      "init", po::value<std::string>()->default_value("observed")->value_name("MODE"),
-      "first estimate: observed|constant|mean")(
-      "threads", po::value<int>()->default_value(0)->value_name("N"), "threads (0: every core)")(
-      "fft-planner", po::value<std::string>()->default_value("estimate")->value_name("MODE"),
-      "estimate|measure|patient (estimate: many FFT shapes are planned once each)")(
-      "check", po::value<double>()->value_name("BOUND"),
-      "also measure the default halo factor and fail (exit 5) if its seam error exceeds BOUND");
-  desc.add(generic_options());
-  return desc;
-}
-
-/// "A,B,C" as numbers >= minimum; the word "default" stands for `fallback`.
-template <class T>
-std::vector<T> parse_list(const std::string& option, const std::string& text, T minimum,
-                          std::optional<T> fallback = std::nullopt) {
-  std::vector<T> out;
-  std::stringstream in(text + ",");
-  std::string part;
-  while (std::getline(in, part, ',')) {
-    if (fallback && part == "default") {
-      out.push_back(*fallback);
-      continue;
-    }
-    std::istringstream one(part);
-    T value{};
-    char extra = 0;
-    if (!(one >> value) || (one >> extra) || !(value >= minimum))
-      throw UsageError("--" + option + ": '" + text +
-                       "' is not a comma-separated list of numbers >= " + detail::concat(minimum));
-    out.push_back(value);
-  }
-  return out;
-}
-
-/// "auto" (nullopt), "N" or "Z,Y,X".
-std::optional<Shape3> parse_block(const std::string& text) {
-  if (text == "auto") return std::nullopt;
-  const std::vector<std::int64_t> v = parse_list<std::int64_t>("block", text, 1);
-  if (v.size() == 1) return Shape3{v[0], v[0], v[0]};
-  if (v.size() != 3) throw UsageError("--block: '" + text + "' is not auto, N or Z,Y,X");
-  return Shape3{v[0], v[1], v[2]};
-}
-
-template <class Parse>
-auto as_usage_error(Parse&& parse, const std::string& option, const std::string& value) {
-  try {
-    return parse(value);
-  } catch (const InputError& e) {
-    throw UsageError("--" + option + ": " + e.what());
-  }
-}
-
-SeamSettings parse_seam_settings(int argc, const char* const argv[]) {
-  const ParsedOptions parsed = parse_options("seams", argc, argv, seam_option_descriptions());
-  SeamSettings s;
-  s.help = parsed.help;
-  if (s.help) return s;
-  require_option(parsed, "input");
-  const auto& v = parsed.values;
-  const auto ref = [](const std::string& spec, const std::string& path) {
-    return io::DatasetRef::parse(spec, path);
-  };
-  s.input = as_usage_error([&](auto t) { return ref(t, "/data"); }, "input",
-                           v["input"].as<std::string>());
-  const std::string psf = v.count("psf") ? v["psf"].as<std::string>() : s.input.file + ":/psf";
-  s.psf = as_usage_error([&](auto t) { return ref(t, "/psf"); }, "psf", psf);
-  s.iterations = parse_list<int>("iterations", v["iterations"].as<std::string>(), 1);
-  s.factors = parse_list<double>("halo-factors", v["halo-factors"].as<std::string>(), 0.0,
-                                 DecompositionOptions{}.halo_psf_factor);
-  s.block = parse_block(v["block"].as<std::string>());
-  s.rl.boundary = as_usage_error(parse_boundary, "boundary", v["boundary"].as<std::string>());
-  s.rl.init = as_usage_error(parse_init, "init", v["init"].as<std::string>());
-  s.backend.planner =
-      as_usage_error(parse_planner, "fft-planner", v["fft-planner"].as<std::string>());
-  s.backend.threads = v["threads"].as<int>();
-  if (s.backend.threads < 0) throw UsageError("--threads must be >= 0");
-  if (v.count("check")) s.check = v["check"].as<double>();
-  if (s.check && !(*s.check > 0)) throw UsageError("--check must be a positive bound");
-  return s;
-}
 
 /// Offset of voxel (z, y, x) in a C-order array of shape `s`.
 std::size_t offset_of(const Shape3& s, std::int64_t z, std::int64_t y, std::int64_t x) {
@@ -181,13 +69,6 @@ void copy_box(const Volume& src, const Shape3& from, const Shape3& count, Volume
       const auto s = src.data.begin() + offset_of(src.shape, from.z + z, from.y + y, from.x);
       std::copy(s, s + count.x, dst.data.begin() + offset_of(dst.shape, to.z + z, to.y + y, to.x));
     }
-}
-
-Volume deconvolve_whole(Backend& backend, const Psf& psf, const Volume& observed,
-                        const RlOptions& rl) {
-  Volume result(observed.shape);
-  backend.make_engine(psf, observed.shape, rl)->deconvolve(observed.span(), result.span());
-  return result;
 }
 
 /// Deconvolves every block of volume (0, 0) and assembles the interiors. Blocks
@@ -303,11 +184,14 @@ std::string row_text(const SeamRow& r) {
 }
 
 void print_header(const SeamSettings& s, const Shape3& volume, const Psf& psf,
-                  const DecompositionPlan& plan) {
+                  const DecompositionPlan& plan, int ranks) {
   std::cout << "Seam error of " << s.input.str() << " volume c=0 t=0 (" << volume.str() << "), PSF "
             << psf.kernel.shape.str() << ", boundary " << to_string(s.rl.boundary) << ", init "
             << to_string(s.rl.init) << "; blocks: grid " << plan.grid.str() << ", interior "
             << plan.interior.str() << ".\n"
+            << "Reference (whole): exact mode (FFTW3-MPI, the whole volume in z-slabs) on "
+            << ranks << (ranks == 1 ? " rank" : " ranks") << ", FFT "
+            << padded_shape(volume, psf.kernel.shape).str() << ".\n"
             << "Seam error = max |blocked - whole| / max(whole); near-seam error = mean "
                "|blocked - whole| / whole within 2 voxels of a seam.\n\n"
             << "| halo (PSF extents) | halo z,y,x (voxels) | seamed axes | iterations | seam error "
@@ -330,54 +214,69 @@ void check_default(const std::vector<SeamRow>& rows, double factor, double bound
   }
 }
 
-void execute(SeamSettings s) {
-  const io::InputDataset input(s.input, MPI_COMM_SELF);
-  const Volume observed = input.read_volume(0, 0);
-  const Psf psf = prepare_psf(io::read_psfs(s.psf, MPI_COMM_SELF, input.shape().c)[0], s.psf.str(),
-                              observed.shape);
-  const double default_factor = DecompositionOptions{}.halo_psf_factor;
-  if (s.check && std::find(s.factors.begin(), s.factors.end(), default_factor) == s.factors.end())
-    s.factors.push_back(default_factor);
-  std::sort(s.factors.begin(), s.factors.end());
-  s.factors.erase(std::unique(s.factors.begin(), s.factors.end()), s.factors.end());
-  const Shape3 block = s.block ? *s.block : quarter_block(observed.shape);
-  DecompositionOptions probe;
-  probe.block = block;
-  print_header(s, observed.shape, psf,
-               plan_decomposition({1, 1, observed.shape}, psf.kernel.shape, probe));
-  auto backend = make_backend("cpu", s.backend);
+/// The factors to measure: sorted, once each, with the default one under --check.
+std::vector<double> factors_to_measure(const SeamSettings& s) {
+  std::vector<double> f = s.factors;
+  if (s.check) f.push_back(DecompositionOptions{}.halo_psf_factor);
+  std::sort(f.begin(), f.end());
+  f.erase(std::unique(f.begin(), f.end()), f.end());
+  return f;
+}
+
+/// Collective on `comm`: the exact-mode reference over every rank, then the
+/// blocked results and the table on rank 0 while the others wait.
+void execute(SeamSettings s, MPI_Comm comm) {
+  int ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  exact::init_fftw_mpi();
+  std::optional<io::InputDataset> input;
+  agree_on(comm, [&] { input.emplace(s.input, comm); });
+  const Shape3 volume = input->shape().volume;
+  Psf psf;
+  agree_on(comm, [&] {
+    psf = prepare_psf(io::read_psfs(s.psf, comm, input->shape().c)[0], s.psf.str(), volume);
+  });
+  s.factors = factors_to_measure(s);
+  const Shape3 block = s.block ? *s.block : quarter_block(volume);
+  Volume observed;
+  std::unique_ptr<Backend> backend;
+  on_rank0_agreed(comm, [&] {
+    observed = input->read_volume(0, 0);
+    DecompositionOptions probe;
+    probe.block = block;
+    print_header(s, volume, psf, plan_decomposition({1, 1, volume}, psf.kernel.shape, probe),
+                 ranks);
+    backend = make_backend("cpu", s.backend);
+  });
   std::vector<SeamRow> rows;
-  for (int iterations : s.iterations) {
+  for (std::size_t i = 0; i < s.iterations.size(); ++i) {
     RlOptions rl = s.rl;
-    rl.iterations = iterations;
-    const Volume whole = deconvolve_whole(*backend, psf, observed, rl);
-    for (double factor : s.factors) {
-      rows.push_back(measure(*backend, psf, observed, whole, rl, block, factor));
-      std::cout << row_text(rows.back()) << std::endl;
-    }
+    rl.iterations = s.iterations[i];
+    const Volume whole = exact_reference(*input, psf, rl, s.backend, comm);
+    on_rank0_agreed(comm, [&] {
+      if (s.save_reference) save_reference(*s.save_reference, i == 0, rl.iterations, whole);
+      for (double factor : s.factors) {
+        rows.push_back(measure(*backend, psf, observed, whole, rl, block, factor));
+        std::cout << row_text(rows.back()) << std::endl;
+      }
+    });
   }
-  if (s.check) check_default(rows, default_factor, *s.check);
+  if (s.check)
+    on_rank0_agreed(comm, [&] {
+      check_default(rows, DecompositionOptions{}.halo_psf_factor, *s.check);
+    });
 }
 
 }  // namespace
 
 int seam_command(int argc, char** argv) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
   SeamSettings s;
-  agree_on(MPI_COMM_WORLD, [&] {
-    s = parse_seam_settings(argc, argv);
-    if (size > 1)
-      throw UsageError(
-          "'h5decon seams' runs in one process (it uses every core of it); "
-          "start it without mpiexec");
-  });
+  agree_on(MPI_COMM_WORLD, [&] { s = parse_seam_settings(argc, argv); });
   if (s.help) {
-    print_help(std::cout, "seams", kSeamSynopsis, kSeamDescription, seam_option_descriptions());
+    print_seam_help(std::cout);
     return kExitOk;
   }
-  execute(std::move(s));
+  execute(std::move(s), MPI_COMM_WORLD);
   return kExitOk;
 }
 
