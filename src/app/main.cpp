@@ -10,6 +10,7 @@
 #include "agreement.hpp"
 #include "bench_command.hpp"
 #include "cli.hpp"
+#include "export_command.hpp"
 #include "h5decon/config.hpp"
 #include "info_command.hpp"
 #include "merge_command.hpp"
@@ -37,7 +38,8 @@ void print_usage(std::ostream& os) {
         "  info    the options of run: print the block decomposition and data sizes, run nothing\n"
         "  seams   measure the seam error of blocks vs the whole volume, by halo size\n"
         "  psf     write a generated PSF (Born-Wolf model) with its voxel size\n"
-        "  preview a PNG of maximum projections of input and result, side by side\n\n"
+        "  preview a PNG of maximum projections of input and result, side by side\n"
+        "  export  a result in a viewer's layout: --layout bdv (BigDataViewer HDF5 + XML, Fiji)\n\n"
         "'h5decon <command> --help' lists a command's options; every option can also be\n"
         "given in an INI file with --config FILE.ini.\n"
         "Exit codes: 0 ok, 1 usage, 2 input, 3 I/O, 4 backend, 5 other error.\n";
@@ -55,6 +57,8 @@ int dispatch(int argc, char** argv, int rank) {
   if (command == "seams") return seam_command(argc - 1, argv + 1);
   if (command == "psf") return psf_command(argc - 1, argv + 1);
   if (command == "preview") return preview_command(argc - 1, argv + 1);
+  if (command == "export")
+    return export_command(argc - 1, argv + 1, join_command_line(argc, argv));
   if (command == "--version") {
     if (rank == 0) std::cout << "h5decon " H5DECON_VERSION " (" H5DECON_GIT_HASH ")\n";
     return kExitOk;
@@ -69,7 +73,7 @@ int dispatch(int argc, char** argv, int rank) {
                          ? "no command given (see 'h5decon --help')"
                          : "unknown command '" + command +
                                "'; commands: run, merge, synth, bench, quality, info, seams, "
-                               "psf, preview (see 'h5decon --help')");
+                               "psf, preview, export (see 'h5decon --help')");
   });
   return kExitUsage;
 }

@@ -1,0 +1,139 @@
+// `h5decon export --input OUT.h5[:/data] --layout bdv --output NAME.h5`
+#include "export_command.hpp"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+
+#include "agreement.hpp"
+#include "cli.hpp"
+#include "h5decon/io/bdv_export.hpp"
+
+namespace h5decon::app {
+namespace {
+
+const char* const kSynopsis =
+    "--input OUT.h5[:/data] --layout bdv --output NAME.h5 [--levels N|auto] [--max-value V]";
+const char* const kDescription =
+    "Writes the dataset in a viewer's layout; the input stays h5decon's canonical\n"
+    "float32 (c, t, z, y, x) output (a run's output, a merged shard set, or any\n"
+    "dataset run accepts as input).\n"
+    "\n"
+    "--layout bdv: BigDataViewer's HDF5 layout, NAME.h5, and the XML beside it,\n"
+    "NAME.xml, which Fiji opens directly (Plugins > BigDataViewer > Open XML/HDF5):\n"
+    "one setup per channel, one time point per t, a pyramid of 2x mean-downsampled\n"
+    "levels (anisotropic axes halved first) in chunks, and the voxel size from the\n"
+    "input's element_size_um attribute (1,1,1 micrometre when it has none).\n"
+    "BigDataViewer's HDF5 layout stores unsigned 16-bit values, so float values are\n"
+    "scaled: stored = round(clamp(value, 0, M) * 65535 / M), with M the dataset's\n"
+    "maximum (one pass over the data before writing) or --max-value M (values above\n"
+    "it saturate; give the same M to exports that should compare). uint8/uint16\n"
+    "inputs are stored as they are unless --max-value is given. M and the scale are\n"
+    "recorded in NAME.h5's root attributes (max_value, value_scale) and in a comment\n"
+    "in NAME.xml. Both files are written as NAME.h5.partial and NAME.xml.partial and\n"
+    "renamed when complete, the .xml last.";
+
+struct ExportSettings {
+  bool help = false;
+  io::DatasetRef input;
+  std::string output;
+  io::BdvExportOptions options;
+};
+
+po::options_description export_option_descriptions() {
+  po::options_description desc("Export options");
+  desc.add_options()("input", po::value<std::string>()->value_name("OUT.h5[:/data]"),
+                     "the dataset to export (path default /data)")(
+      "layout", po::value<std::string>()->default_value("bdv")->value_name("bdv"),
+      "the layout to write: bdv (BigDataViewer HDF5 + XML)")(
+      "output", po::value<std::string>()->value_name("NAME.h5"),
+      "the file to write; NAME.xml is written beside it")(
+      "levels", po::value<std::string>()->default_value("auto")->value_name("N|auto"),
+      "pyramid levels, the full resolution included; auto: until the largest axis has at "
+      "most 64 voxels")(
+      "max-value", po::value<double>()->value_name("M"),
+      "the value stored as 65535 (default: the dataset's maximum; uint8/uint16 inputs: as "
+      "they are)")("axes", po::value<std::string>()->default_value("")->value_name("zyx|czyx|tzyx"),
+                   "stored axes of a rank-3/4 input")(
+      "overwrite", switch_value(), "replace an existing NAME.h5 and NAME.xml");
+  desc.add(generic_options());
+  return desc;
+}
+
+int parse_levels(const std::string& text) {
+  if (text == "auto") return 0;
+  std::size_t used = 0;
+  int n = 0;
+  try {
+    n = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || n < 1 || n > kPyramidMaxLevels)
+    throw UsageError("--levels: '" + text + "' is not auto or a whole number from 1 to " +
+                     std::to_string(kPyramidMaxLevels));
+  return n;
+}
+
+ExportSettings parse_export_settings(int argc, const char* const argv[]) {
+  const ParsedOptions parsed = parse_options("export", argc, argv, export_option_descriptions());
+  ExportSettings s;
+  s.help = parsed.help;
+  if (s.help) return s;
+  for (const char* name : {"input", "output"}) require_option(parsed, name);
+  const auto& v = parsed.values;
+  const std::string layout = v["layout"].as<std::string>();
+  if (layout != "bdv")
+    throw UsageError("--layout: unknown layout '" + layout + "'; supported: bdv");
+  try {
+    s.input = io::DatasetRef::parse(v["input"].as<std::string>(), "/data");
+  } catch (const InputError& e) {
+    throw UsageError(std::string("--input: ") + e.what());
+  }
+  s.output = v["output"].as<std::string>();
+  s.options.levels = parse_levels(v["levels"].as<std::string>());
+  if (v.count("max-value")) s.options.max_value = v["max-value"].as<double>();
+  s.options.axes = v["axes"].as<std::string>();
+  s.options.overwrite = v["overwrite"].as<bool>();
+  return s;
+}
+
+void print_report(const io::BdvExportReport& r, double seconds) {
+  std::cout << "export: wrote " << r.h5_file << " and " << r.xml_file << " (BigDataViewer; "
+            << r.shape.c << " setups x " << r.shape.t << " time points, " << r.levels.size()
+            << (r.levels.size() == 1 ? " level:" : " levels:");
+  for (const PyramidLevel& l : r.levels) std::cout << " " << l.extent.str();
+  std::cout << "; voxel " << r.voxel_size_um[0] << "x" << r.voxel_size_um[1] << "x"
+            << r.voxel_size_um[2] << " um"
+            << (r.voxel_size_known ? "" : " (the input has no element_size_um)")
+            << "; uint16 = value * " << r.scale << ", " << r.max_value << " -> 65535) in "
+            << seconds << " s" << std::endl;
+}
+
+}  // namespace
+
+int export_command(int argc, char** argv, const std::string& command_line) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  ExportSettings s;
+  agree_on(MPI_COMM_WORLD, [&] { s = parse_export_settings(argc, argv); });
+  if (s.help) {
+    if (rank == 0)
+      print_help(std::cout, "export", kSynopsis, kDescription, export_option_descriptions());
+    return kExitOk;
+  }
+  s.options.command_line = command_line;
+  const auto start = std::chrono::steady_clock::now();
+  io::BdvExportReport report;
+  agree_on(MPI_COMM_WORLD, [&] {
+    if (rank == 0) report = io::export_bdv(s.input, s.output, s.options);
+  });
+  if (rank == 0)
+    print_report(report, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                             .count());
+  return kExitOk;
+}
+
+}  // namespace h5decon::app
