@@ -56,8 +56,8 @@ po::options_description export_option_descriptions() {
       "max-value", po::value<double>()->value_name("M"),
       "the value stored as 65535 (default: the dataset's maximum; uint8/uint16 inputs: as "
       "they are)")("axes", po::value<std::string>()->default_value("")->value_name("zyx|czyx|tzyx"),
-                   "stored axes of a rank-3/4 input")(
-      "overwrite", switch_value(), "replace an existing NAME.h5 and NAME.xml");
+                   "stored axes of a rank-3/4 input")("overwrite", switch_value(),
+                                                      "replace an existing NAME.h5 and NAME.xml");
   desc.add(generic_options());
   return desc;
 }
@@ -131,8 +131,8 @@ int export_command(int argc, char** argv, const std::string& command_line) {
     if (rank == 0) report = io::export_bdv(s.input, s.output, s.options);
   });
   if (rank == 0)
-    print_report(report, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                             .count());
+    print_report(report,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return kExitOk;
 }
 

@@ -52,20 +52,20 @@ void validate(const Shape3& extent, const std::array<double, 3>& voxel, int leve
   for (const double v : voxel)
     H5DECON_REQUIRE(std::isfinite(v) && v > 0.0, InputError,
                     "pyramid: voxel sizes must be positive numbers, got ", v);
-  H5DECON_REQUIRE(levels >= 0, InputError, "pyramid: the number of levels must be >= 0 (0: auto), got ",
-                  levels);
+  H5DECON_REQUIRE(levels >= 0, InputError,
+                  "pyramid: the number of levels must be >= 0 (0: auto), got ", levels);
 }
 
 }  // namespace
 
-std::vector<PyramidLevel> plan_pyramid(Shape3 extent, std::array<double, 3> voxel_zyx,
-                                       int levels) {
+std::vector<PyramidLevel> plan_pyramid(Shape3 extent, std::array<double, 3> voxel_zyx, int levels) {
   validate(extent, voxel_zyx, levels);
   const int wanted = levels > 0 ? std::min(levels, kPyramidMaxLevels) : kPyramidMaxLevels;
   std::vector<PyramidLevel> plan{{{1, 1, 1}, extent, chunk_for(extent, voxel_zyx)}};
   while (static_cast<int>(plan.size()) < wanted) {
     const PyramidLevel& last = plan.back();
-    if (levels == 0 && std::max({last.extent.z, last.extent.y, last.extent.x}) <= kPyramidSmallExtent)
+    if (levels == 0 &&
+        std::max({last.extent.z, last.extent.y, last.extent.x}) <= kPyramidSmallExtent)
       break;
     const auto halve = axes_to_halve(last, voxel_zyx);
     if (!halve[0] && !halve[1] && !halve[2]) break;
@@ -81,8 +81,7 @@ std::vector<PyramidLevel> plan_pyramid(Shape3 extent, std::array<double, 3> voxe
 }
 
 std::array<bool, 3> halved_axes(const PyramidLevel& from, const PyramidLevel& to) {
-  return {to.factor.z != from.factor.z, to.factor.y != from.factor.y,
-          to.factor.x != from.factor.x};
+  return {to.factor.z != from.factor.z, to.factor.y != from.factor.y, to.factor.x != from.factor.x};
 }
 
 Volume downsample_mean(const Volume& v, std::array<bool, 3> halve) {

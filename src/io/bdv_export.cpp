@@ -9,6 +9,8 @@
 // patterns: a uint16 file type would be converted (and values above 32767 clipped)
 // on that read. The file keeps HDF5's earliest format so that the HDF5 1.8 inside
 // Fiji's jhdf5 opens it.
+#include "h5decon/io/bdv_export.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -18,7 +20,6 @@
 
 #include "h5decon/config.hpp"
 #include "h5decon/error.hpp"
-#include "h5decon/io/bdv_export.hpp"
 #include "io/hdf5_common.hpp"
 
 namespace h5decon::io {
@@ -66,8 +67,8 @@ void check_outputs(const DatasetRef& input, const std::string& h5, const std::st
   }
   const fs::path parent = fs::path(h5).parent_path();
   std::error_code ec;
-  H5DECON_REQUIRE(parent.empty() || fs::is_directory(parent, ec), InputError, what,
-                  ": directory '", parent.string(), "' does not exist");
+  H5DECON_REQUIRE(parent.empty() || fs::is_directory(parent, ec), InputError, what, ": directory '",
+                  parent.string(), "' does not exist");
 }
 
 // What the input is, checked with InputDataset's messages (missing file or
@@ -180,10 +181,10 @@ void write_mipmap_tables(hid_t file, std::int64_t setup, const std::vector<Pyram
       subdivisions.push_back(static_cast<std::int32_t>(l.chunk[a]));
     }
   const std::string group = bdv_setup_path(setup);
-  write_matrix(file, group + "/resolutions", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-               resolutions.data(), levels.size());
-  write_matrix(file, group + "/subdivisions", H5T_STD_I32LE, H5T_NATIVE_INT32,
-               subdivisions.data(), levels.size());
+  write_matrix(file, group + "/resolutions", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, resolutions.data(),
+               levels.size());
+  write_matrix(file, group + "/subdivisions", H5T_STD_I32LE, H5T_NATIVE_INT32, subdivisions.data(),
+               levels.size());
 }
 
 // A dataset access list for one level's cells. A level whose slabs end inside
@@ -208,8 +209,7 @@ DatasetHandle create_cells(hid_t file, const std::string& path, const PyramidLev
                            std::int64_t slab_depth) {
   const hsize_t dims[3] = {hsize_t(level.extent.z), hsize_t(level.extent.y),
                            hsize_t(level.extent.x)};
-  const hsize_t chunk[3] = {hsize_t(level.chunk.z), hsize_t(level.chunk.y),
-                            hsize_t(level.chunk.x)};
+  const hsize_t chunk[3] = {hsize_t(level.chunk.z), hsize_t(level.chunk.y), hsize_t(level.chunk.x)};
   const SpaceHandle space(H5DECON_CHECK_H5(H5Screate_simple(3, dims, nullptr)));
   const PlistHandle lcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_LINK_CREATE)));
   H5DECON_CHECK_H5(H5Pset_create_intermediate_group(lcpl.get(), 1));
@@ -242,8 +242,8 @@ void write_slab(hid_t cells, std::int64_t z, const Volume& slab, double scale,
   H5DECON_CHECK_H5(
       H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr));
   const SpaceHandle mem(H5DECON_CHECK_H5(H5Screate_simple(3, count, nullptr)));
-  H5DECON_CHECK_H5(H5Dwrite(cells, H5T_NATIVE_INT16, mem.get(), file_space.get(), H5P_DEFAULT,
-                            buffer.data()));
+  H5DECON_CHECK_H5(
+      H5Dwrite(cells, H5T_NATIVE_INT16, mem.get(), file_space.get(), H5P_DEFAULT, buffer.data()));
 }
 
 // Every level of volume (c, t): each slab of level-0 planes is written, then
@@ -272,8 +272,8 @@ std::int64_t export_volume(const SerialInput& in, hid_t file, std::int64_t c, st
 }
 
 void write_number_attribute(hid_t object, const char* name, const double* values, hsize_t n) {
-  const SpaceHandle space(H5DECON_CHECK_H5(n == 1 ? H5Screate(H5S_SCALAR)
-                                                  : H5Screate_simple(1, &n, nullptr)));
+  const SpaceHandle space(
+      H5DECON_CHECK_H5(n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr)));
   const detail::AttributeHandle attr(H5DECON_CHECK_H5(
       H5Acreate2(object, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT)));
   H5DECON_CHECK_H5(H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, values));
@@ -322,8 +322,7 @@ void write_text_file(const std::string& file, const std::string& text) {
 void rename_into_place(const std::string& from, const std::string& to) {
   std::error_code ec;
   fs::rename(from, to, ec);
-  H5DECON_REQUIRE(!ec, IoError, "export: cannot rename '", from, "' to '", to, "': ",
-                  ec.message());
+  H5DECON_REQUIRE(!ec, IoError, "export: cannot rename '", from, "' to '", to, "': ", ec.message());
 }
 
 }  // namespace
@@ -354,8 +353,7 @@ BdvExportReport export_bdv(const DatasetRef& input, const std::string& output_h5
     H5DECON_REQUIRE(f >= 0, IoError, "export: cannot create '", h5_partial, "' (",
                     detail::hdf5_error_reason(), ")");
     FileHandle file(f);
-    for (std::int64_t c = 0; c < plan.shape.c; ++c)
-      write_mipmap_tables(file.get(), c, plan.levels);
+    for (std::int64_t c = 0; c < plan.shape.c; ++c) write_mipmap_tables(file.get(), c, plan.levels);
     for (std::int64_t t = 0; t < plan.shape.t; ++t)
       for (std::int64_t c = 0; c < plan.shape.c; ++c)
         report.voxels_written += export_volume(in, file.get(), c, t, plan);

@@ -85,8 +85,8 @@ void view_setups(std::ostream& os, const BdvXmlDescription& d) {
 // Voxel (i, j, k) -> micrometres: a diagonal scaling, row-major 3x4.
 void view_registrations(std::ostream& os, const BdvXmlDescription& d) {
   const auto& s = d.voxel_size_um;
-  const std::string affine = number(s[2]) + " 0 0 0 0 " + number(s[1]) + " 0 0 0 0 " +
-                             number(s[0]) + " 0";
+  const std::string affine =
+      number(s[2]) + " 0 0 0 0 " + number(s[1]) + " 0 0 0 0 " + number(s[0]) + " 0";
   os << "  <ViewRegistrations>\n";
   for (std::int64_t t = 0; t < d.shape.t; ++t)
     for (std::int64_t c = 0; c < d.shape.c; ++c)

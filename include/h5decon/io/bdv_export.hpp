@@ -46,8 +46,8 @@ std::string bdv_cells_path(std::int64_t timepoint, std::int64_t setup, int level
 
 /// What the SpimData XML describes.
 struct BdvXmlDescription {
-  std::string h5_name;  ///< the .h5 relative to the XML's folder
-  Shape5 shape;         ///< setups = channels, time points = t
+  std::string h5_name;                           ///< the .h5 relative to the XML's folder
+  Shape5 shape;                                  ///< setups = channels, time points = t
   std::array<double, 3> voxel_size_um{1, 1, 1};  ///< (z, y, x)
   std::string comment;                           ///< an XML comment (no "--" in it)
 };
