@@ -37,6 +37,10 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "skipped: not root (slurmd and munged of a private cluster need root here)"
   exit 0
 fi
+if ! command -v slurmd >/dev/null && ! command -v apt-get >/dev/null; then
+  echo "skipped: no slurmd and no apt-get to install slurm-wlm and munge (not Debian)"
+  exit 0
+fi
 
 # ---- a private cluster: packages, configuration, daemons ------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/h5decon-slurm.XXXXXX")
