@@ -9,6 +9,7 @@
 
 #include "h5decon/psf.hpp"
 #include "h5decon/rl_options.hpp"
+#include "h5decon/samples.hpp"
 #include "h5decon/volume.hpp"
 
 namespace h5decon {
@@ -50,6 +51,9 @@ class RlTicket {
   /// deconvolution's failure. `poll` runs every few milliseconds while waiting
   /// (it may throw to give up waiting; the work then finishes in the background).
   virtual void wait(const std::function<void()>& poll = {}) = 0;
+  /// After wait(): what converting the input found (deconvolve_samples_async()).
+  /// Where it found a NaN or Inf, the result is unspecified.
+  virtual SampleCheck input_check() const { return {}; }
 };
 
 /// Deconvolves volumes of one shape with one PSF; plans and OTF are made once
@@ -70,6 +74,14 @@ class RlEngine {
   /// on one engine. The default runs deconvolve() and returns a done ticket.
   virtual std::unique_ptr<RlTicket> deconvolve_async(std::span<const float> observed,
                                                      std::span<float> result);
+  /// As deconvolve_async() for samples in the input's stored type (uint16 moves
+  /// half the bytes of float32): the engine converts them to float32, setting
+  /// negatives to 0, where it computes (a GPU engine on its device). The ticket's
+  /// input_check() reports what the conversion found. `observed` may be reused as
+  /// soon as this returns. The default converts on the host and, unless the
+  /// check found a NaN or Inf, calls deconvolve_async().
+  virtual std::unique_ptr<RlTicket> deconvolve_samples_async(SampleView observed,
+                                                             std::span<float> result);
   /// The volume shape this engine was made for.
   virtual Shape3 shape() const = 0;
   /// The FFT shape used internally (after boundary extension and padding).

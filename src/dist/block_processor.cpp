@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <string>
 
 #include "h5decon/error.hpp"
@@ -29,10 +30,18 @@ std::int64_t fail_block_from_env() {
 
 }  // namespace
 
-BlockProcessor::BlockProcessor(const DecompositionPlan& plan, EngineCache& engines,
-                               io::OutputDataset& output, std::mutex& h5_lock,
-                               BlockWrittenHook hook, bool no_compute)
+void NegativesWarning::add(const Block& b, std::int64_t negatives) {
+  if (given_ || negatives <= 0) return;
+  given_ = true;
+  std::cerr << "h5decon: warning: " << negatives_warning(input_name_, b.c, b.t, negatives)
+            << std::endl;
+}
+
+BlockProcessor::BlockProcessor(const DecompositionPlan& plan, const io::InputDataset& input,
+                               EngineCache& engines, io::OutputDataset& output,
+                               std::mutex& h5_lock, BlockWrittenHook hook, bool no_compute)
     : plan_(plan),
+      input_name_(input.description()),
       engines_(engines),
       output_(output),
       h5_lock_(h5_lock),
@@ -40,24 +49,32 @@ BlockProcessor::BlockProcessor(const DecompositionPlan& plan, EngineCache& engin
       no_compute_(no_compute),
       fail_block_(fail_block_from_env()) {}
 
-void BlockProcessor::process(const Block& b, std::span<const float> region,
-                             const IterationObserver& poll) {
-  H5DECON_REQUIRE(static_cast<std::int64_t>(region.size()) == b.region_count.size(), Error,
-                  "region of ", region.size(), " voxels, expected ", b.region_count.size());
+std::int64_t BlockProcessor::process(const Block& b, SampleView region,
+                                     const IterationObserver& poll) {
+  H5DECON_REQUIRE(region.size() == b.region_count.size(), Error, "region of ", region.size(),
+                  " voxels, expected ", b.region_count.size());
   const auto start = Clock::now();
-  result_.resize(region.size());
+  observed_.resize(static_cast<std::size_t>(region.size()));
+  const SampleCheck check = convert_samples(region, observed_);
+  refuse_nonfinite_values(b, check);
+  result_.resize(observed_.size());
   const IterationObserver observer = [&](const IterationReport& report) {
     if (report.iteration == 1) fail_if_injected(b);
     if (poll) poll(report);
   };
   if (no_compute_) {
-    std::copy(region.begin(), region.end(), result_.begin());
+    std::copy(observed_.begin(), observed_.end(), result_.begin());
   } else {
-    engine_for(b).deconvolve(region, result_, observer);
+    engine_for(b).deconvolve(observed_, result_, observer);
   }
   crop_interior(b);
   work_.compute_s += seconds_since(start);
   write_interior(b);
+  return check.negatives;
+}
+
+void BlockProcessor::refuse_nonfinite_values(const Block& b, const SampleCheck& check) const {
+  refuse_nonfinite(check, input_name_, b.c, b.t, b.region_offset, b.region_count);
 }
 
 void BlockProcessor::write_interior(const Block& b) {
@@ -93,9 +110,9 @@ bool BlockProcessor::overlaps(const Block& b) {
   return !no_compute_ && engine_for(b).overlaps();
 }
 
-void BlockProcessor::submit(const Block& b, std::span<const float> region) {
-  H5DECON_REQUIRE(static_cast<std::int64_t>(region.size()) == b.region_count.size(), Error,
-                  "region of ", region.size(), " voxels, expected ", b.region_count.size());
+void BlockProcessor::submit(const Block& b, SampleView region) {
+  H5DECON_REQUIRE(region.size() == b.region_count.size(), Error, "region of ", region.size(),
+                  " voxels, expected ", b.region_count.size());
   const auto start = Clock::now();
   fail_if_injected(b);
   Pending p{b, {}, nullptr};
@@ -103,24 +120,27 @@ void BlockProcessor::submit(const Block& b, std::span<const float> region) {
     p.result = std::move(spare_results_.back());
     spare_results_.pop_back();
   }
-  p.result.resize(region.size());
-  p.ticket = engine_for(b).deconvolve_async(region, p.result);
+  p.result.resize(static_cast<std::size_t>(region.size()));
+  p.ticket = engine_for(b).deconvolve_samples_async(region, p.result);
   pending_.push_back(std::move(p));
   work_.compute_s += seconds_since(start);
 }
 
-void BlockProcessor::finish(const std::function<void()>& poll) {
+std::int64_t BlockProcessor::finish(const std::function<void()>& poll) {
   H5DECON_REQUIRE(!pending_.empty(), Error, "BlockProcessor::finish: no block was started");
   const auto start = Clock::now();
   pending_.front().ticket->wait(poll);
   Pending p = std::move(pending_.front());
   pending_.pop_front();
+  const SampleCheck check = p.ticket->input_check();
+  refuse_nonfinite_values(p.block, check);
   std::swap(result_, p.result);  // crop_interior reads result_
   crop_interior(p.block);
   std::swap(result_, p.result);
   spare_results_.push_back(std::move(p.result));
   work_.compute_s += seconds_since(start);
   write_interior(p.block);
+  return check.negatives;
 }
 
 void BlockProcessor::crop_interior(const Block& b) {

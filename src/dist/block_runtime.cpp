@@ -183,13 +183,15 @@ std::size_t BlockRuntime::share_fft_plans() {
 BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDataset& output) {
   Impl& d = *impl_;
   const auto start = Clock::now();
-  const PieceLayout layout(d.plan.max_region.size(), resolve_max_message(d.options, d.world));
+  const SampleType type = input.sample_type();
+  const PieceLayout layout(d.plan.max_region.size() * sample_bytes(type),
+                           resolve_max_message(d.options, d.world));
   int provided = MPI_THREAD_SINGLE;
   MPI_Query_thread(&provided);
   const bool threads = provided >= MPI_THREAD_MULTIPLE;
   BlockRunSummary summary;
   summary.rank0_computes = threads || d.size == 1;
-  summary.max_message_bytes = layout.piece_floats() * 4;
+  summary.max_message_bytes = layout.piece_bytes();
   if (!summary.rank0_computes && d.rank == 0)
     std::cerr << "h5decon: warning: MPI does not provide MPI_THREAD_MULTIPLE; rank 0 only serves "
                  "blocks and computes none"
@@ -197,7 +199,7 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
 
   std::mutex h5_lock;
   EngineCache engines(*d.backend, d.psfs, d.options.rl, d.plan.memory_budget_bytes);
-  BlockProcessor processor(d.plan, engines, output, h5_lock, d.options.on_block_written,
+  BlockProcessor processor(d.plan, input, engines, output, h5_lock, d.options.on_block_written,
                            d.options.no_compute);
   MPI_Comm comm;  // the protocol's own messages never meet the caller's
   MPI_Comm_dup(d.world, &comm);
@@ -205,7 +207,7 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   if (d.rank == 0)
     failure = d.serve(comm, input, layout, processor, h5_lock, threads, summary);
   else
-    BlockWorker(comm, d.plan, layout, processor).run();
+    BlockWorker(comm, d.plan, layout, type, processor).run();
   MPI_Comm_free(&comm);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   d.gather(processor.work(), summary);
@@ -226,7 +228,7 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
                      options.on_block_done);
   if (summary.rank0_computes) {
     std::thread serving([&server] { server.run(); });  // both loops are noexcept: join is reached
-    BlockWorker(comm, plan, layout, processor).run();
+    BlockWorker(comm, plan, layout, input.sample_type(), processor).run();
     serving.join();
   } else {
     server.run();
@@ -244,13 +246,16 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
 std::optional<Failure> BlockRuntime::Impl::run_serial(const io::InputDataset& input,
                                                       BlockProcessor& processor, Progress& progress,
                                                       BlockRunSummary& summary) {
-  std::vector<float> region;
+  const SampleType type = input.sample_type();
+  std::vector<std::byte> region;
+  NegativesWarning negatives(input.description());
   for (std::int64_t id : blocks) {
     const Block b = block_at(plan, id);
     try {
-      region.resize(static_cast<std::size_t>(b.region_count.size()));
-      input.read_box(b.c, b.t, b.region_offset, b.region_count, region);
-      processor.process(b, region, {});
+      region.resize(static_cast<std::size_t>(b.region_count.size()) *
+                    static_cast<std::size_t>(sample_bytes(type)));
+      input.read_samples(b.c, b.t, b.region_offset, b.region_count, region);
+      negatives.add(b, processor.process(b, {type, region}, {}));
       if (options.on_block_done) options.on_block_done(id);
     } catch (...) {
       const auto error = std::current_exception();

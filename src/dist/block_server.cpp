@@ -20,7 +20,8 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
       h5_lock_(h5_lock),
       workers_(workers),
       progress_(progress),
-      on_done_(std::move(on_done)) {
+      on_done_(std::move(on_done)),
+      negatives_(input.description()) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   states_.resize(static_cast<std::size_t>(size));
@@ -68,6 +69,7 @@ void BlockServer::handle(const Report& report, int source) {
     case Report::kDone:
       ++done_blocks_;
       done_voxels_ += report.voxels;
+      negatives_.add(block_at(plan_, report.block), report.negatives);
       record_done(report.block);
       break;
     case Report::kError:
@@ -103,9 +105,10 @@ void BlockServer::serve(int worker) {
   const Block block = block_at(plan_, blocks_[next_++]);
   Outgoing& out = outgoing_.emplace_back();
   try {
-    out.data.resize(static_cast<std::size_t>(block.region_count.size()));
+    out.data.resize(static_cast<std::size_t>(block.region_count.size()) *
+                    static_cast<std::size_t>(sample_bytes(input_.sample_type())));
     std::lock_guard lock(h5_lock_);
-    input_.read_box(block.c, block.t, block.region_offset, block.region_count, out.data);
+    input_.read_samples(block.c, block.t, block.region_offset, block.region_count, out.data);
   } catch (...) {
     const auto error = std::current_exception();
     outgoing_.pop_back();

@@ -7,11 +7,13 @@
 
 #include <mpi.h>
 
+#include <cstddef>
 #include <list>
 #include <mutex>
 #include <optional>
 #include <vector>
 
+#include "dist/block_processor.hpp"
 #include "dist/progress.hpp"
 #include "dist/protocol.hpp"
 #include "h5decon/dist/block_runtime.hpp"
@@ -42,7 +44,7 @@ class BlockServer {
   /// A reply in flight, with the data it sends.
   struct Outgoing {
     Reply reply;
-    std::vector<float> data;
+    std::vector<std::byte> data;  // the region in the input's sample type
     Requests requests;
   };
 
@@ -67,6 +69,7 @@ class BlockServer {
   BlockDoneHook on_done_;
   std::size_t next_ = 0;
   std::int64_t done_blocks_ = 0, done_voxels_ = 0;
+  NegativesWarning negatives_;
   std::size_t gone_ = 0;
   std::optional<Failure> failure_;
   std::list<Outgoing> outgoing_;

@@ -19,8 +19,8 @@ double seconds_since(Clock::time_point start) {
 }  // namespace
 
 BlockWorker::BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
-                         BlockProcessor& processor)
-    : comm_(comm), plan_(plan), layout_(layout), processor_(processor) {}
+                         SampleType type, BlockProcessor& processor)
+    : comm_(comm), plan_(plan), layout_(layout), type_(type), processor_(processor) {}
 
 void BlockWorker::run() noexcept {
   try {
@@ -45,7 +45,8 @@ void BlockWorker::run() noexcept {
 }
 
 void BlockWorker::request() {
-  next_.data.resize(static_cast<std::size_t>(plan_.max_region.size()));
+  next_.data.resize(static_cast<std::size_t>(plan_.max_region.size()) *
+                    static_cast<std::size_t>(sample_bytes(type_)));
   MPI_Request r;
   MPI_Irecv(&next_.reply, sizeof(Reply), MPI_BYTE, 0, kTagReply, comm_, &r);
   next_.header.add(r);
@@ -71,18 +72,21 @@ Reply BlockWorker::wait_reply() {
 bool BlockWorker::compute(const Block& block) {
   try {
     poll_abort();
-    const auto voxels = static_cast<std::size_t>(block.region_count.size());
-    const std::span<const float> region(current_.data(), voxels);
+    const auto bytes = static_cast<std::size_t>(block.region_count.size()) *
+                       static_cast<std::size_t>(sample_bytes(type_));
+    const SampleView region{type_, std::span<const std::byte>(current_.data(), bytes)};
     if (processor_.overlaps(block)) {
       processor_.submit(block, region);
       return finish_started(1);
     }
     if (!finish_started(0)) return false;
-    processor_.process(block, region, [this](const IterationReport&) { poll_abort(); });
+    const std::int64_t negatives =
+        processor_.process(block, region, [this](const IterationReport&) { poll_abort(); });
     Report report;
     report.kind = Report::kDone;
     report.block = block.id;
     report.voxels = block.interior_count.size();
+    report.negatives = negatives;
     send_report(comm_, report);
     return true;
   } catch (const Aborted&) {
@@ -99,8 +103,9 @@ bool BlockWorker::compute(const Block& block) {
 bool BlockWorker::finish_started(std::size_t keep) {
   while (processor_.pending() > keep) {
     const Block block = processor_.oldest();
+    std::int64_t negatives = 0;
     try {
-      processor_.finish([this] { poll_abort(); });
+      negatives = processor_.finish([this] { poll_abort(); });
     } catch (const Aborted&) {
       processor_.abandon();
       return false;
@@ -113,6 +118,7 @@ bool BlockWorker::finish_started(std::size_t keep) {
     report.kind = Report::kDone;
     report.block = block.id;
     report.voxels = block.interior_count.size();
+    report.negatives = negatives;
     send_report(comm_, report);
   }
   return true;

@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <cstddef>
 #include <vector>
 
 #include "dist/block_processor.hpp"
@@ -14,8 +15,9 @@ namespace h5decon::dist {
 
 class BlockWorker {
  public:
+  /// Blocks arrive in `type`, the input's sample type.
   BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
-              BlockProcessor& processor);
+              SampleType type, BlockProcessor& processor);
   /// Runs until the server says stop. Block failures are reported to rank 0,
   /// not thrown; anything escaping would leave the server waiting, so nothing does.
   void run() noexcept;
@@ -24,7 +26,7 @@ class BlockWorker {
   /// Where the answer to the outstanding request lands.
   struct Slot {
     Reply reply;
-    std::vector<float> data;
+    std::vector<std::byte> data;  // the region in the input's sample type
     Requests header, pieces;
   };
   struct Aborted {};
@@ -41,9 +43,10 @@ class BlockWorker {
   MPI_Comm comm_;
   const DecompositionPlan& plan_;
   const PieceLayout& layout_;
+  SampleType type_;
   BlockProcessor& processor_;
   Slot next_;
-  std::vector<float> current_;
+  std::vector<std::byte> current_;
   bool abort_received_ = false;
 };
 

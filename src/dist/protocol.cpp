@@ -56,17 +56,17 @@ std::string describe_block(const DecompositionPlan& plan, const Block& b) {
                         b.index.y, ",", b.index.x, " of ", plan.grid.str(), ")");
 }
 
-PieceLayout::PieceLayout(std::int64_t max_floats, std::int64_t max_bytes) {
-  H5DECON_REQUIRE(max_bytes >= 4, Error, "largest MPI message of ", max_bytes,
+PieceLayout::PieceLayout(std::int64_t max_bytes, std::int64_t max_message_bytes) {
+  H5DECON_REQUIRE(max_message_bytes >= 4, Error, "largest MPI message of ", max_message_bytes,
                   " bytes is too small (at least 4)");
   const std::int64_t int_max = std::numeric_limits<int>::max();
-  piece_floats_ = std::min(max_bytes / 4, int_max);
-  pieces_ = std::max<std::int64_t>(1, (max_floats + piece_floats_ - 1) / piece_floats_);
+  piece_bytes_ = std::min(max_message_bytes, int_max);
+  pieces_ = std::max<std::int64_t>(1, (max_bytes + piece_bytes_ - 1) / piece_bytes_);
 }
 
-int PieceLayout::count(std::int64_t i, std::int64_t floats) const {
-  const std::int64_t first = i * piece_floats_;
-  return static_cast<int>(std::clamp<std::int64_t>(floats - first, 0, piece_floats_));
+int PieceLayout::count(std::int64_t i, std::int64_t bytes) const {
+  const std::int64_t first = i * piece_bytes_;
+  return static_cast<int>(std::clamp<std::int64_t>(bytes - first, 0, piece_bytes_));
 }
 
 Requests::~Requests() {
@@ -96,24 +96,24 @@ void Requests::cancel() {
   r_.clear();
 }
 
-void post_piece_receives(MPI_Comm comm, const PieceLayout& layout, std::span<float> buffer,
+void post_piece_receives(MPI_Comm comm, const PieceLayout& layout, std::span<std::byte> buffer,
                          Requests& requests) {
   const auto size = static_cast<std::int64_t>(buffer.size());
   for (std::int64_t i = 0; i < layout.pieces(); ++i) {
     MPI_Request r;
-    float* at = buffer.data() + std::min(size, i * layout.piece_floats());
-    MPI_Irecv(at, layout.count(i, size), MPI_FLOAT, 0, kTagData, comm, &r);
+    std::byte* at = buffer.data() + std::min(size, i * layout.piece_bytes());
+    MPI_Irecv(at, layout.count(i, size), MPI_BYTE, 0, kTagData, comm, &r);
     requests.add(r);
   }
 }
 
-void send_pieces(MPI_Comm comm, const PieceLayout& layout, std::span<const float> data, int dest,
-                 Requests& requests) {
+void send_pieces(MPI_Comm comm, const PieceLayout& layout, std::span<const std::byte> data,
+                 int dest, Requests& requests) {
   const auto size = static_cast<std::int64_t>(data.size());
   for (std::int64_t i = 0; i < layout.pieces(); ++i) {
     MPI_Request r;
-    const float* at = data.data() + std::min(size, i * layout.piece_floats());
-    MPI_Isend(at, layout.count(i, size), MPI_FLOAT, dest, kTagData, comm, &r);
+    const std::byte* at = data.data() + std::min(size, i * layout.piece_bytes());
+    MPI_Isend(at, layout.count(i, size), MPI_BYTE, dest, kTagData, comm, &r);
     requests.add(r);
   }
 }

@@ -6,9 +6,9 @@
 //
 // Conversation of one worker (each arrow one message):
 //   worker -> server  REQUEST                      (asks for its next block)
-//   server -> worker  REPLY{block id} + DATA pieces (the region, float32)
+//   server -> worker  REPLY{block id} + DATA pieces (the region, in the input's sample type)
 //                  or REPLY{stop}                   (no more work, or the run failed)
-//   worker -> server  DONE{block, voxels} after writing, ERROR{block, cause} on failure,
+//   worker -> server  DONE{block, voxels, negatives} after writing, ERROR{block, cause} on failure,
 //                     BYE after the stop reply: the server ends when every worker said BYE.
 //   server -> worker  ABORT, unasked, when another rank failed: the worker polls
 //                     for it between iterations; the stop reply says whether one was
@@ -19,6 +19,7 @@
 
 #include <mpi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <span>
@@ -38,6 +39,7 @@ struct Report {
   std::int64_t kind = kRequest;
   std::int64_t block = -1;
   std::int64_t voxels = 0;       ///< done: interior voxels written
+  std::int64_t negatives = 0;    ///< done: negative input values set to 0 in the block
   std::int64_t error_class = 0;  ///< error: see classify()
   char text[2048] = {};          ///< error: the cause, NUL-terminated
 };
@@ -75,19 +77,19 @@ std::string message_of(std::exception_ptr error);
 /// "block 4 (c=1 t=1, grid index 0,1,2 of 1x3x3)", as used in every message.
 std::string describe_block(const DecompositionPlan& plan, const Block& block);
 
-/// How a region of up to `max_floats` floats is cut into messages of at most
-/// `max_bytes`: always the same number of pieces, so receives can be posted
-/// before the block (and so its size) is known; trailing pieces may be empty.
+/// How a region of up to `max_bytes` bytes is cut into messages of at most
+/// `max_message_bytes`: always the same number of pieces, so receives can be
+/// posted before the block (and so its size) is known; trailing pieces may be empty.
 class PieceLayout {
  public:
-  PieceLayout(std::int64_t max_floats, std::int64_t max_bytes);
+  PieceLayout(std::int64_t max_bytes, std::int64_t max_message_bytes);
   std::int64_t pieces() const { return pieces_; }
-  std::int64_t piece_floats() const { return piece_floats_; }
-  /// Floats of piece `i` of a region of `floats` floats.
-  int count(std::int64_t i, std::int64_t floats) const;
+  std::int64_t piece_bytes() const { return piece_bytes_; }
+  /// Bytes of piece `i` of a region of `bytes` bytes.
+  int count(std::int64_t i, std::int64_t bytes) const;
 
  private:
-  std::int64_t piece_floats_ = 1, pieces_ = 1;
+  std::int64_t piece_bytes_ = 1, pieces_ = 1;
 };
 
 /// Nonblocking requests owned together. Destruction cancels and completes any
@@ -113,13 +115,12 @@ class Requests {
   std::vector<MPI_Request> r_;
 };
 
-/// Posts the receives of one region's pieces from rank 0 into `buffer`
-/// (layout.pieces() * layout.piece_floats() floats at most are addressed).
-void post_piece_receives(MPI_Comm comm, const PieceLayout& layout, std::span<float> buffer,
+/// Posts the receives of one region's pieces from rank 0 into `buffer`.
+void post_piece_receives(MPI_Comm comm, const PieceLayout& layout, std::span<std::byte> buffer,
                          Requests& requests);
 /// Sends `data` to `dest` as layout.pieces() messages.
-void send_pieces(MPI_Comm comm, const PieceLayout& layout, std::span<const float> data, int dest,
-                 Requests& requests);
+void send_pieces(MPI_Comm comm, const PieceLayout& layout, std::span<const std::byte> data,
+                 int dest, Requests& requests);
 
 /// Sends a report to rank 0 (blocking; small).
 void send_report(MPI_Comm comm, const Report& report);

@@ -56,4 +56,21 @@ int dtype_bytes(DType t) {
   return 4;
 }
 
+SampleType sample_type(DType t) {
+  switch (t) {
+    case DType::uint8:
+      return SampleType::uint8;
+    case DType::uint16:
+      return SampleType::uint16;
+    case DType::int8:
+      return SampleType::int8;
+    case DType::int16:
+      return SampleType::int16;
+    case DType::float32:
+    case DType::float64:
+      break;
+  }
+  return SampleType::float32;
+}
+
 }  // namespace h5decon::io

@@ -211,15 +211,19 @@ std::string dataset_type_name(hid_t dataset) {
   return type_name(type.get());
 }
 
-void read_floats(hid_t dataset, const std::vector<hsize_t>& start,
-                 const std::vector<hsize_t>& count, float* out) {
+void read_hyperslab(hid_t dataset, const std::vector<hsize_t>& start,
+                    const std::vector<hsize_t>& count, hid_t mem_type, void* out) {
   const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(dataset)));
   H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
                                        count.data(), nullptr));
   const SpaceHandle mem_space(
       H5DECON_CHECK_H5(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr)));
-  H5DECON_CHECK_H5(
-      H5Dread(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT, out));
+  H5DECON_CHECK_H5(H5Dread(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, out));
+}
+
+void read_floats(hid_t dataset, const std::vector<hsize_t>& start,
+                 const std::vector<hsize_t>& count, float* out) {
+  read_hyperslab(dataset, start, count, H5T_NATIVE_FLOAT, out);
 }
 
 PlistHandle collective_dxpl() {

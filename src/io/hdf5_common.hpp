@@ -41,8 +41,12 @@ std::string type_name(hid_t type);
 /// The dataset's element type name (see type_name).
 std::string dataset_type_name(hid_t dataset);
 
-/// Reads the hyperslab [start, start + count) converted to float32 into `out`.
-/// Independent I/O.
+/// Reads the hyperslab [start, start + count) converted to the memory type
+/// `mem_type` into `out`. Independent I/O.
+void read_hyperslab(hid_t dataset, const std::vector<hsize_t>& start,
+                    const std::vector<hsize_t>& count, hid_t mem_type, void* out);
+
+/// read_hyperslab() into float32.
 void read_floats(hid_t dataset, const std::vector<hsize_t>& start,
                  const std::vector<hsize_t>& count, float* out);
 

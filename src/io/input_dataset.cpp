@@ -1,4 +1,5 @@
-// The input dataset: validation on open, (c, t, z, y, x) view, float32 box reads.
+// The input dataset: validation on open, (c, t, z, y, x) view, box reads in the
+// stored sample type or checked float32.
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -8,7 +9,6 @@
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "io/hdf5_common.hpp"
-#include "io/input_values.hpp"
 
 namespace h5decon::io {
 namespace {
@@ -92,15 +92,31 @@ std::optional<std::array<double, 3>> read_element_size(hid_t dataset) {
   return v;
 }
 
+// The HDF5 memory type of a sample type (native byte order: HDF5 swaps on reading).
+hid_t memory_type(SampleType type) {
+  switch (type) {
+    case SampleType::uint8:
+      return H5T_NATIVE_UINT8;
+    case SampleType::uint16:
+      return H5T_NATIVE_UINT16;
+    case SampleType::int8:
+      return H5T_NATIVE_INT8;
+    case SampleType::int16:
+      return H5T_NATIVE_INT16;
+    case SampleType::float32:
+      break;
+  }
+  return H5T_NATIVE_FLOAT;
+}
+
 // NaN/Inf refused; negatives set to 0 with one warning per input (`warned`).
 void check_values(std::span<float> box, std::int64_t c, std::int64_t t, const Shape3& offset,
                   const Shape3& count, const std::string& what, std::atomic<bool>& warned) {
-  const std::int64_t negatives = detail::check_input_values(box, c, t, offset, count, what);
-  if (negatives > 0 && !warned.exchange(true))
-    std::cerr << "h5decon: warning: " << what << ": volume (c=" << c << ", t=" << t << ") has "
-              << negatives << " negative values in one block; they are set to 0, here and in "
-              << "every block (Richardson-Lucy needs data >= 0; said once by each rank that "
-              << "reads)" << std::endl;
+  const SampleCheck check = check_samples(box);
+  refuse_nonfinite(check, what, c, t, offset, count);
+  if (check.negatives > 0 && !warned.exchange(true))
+    std::cerr << "h5decon: warning: " << negatives_warning(what, c, t, check.negatives)
+              << std::endl;
 }
 
 }  // namespace
@@ -138,8 +154,29 @@ InputDataset& InputDataset::operator=(InputDataset&&) noexcept = default;
 const DatasetRef& InputDataset::ref() const { return impl_->ref; }
 Shape5 InputDataset::shape() const { return impl_->shape; }
 DType InputDataset::dtype() const { return impl_->dtype; }
+SampleType InputDataset::sample_type() const { return io::sample_type(impl_->dtype); }
+const std::string& InputDataset::description() const { return impl_->what; }
 std::optional<std::array<double, 3>> InputDataset::element_size_um() const {
   return impl_->element_size_um;
+}
+
+void InputDataset::read_samples(std::int64_t c, std::int64_t t, const Shape3& offset,
+                                const Shape3& count, std::span<std::byte> out) const {
+  const Impl& d = *impl_;
+  const SampleType type = sample_type();
+  const auto bytes = static_cast<std::size_t>(sample_bytes(type));
+  H5DECON_REQUIRE(out.size() % bytes == 0, Error, "reading ", d.what, ": a buffer of ",
+                  out.size(), " bytes for ", to_string(type), " samples");
+  detail::require_box_inside(d.shape, c, t, offset, count, out.size() / bytes,
+                             "reading " + d.what);
+  if (out.empty()) return;  // HDF5 rejects empty hyperslabs; nothing to read anyway
+  std::vector<hsize_t> start, counts;
+  detail::box_selection(d.axes, c, t, offset, count, start, counts);
+  try {
+    detail::read_hyperslab(d.h5.dataset.get(), start, counts, memory_type(type), out.data());
+  } catch (const IoError& e) {
+    throw IoError(d.what + ": " + e.what());
+  }
 }
 
 void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset,

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <cstdint>
 #include <numeric>
+#include <span>
 #include <vector>
 
 #include "dist/progress.hpp"
@@ -22,8 +24,8 @@ int rank_of(MPI_Comm comm) {
 }
 
 TEST(PieceLayout, CutsTheLargestRegionIntoPiecesOfAtMostTheLimit) {
-  const PieceLayout layout(1000, 400);  // 100 floats per piece
-  EXPECT_EQ(layout.piece_floats(), 100);
+  const PieceLayout layout(1000, 100);
+  EXPECT_EQ(layout.piece_bytes(), 100);
   EXPECT_EQ(layout.pieces(), 10);
   int total = 0;
   for (std::int64_t i = 0; i < layout.pieces(); ++i) total += layout.count(i, 1000);
@@ -31,7 +33,7 @@ TEST(PieceLayout, CutsTheLargestRegionIntoPiecesOfAtMostTheLimit) {
 }
 
 TEST(PieceLayout, GivesEmptyTrailingPiecesToSmallerRegions) {
-  const PieceLayout layout(1000, 400);
+  const PieceLayout layout(1000, 100);
   EXPECT_EQ(layout.count(0, 150), 100);
   EXPECT_EQ(layout.count(1, 150), 50);
   EXPECT_EQ(layout.count(2, 150), 0);
@@ -39,32 +41,34 @@ TEST(PieceLayout, GivesEmptyTrailingPiecesToSmallerRegions) {
 }
 
 TEST(PieceLayout, KeepsEveryPieceWithinAnMpiCount) {
-  const PieceLayout layout(std::int64_t{3} << 30,
-                           std::int64_t{16} << 30);  // 12 GiB in 16 GiB messages
-  EXPECT_LE(layout.piece_floats(), std::int64_t{2147483647});
-  EXPECT_EQ(layout.pieces(), 2);
+  const PieceLayout layout(std::int64_t{6} << 30,
+                           std::int64_t{16} << 30);  // 6 GiB in 16 GiB messages
+  EXPECT_LE(layout.piece_bytes(), std::int64_t{2147483647});
+  EXPECT_EQ(layout.pieces(), 4);
   EXPECT_THROW(PieceLayout(10, 2), Error);
 }
 
+// uint16 samples cut at odd byte counts: a sample may straddle two pieces.
 TEST(Pieces, ArriveWholeOnEveryRankWhateverTheirNumber) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   int size = 1;
   MPI_Comm_size(comm, &size);
-  const PieceLayout layout(1000, 28);  // 7 floats per piece, 143 pieces
-  std::vector<float> data(777);
-  std::iota(data.begin(), data.end(), 1.0f);
+  const PieceLayout layout(2000, 7);  // 286 pieces
+  std::vector<std::uint16_t> data(777);
+  std::iota(data.begin(), data.end(), std::uint16_t{1});
   if (rank_of(comm) == 0) {
     std::vector<Requests> sends(static_cast<std::size_t>(size));
     for (int r = 1; r < size; ++r)
-      send_pieces(comm, layout, data, r, sends[static_cast<std::size_t>(r)]);
+      send_pieces(comm, layout, std::as_bytes(std::span(data)), r,
+                  sends[static_cast<std::size_t>(r)]);
     for (auto& s : sends) s.wait();
   } else {
-    std::vector<float> received(1000, -1.0f);
+    std::vector<std::uint16_t> received(1000, 0xFFFF);
     Requests receives;
-    post_piece_receives(comm, layout, received, receives);
+    post_piece_receives(comm, layout, std::as_writable_bytes(std::span(received)), receives);
     receives.wait();
     EXPECT_TRUE(std::equal(data.begin(), data.end(), received.begin()));
-    EXPECT_EQ(received[777], -1.0f);
+    EXPECT_EQ(received[777], 0xFFFF);
   }
 }
 

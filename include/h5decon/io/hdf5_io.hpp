@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "h5decon/samples.hpp"
 #include "h5decon/shape.hpp"
 #include "h5decon/volume.hpp"
 
@@ -37,6 +38,9 @@ enum class DType { uint8, uint16, float32, int8, int16, float64 };
 std::string to_string(DType t);
 /// Bytes per element of `t`.
 int dtype_bytes(DType t);
+/// The type blocks of a `t` input are read and sent in: `t` itself, except
+/// float64, read as float32.
+SampleType sample_type(DType t);
 
 /// A read-only input dataset viewed as (c, t, z, y, x).
 class InputDataset {
@@ -58,8 +62,21 @@ class InputDataset {
   /// An attribute that is not 3 positive finite numbers is ignored (nullopt).
   std::optional<std::array<double, 3>> element_size_um() const;
 
+  /// The type read_samples() delivers: sample_type(dtype()).
+  SampleType sample_type() const;
+  /// "input 'a.h5:/data'": how messages about this input's values name it.
+  const std::string& description() const;
+
+  /// Reads the box [offset, offset + count) of volume (c, t) in sample_type() into
+  /// `out` (count.size() * sample_bytes(sample_type()) bytes), unchecked: whoever
+  /// converts it checks the values (convert_samples, refuse_nonfinite).
+  /// Independent I/O: any rank may call it alone.
+  void read_samples(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
+                    std::span<std::byte> out) const;
   /// Reads the box [offset, offset + count) of volume (c, t) converted to float32
-  /// into `out` (count.size() elements). Independent I/O: any rank may call it alone.
+  /// into `out` (count.size() elements), checked: NaN/Inf refused (InputError
+  /// naming the voxel), negatives set to 0 with a warning once per process.
+  /// Independent I/O: any rank may call it alone.
   void read_box(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
                 std::span<float> out) const;
   /// As read_box(), collective on the communicator the input was opened on
