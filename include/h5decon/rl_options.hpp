@@ -22,7 +22,14 @@ enum class Boundary {
 enum class Acceleration {
   none,   ///< plain RL
   biggs,  ///< Biggs-Andrews vector extrapolation (MATLAB deconvlucy, cudaDecon)
+  /// Biggs-Andrews' alpha, the extrapolation along log u: y = x (x / x_prev)^alpha.
+  /// RL is multiplicative, so this step stays positive without a clamp and follows
+  /// plain RL's path more closely (docs/quality.md).
+  biggs_log,
 };
+
+/// Whether `a` extrapolates between steps (keeps x_prev and the steps g).
+constexpr bool extrapolates(Acceleration a) { return a != Acceleration::none; }
 
 /// The first estimate u_0.
 enum class InitMode {

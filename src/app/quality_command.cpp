@@ -83,8 +83,8 @@ RlOptions variant_options(const std::string& name, const QualityOptions& o) {
   std::stringstream in(name);
   for (std::string f; std::getline(in, f, '+');) {
     if (f == "plain") continue;
-    if (f == "biggs")
-      rl.accel = Acceleration::biggs;
+    if (f == "biggs" || f == "biggs-log")
+      rl.accel = parse_acceleration(f);
     else if (f == "bertero")
       rl.boundary = Boundary::bertero;
     else if (f == "tv")
@@ -96,7 +96,7 @@ RlOptions variant_options(const std::string& name, const QualityOptions& o) {
       rl.boundary = parse_boundary(f);
     else
       throw UsageError("--variants: unknown feature '" + f +
-                       "'; valid: plain, biggs, bertero, tv, background, zero, reflect, "
+                       "'; valid: plain, biggs, biggs-log, bertero, tv, background, zero, reflect, "
                        "neumann, periodic, joined by '+'");
   }
   return rl;
@@ -277,7 +277,7 @@ int quality_command(int argc, char** argv) {
       "volume", po::value<std::vector<std::int64_t>>()->multitoken(), "c t of the volume (0 0)")(
       "iterations", po::value(&o.iterations)->default_value(60), "iterations of every variant")(
       "variants", po::value(&o.variants)->default_value(o.variants),
-      "comma-separated; each is plain or features joined by '+': biggs, bertero, tv, "
+      "comma-separated; each is plain or features joined by '+': biggs, biggs-log, bertero, tv, "
       "background, or a boundary name")("boundary", po::value(&boundary)->default_value("reflect"),
                                         "plain RL's boundary")(
       "init", po::value(&init)->default_value("observed"), "observed|constant|mean")(

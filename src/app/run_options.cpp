@@ -172,7 +172,8 @@ void add_quality_options(po::options_description& algo) {
   algo.add_options()("max-iterations", po::value<int>()->value_name("N"),
                      "the same as --iterations: the most iterations when --stop-rel-change is set")(
       "accel", po::value<std::string>()->default_value(to_string(rl.accel))->value_name("MODE"),
-      "none|biggs: Biggs-Andrews vector extrapolation (fewer iterations for the same result)")(
+      "none|biggs|biggs-log: Biggs-Andrews vector extrapolation of u (biggs, as MATLAB "
+      "deconvlucy) or of log u (biggs-log: the best result in the fewest iterations)")(
       "tv", po::value<float>()->default_value(rl.tv_lambda, "0")->value_name("LAMBDA"),
       "total-variation weight of RL-TV (Dey et al.); 0: plain RL; typical 0.001-0.01")(
       "background", po::value<std::string>()->default_value("0")->value_name("B|auto"),

@@ -18,9 +18,10 @@ constexpr std::array<std::pair<std::string_view, Boundary>, 5> kBoundaries{{
     {"bertero", Boundary::bertero},
 }};
 
-constexpr std::array<std::pair<std::string_view, Acceleration>, 2> kAccelerations{{
+constexpr std::array<std::pair<std::string_view, Acceleration>, 3> kAccelerations{{
     {"none", Acceleration::none},
     {"biggs", Acceleration::biggs},
+    {"biggs-log", Acceleration::biggs_log},
 }};
 
 constexpr std::array<std::pair<std::string_view, InitMode>, 3> kInits{{

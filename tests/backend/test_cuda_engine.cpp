@@ -449,7 +449,7 @@ TEST(CudaExtensions, BackgroundMatchesTheCpuEngineGivenOrEstimated) {
 TEST(CudaExtensions, StopsAtTheSameIterationAsTheCpuEngineWithTheSameChanges) {
   H5DECON_REQUIRE_GPU();
   const test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 6);
-  for (Acceleration a : {Acceleration::none, Acceleration::biggs}) {
+  for (Acceleration a : {Acceleration::none, Acceleration::biggs, Acceleration::biggs_log}) {
     RlOptions o = with(Boundary::reflect, InitMode::observed, 300);
     o.accel = a;
     o.stop_rel_change = 3e-3;

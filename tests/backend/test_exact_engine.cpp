@@ -96,6 +96,29 @@ constexpr Boundary kBoundaries[] = {Boundary::periodic, Boundary::zero, Boundary
                                     Boundary::neumann, Boundary::bertero};
 constexpr InitMode kInits[] = {InitMode::observed, InitMode::constant, InitMode::mean};
 
+// Biggs (`a`), a background and stopping on the relative change: the same changes
+// and the same result as the CPU engine.
+void expect_matches_cpu_with_acceleration(Acceleration a) {
+  const test::Scene s = test::phantom_scene({11, 22, 18}, {5, 3, 3}, 300.0, 0.05, 4);
+  RlOptions o = rl(12, Boundary::reflect, InitMode::mean);
+  o.accel = a;
+  o.background = 2.0f;
+  o.stop_rel_change = 0.05;
+  std::vector<double> cpu_changes, exact_changes;
+  const Volume ref = test::run_engine(
+      "cpu", s.data, s.psf, o, [&](const IterationReport& r) { cpu_changes.push_back(r.relative_change); }, 1);
+  const Volume got =
+      run_exact(s.data, s.psf, o, [&](const IterationReport& r) { exact_changes.push_back(r.relative_change); });
+  ASSERT_EQ(exact_changes.size(), cpu_changes.size()) << "stopped after a different iteration";
+  if (world_rank() == 0)
+    std::cout << "stopped after " << cpu_changes.size() << " iterations, last change "
+              << cpu_changes.back() << "\n";
+  EXPECT_LT(cpu_changes.size(), 12u) << "the stop criterion should end this run early";
+  for (std::size_t i = 0; i < cpu_changes.size(); ++i)
+    EXPECT_NEAR(exact_changes[i], cpu_changes[i], 1e-5 * cpu_changes[i]);
+  EXPECT_LE(max_abs_diff(got, ref), 1e-5 * max_of(ref));
+}
+
 }  // namespace
 
 // Depth 13 (FFT depth 18): slabs of 18/2, 6/6/6 and 5/5/5/3 planes, never a divisor.
@@ -128,24 +151,10 @@ TEST(ExactEngine, MatchesTheCpuEngineWhenARankOwnsNoVolumePlanes) {
 }
 
 TEST(ExactEngine, MatchesTheCpuEngineWithAccelerationBackgroundAndStopping) {
-  const test::Scene s = test::phantom_scene({11, 22, 18}, {5, 3, 3}, 300.0, 0.05, 4);
-  RlOptions o = rl(12, Boundary::reflect, InitMode::mean);
-  o.accel = Acceleration::biggs;
-  o.background = 2.0f;
-  o.stop_rel_change = 0.05;
-  std::vector<double> cpu_changes, exact_changes;
-  const Volume ref = test::run_engine(
-      "cpu", s.data, s.psf, o, [&](const IterationReport& r) { cpu_changes.push_back(r.relative_change); }, 1);
-  const Volume got =
-      run_exact(s.data, s.psf, o, [&](const IterationReport& r) { exact_changes.push_back(r.relative_change); });
-  ASSERT_EQ(exact_changes.size(), cpu_changes.size()) << "stopped after a different iteration";
-  if (world_rank() == 0)
-    std::cout << "stopped after " << cpu_changes.size() << " iterations, last change "
-              << cpu_changes.back() << "\n";
-  EXPECT_LT(cpu_changes.size(), 12u) << "the stop criterion should end this run early";
-  for (std::size_t i = 0; i < cpu_changes.size(); ++i)
-    EXPECT_NEAR(exact_changes[i], cpu_changes[i], 1e-5 * cpu_changes[i]);
-  EXPECT_LE(max_abs_diff(got, ref), 1e-5 * max_of(ref));
+  for (Acceleration a : {Acceleration::biggs, Acceleration::biggs_log}) {
+    SCOPED_TRACE(to_string(a));
+    expect_matches_cpu_with_acceleration(a);
+  }
 }
 
 TEST(ExactEngine, InitMeanGivesTheCpuEnginesBitsAfterNoUpdate) {

@@ -10,6 +10,7 @@
 #include "backend/reference.hpp"
 #include "backend/rl_scenes.hpp"
 #include "h5decon/convolve.hpp"
+#include "h5decon/detail/log_extrapolation.hpp"
 #include "h5decon/fft_shape.hpp"
 #include "h5decon/metrics.hpp"
 #include "h5decon/rl_constants.hpp"
@@ -55,14 +56,33 @@ const test::Scene& small_scene() {
 
 // ---- Biggs-Andrews acceleration --------------------------------------------------
 
+constexpr Acceleration kExtrapolations[] = {Acceleration::biggs, Acceleration::biggs_log};
+
 TEST(Biggs, ReachesPlainRlsBestPsnrInAThirdOfTheIterations) {
   const test::Scene& s = small_scene();
-  RlOptions plain = rl(60), biggs = rl(20);
-  biggs.accel = Acceleration::biggs;
-  const std::vector<double> p = psnr_by_iteration(s, plain), b = psnr_by_iteration(s, biggs);
+  const std::vector<double> p = psnr_by_iteration(s, rl(60));
   const double best_plain = *std::max_element(p.begin(), p.end());
-  EXPECT_GE(*std::max_element(b.begin(), b.end()), best_plain - 0.05)
-      << "plain's best in 60 iterations " << best_plain;
+  for (Acceleration a : kExtrapolations) {
+    RlOptions biggs = rl(20);
+    biggs.accel = a;
+    const std::vector<double> b = psnr_by_iteration(s, biggs);
+    EXPECT_GE(*std::max_element(b.begin(), b.end()), best_plain - 0.05)
+        << to_string(a) << ": plain's best in 60 iterations " << best_plain;
+  }
+}
+
+TEST(BiggsLog, ExtrapolationMatchesPowWithinItsStatedError) {
+  double worst = 0.0;
+  for (double r = 1e-6; r < 1e6; r *= 1.0137)
+    for (float a : {0.0f, 0.1f, 0.5f, 0.9f, float(kBiggsMaxAlpha)}) {
+      const float x = 3.7f, xp = static_cast<float>(x / r);
+      const double exact = x * std::pow(double(x) / double(xp), double(a));
+      worst = std::max(worst, std::abs(log_extrapolation(x, xp, a) - exact) / exact);
+    }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_EQ(log_extrapolation(0.0f, 2.0f, 0.5f), 0.0f) << "RL keeps a zero at zero";
+  EXPECT_EQ(log_extrapolation(2.0f, 0.0f, 0.5f), 2.0f) << "no history: no extrapolation";
+  EXPECT_EQ(log_extrapolation(2.0f, 1.0f, 0.0f), 2.0f) << "alpha 0: no extrapolation";
 }
 
 TEST(Biggs, ConvergesToTheFixedPointOfPlainRlInFewerIterations) {
@@ -73,31 +93,38 @@ TEST(Biggs, ConvergesToTheFixedPointOfPlainRlInFewerIterations) {
   h.at(1, 1, 1) = 0.6f;
   const Psf psf{h, "near delta", 0};
   const Volume d = convolve(truth, psf, Boundary::periodic);
-  RlOptions plain = rl(20, Boundary::periodic), biggs = plain;
-  biggs.accel = Acceleration::biggs;
+  RlOptions plain = rl(20, Boundary::periodic);
   const double p20 = test::relative_l1(run_engine("cpu", d, psf, plain), truth);
-  const double b20 = test::relative_l1(run_engine("cpu", d, psf, biggs), truth);
   plain.iterations = 200;
-  biggs.iterations = 200;
-  const Volume a = run_engine("cpu", d, psf, plain), b = run_engine("cpu", d, psf, biggs);
+  const Volume a = run_engine("cpu", d, psf, plain);
   EXPECT_LE(test::relative_l1(a, truth), 1e-4);
-  EXPECT_LE(test::relative_l1(b, truth), 1e-4);
-  EXPECT_LE(test::relative_l1(a, b), 1e-4);
-  EXPECT_LE(b20, 0.5 * p20) << "plain " << p20 << ", biggs " << b20 << " after 20 iterations";
+  for (Acceleration accel : kExtrapolations) {
+    RlOptions biggs = rl(20, Boundary::periodic);
+    biggs.accel = accel;
+    const double b20 = test::relative_l1(run_engine("cpu", d, psf, biggs), truth);
+    biggs.iterations = 200;
+    const Volume b = run_engine("cpu", d, psf, biggs);
+    EXPECT_LE(test::relative_l1(b, truth), 1e-4) << to_string(accel);
+    EXPECT_LE(test::relative_l1(a, b), 1e-4) << to_string(accel);
+    EXPECT_LE(b20, 0.5 * p20) << "plain " << p20 << ", " << to_string(accel) << " " << b20
+                              << " after 20 iterations";
+  }
 }
 
 TEST(Biggs, StaysNonNegativeAndKeepsAnIdentityPsfsInput) {
   Volume d = test::test_volume({10, 12, 12}, 10);
   for (std::size_t i = 0; i < d.data.size(); i += 7) d.data[i] = 0.0f;
   RlOptions o = rl(25);
-  o.accel = Acceleration::biggs;
-  for (Boundary b : {Boundary::periodic, Boundary::zero, Boundary::reflect, Boundary::bertero}) {
-    o.boundary = b;
-    const Volume u = run_engine("cpu", d, Psf{test::test_psf({5, 5, 3}, 11), "t", 0}, o);
-    EXPECT_GE(min_of(u), 0.0f) << to_string(b);
-    const Volume id = run_engine("cpu", d, delta_psf({3, 3, 3}), o);
-    EXPECT_LE(max_abs_diff(id.span(), d.span()), 1e-5 * max_abs(d.span())) << to_string(b);
-  }
+  for (Acceleration a : kExtrapolations)
+    for (Boundary b : {Boundary::periodic, Boundary::zero, Boundary::reflect, Boundary::bertero}) {
+      o.accel = a;
+      o.boundary = b;
+      const Volume u = run_engine("cpu", d, Psf{test::test_psf({5, 5, 3}, 11), "t", 0}, o);
+      EXPECT_GE(min_of(u), 0.0f) << to_string(a) << " " << to_string(b);
+      const Volume id = run_engine("cpu", d, delta_psf({3, 3, 3}), o);
+      EXPECT_LE(max_abs_diff(id.span(), d.span()), 1e-5 * max_abs(d.span()))
+          << to_string(a) << " " << to_string(b);
+    }
 }
 
 // ---- Bertero boundary ------------------------------------------------------------

@@ -41,7 +41,7 @@ CpuEngine::CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Sha
     tv_.emplace(domain_, conv_.threads());
     tv_factor_ = volume_buffer(domain_);
   }
-  if (options_.accel == Acceleration::biggs) {
+  if (extrapolates(options_.accel)) {
     x_prev_ = volume_buffer(domain_);
     g_new_ = volume_buffer(domain_);
     g_old_ = volume_buffer(domain_);
@@ -97,7 +97,7 @@ void CpuEngine::deconvolve(std::span<const float> observed, std::span<float> res
 }
 
 void CpuEngine::run(const IterationObserver& observer) {
-  const bool biggs = options_.accel == Acceleration::biggs;
+  const bool biggs = extrapolates(options_.accel);
   const int n = options_.iterations;
   alpha_ = 0.0f;
   for (int it = 1; it <= n; ++it) {
@@ -126,7 +126,7 @@ void CpuEngine::step(int it, bool refill) {
       true, refill, [&](std::int64_t z, const float* c, float* next) { update_pass(z, c, next); });
   const double norm = PlaneSums::total(sums_.norm);
   relative_change_ = norm > 0 ? PlaneSums::total(sums_.change) / norm : 0.0;
-  if (options_.accel == Acceleration::biggs) {
+  if (extrapolates(options_.accel)) {
     // alpha_{k+1} = g_k.g_{k-1} / g_{k-1}.g_{k-1}: needs two steps' changes (deconvlucy: k > 2).
     const double a =
         PlaneSums::total(sums_.dot) / (PlaneSums::total(sums_.gg) + kBiggsDenominatorGuard);

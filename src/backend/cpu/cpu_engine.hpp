@@ -12,7 +12,8 @@ namespace h5decon::cpu {
 
 /// The CPU RL engine. Per iteration:
 ///   0. Biggs only, from the second iteration: prediction pass
-///      y = max(x + alpha (x - x_prev), 0), the operand of step 1 (FftConvolver::load_planes)
+///      y = max(x + alpha (x - x_prev), 0) (biggs-log: y = x (x / x_prev)^alpha), the
+///      operand of step 1 (FftConvolver::load_planes)
 ///   1. H u        (r2c, multiply by OTF, c2r)
 ///   2. ratio pass: r = M d / max(H u + b, eps) (M = 1 on the volume; the Bertero
 ///      mask on its extended domain), and the RL-TV factor of u when tv_lambda > 0

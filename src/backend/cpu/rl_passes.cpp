@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "backend/cpu/cpu_engine.hpp"
+#include "h5decon/detail/log_extrapolation.hpp"
 
 namespace h5decon::cpu {
 
@@ -13,11 +14,22 @@ void CpuEngine::predict_plane(std::int64_t z, float* plane) {
   const Shape3 e = domain_;
   const std::int64_t stride = conv_.layout().row_stride();
   const float a = alpha_;
+  const bool log_domain = options_.accel == Acceleration::biggs_log;
   for (std::int64_t y = 0; y < e.y; ++y) {
     const std::int64_t i0 = (z * e.y + y) * e.x;
     float* u = u_ + i0;
     float* xp = x_prev_.data() + i0;
     float* r = plane + y * stride;
+    if (log_domain) {
+#pragma omp simd
+      for (std::int64_t x = 0; x < e.x; ++x) {
+        const float xk = u[x], pred = log_extrapolation(xk, xp[x], a);
+        xp[x] = xk;
+        u[x] = pred;
+        r[x] = pred;
+      }
+      continue;
+    }
 #pragma omp simd
     for (std::int64_t x = 0; x < e.x; ++x) {
       const float xk = u[x];

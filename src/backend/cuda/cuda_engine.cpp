@@ -76,7 +76,7 @@ std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const 
   const std::int64_t real = fft.size(), complex = spectrum_elements(fft), n = shape.size();
   const std::int64_t extras = (o.boundary == Boundary::bertero ? 1 : 0) +
                               (o.tv_lambda > 0 ? 1 : 0) +
-                              (o.accel == Acceleration::biggs ? 3 : 0) + 1;  // + 1: the estimate
+                              (extrapolates(o.accel) ? 3 : 0) + 1;  // + 1: the estimate
   return static_cast<std::int64_t>(
       2 * real * sizeof(float) + 2 * complex * sizeof(float2) + n * sizeof(float) +
       extras * domain.size() * sizeof(float) + margin_rows * sizeof(RowCopy) +
@@ -250,7 +250,8 @@ void CudaEngine::iterate(int it, bool refill) {
   const cudaStream_t s = stream_.get();
   const bool predicted = biggs() && it > 1;
   if (predicted) {
-    launch_predict(geometry_, alphas_.data() + (it - 1), estimate_.data(), x_prev_.data(),
+    launch_predict(geometry_, alphas_.data() + (it - 1),
+                   options_.accel == Acceleration::biggs_log, estimate_.data(), x_prev_.data(),
                    ext_.data(), s);
     launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
   }

@@ -84,7 +84,7 @@ class CudaEngine final : public RlEngine {
   bool finish_iteration(int it, bool look_ahead, const IterationObserver& observer);
   void copy_estimate(std::span<float> out) const;
   bool bertero() const { return options_.boundary == Boundary::bertero; }
-  bool biggs() const { return options_.accel == Acceleration::biggs; }
+  bool biggs() const { return extrapolates(options_.accel); }  // biggs or biggs-log
   cudaEvent_t event(int k) const { return events_[static_cast<std::size_t>(k % 3)].get(); }
   void prepare_async();
   void upload_async(std::span<const float> observed);

@@ -118,13 +118,17 @@ struct UpdateOp {
 
 struct PredictOp {
   const float* alpha;
+  bool log_domain;
   float* u;
   float* x_prev;
   i64 nx;
   __device__ float operator()(i64 r, i64 x, i64 /*f*/) const {
     const i64 v = r * nx + x;
-    const float xk = u[v], a = *alpha;
-    const float pred = fmaxf(xk + a * (xk - x_prev[v]), 0.0f);  // deconvlucy's positivity
+    const float xk = u[v], xp = x_prev[v], a = *alpha;
+    // biggs-log: x (x / x_prev)^alpha (exp2f/log2f: the CPU's polynomials agree to 1e-5);
+    // biggs: deconvlucy's clamp at 0.
+    const float pred = log_domain ? (xk > 0.0f && xp > 0.0f ? xk * exp2f(a * log2f(xk / xp)) : xk)
+                                  : fmaxf(xk + a * (xk - xp), 0.0f);
     x_prev[v] = xk;
     u[v] = pred;
     return pred;
@@ -228,9 +232,10 @@ void launch_update(const RowGeometry& g, const StepFactors& s, float* u, float* 
   }
 }
 
-void launch_predict(const RowGeometry& g, const float* alpha, float* u, float* x_prev, float* ext,
-                    cudaStream_t stream) {
-  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(g, PredictOp{alpha, u, x_prev, g.nx}, ext);
+void launch_predict(const RowGeometry& g, const float* alpha, bool log_domain, float* u,
+                    float* x_prev, float* ext, cudaStream_t stream) {
+  extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(
+      g, PredictOp{alpha, log_domain, u, x_prev, g.nx}, ext);
   H5DECON_CHECK_LAUNCH("extend_rows<PredictOp>");
 }
 

@@ -69,9 +69,11 @@ void launch_ratio(const RowGeometry& g, const float* d, const float* blurred, fl
 void launch_update(const RowGeometry& g, const StepFactors& s, float* u, float* g_new, float* ext,
                    cudaStream_t stream);
 
-/// Biggs: y = max(u + *alpha (u - x_prev), 0); x_prev = u; u = y; ext rows = y.
-void launch_predict(const RowGeometry& g, const float* alpha, float* u, float* x_prev, float* ext,
-                    cudaStream_t stream);
+/// Biggs: y = max(u + *alpha (u - x_prev), 0), or with `log_domain` (biggs-log)
+/// y = u (u / x_prev)^*alpha (u where either is not positive); x_prev = u; u = y;
+/// ext rows = y.
+void launch_predict(const RowGeometry& g, const float* alpha, bool log_domain, float* u,
+                    float* x_prev, float* ext, cudaStream_t stream);
 
 /// Bertero: ext rows = the mask M of the observed box.
 void launch_mask(const RowGeometry& g, const DomainMap& map, float* ext, cudaStream_t stream);

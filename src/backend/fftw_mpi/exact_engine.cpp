@@ -94,7 +94,7 @@ ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm
   m.output = s.out;
   m.fft_bytes = 8 * (local.alloc + local.n1 * fft.z * (fft.x / 2 + 1));
   const std::int64_t estimates = 1 + (o.boundary == Boundary::bertero) +
-                                 3 * (o.accel == Acceleration::biggs);
+                                 3 * extrapolates(o.accel);
   const std::int64_t plane = volume.y * volume.x;
   m.slab_bytes = 4 * (estimates * g.local_domain().size() * e.y * e.x +
                       (s.in.size() + s.out.size()) * plane) +
@@ -124,7 +124,7 @@ ExactEngine::Impl::Impl(const Psf& psf, Shape3 volume, const RlOptions& o, MPI_C
   u.resize(slab);
   compute_otf(psf.kernel);
   if (bertero()) compute_weights();
-  if (options.accel == Acceleration::biggs)
+  if (extrapolates(options.accel))
     for (auto* v : {&x_prev, &g_new, &g_old}) v->assign(slab, 0.0f);
 }
 
@@ -212,7 +212,7 @@ void ExactEngine::Impl::initialise() {
 }
 
 void ExactEngine::Impl::run(const IterationObserver& observer) {
-  const bool biggs = options.accel == Acceleration::biggs;
+  const bool biggs = extrapolates(options.accel);
   alpha = 0.0f;
   for (int it = 1; it <= options.iterations; ++it) {
     predicted = biggs && it > 1;  // from the second iteration the operand is the prediction
@@ -244,7 +244,7 @@ void ExactEngine::Impl::step(int it) {
   };
   const double norm = total(sums.norm);
   relative_change = norm > 0 ? total(sums.change) / norm : 0.0;
-  if (options.accel == Acceleration::biggs) {
+  if (extrapolates(options.accel)) {
     // alpha_{k+1} = g_k.g_{k-1} / g_{k-1}.g_{k-1}: needs two steps' changes (deconvlucy: k > 2).
     const double a = total(sums.dot) / (total(sums.gg) + kBiggsDenominatorGuard);
     alpha = it >= 2 ? static_cast<float>(std::clamp(a, 0.0, kBiggsMaxAlpha)) : 0.0f;

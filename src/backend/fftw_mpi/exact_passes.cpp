@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "backend/fftw_mpi/exact_engine_impl.hpp"
+#include "h5decon/detail/log_extrapolation.hpp"
 
 namespace h5decon::exact {
 namespace {
@@ -62,10 +63,12 @@ void ExactEngine::Impl::load_estimate() {
   complete_operand();
 }
 
-// Biggs: y = max(x + alpha (x - x_prev), 0) becomes u and the operand; x_prev = x.
+// Biggs: y = max(x + alpha (x - x_prev), 0) (biggs-log: x (x / x_prev)^alpha)
+// becomes u and the operand; x_prev = x.
 void ExactEngine::Impl::predict() {
   const std::int64_t rs = fft.row_stride(), nx = domain.x;
   const float a = alpha;
+  const bool log_domain = options.accel == Acceleration::biggs_log;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::int64_t z = dom.begin; z < dom.end; ++z)
     for (std::int64_t y = 0; y < domain.y; ++y) {
@@ -76,7 +79,8 @@ void ExactEngine::Impl::predict() {
 #pragma omp simd
       for (std::int64_t x = 0; x < nx; ++x) {
         const float xk = uu[x];
-        const float pred = std::max(xk + a * (xk - xp[x]), 0.0f);  // deconvlucy's positivity
+        const float pred = log_domain ? log_extrapolation(xk, xp[x], a)
+                                      : std::max(xk + a * (xk - xp[x]), 0.0f);  // deconvlucy
         xp[x] = xk;
         uu[x] = pred;
         r[x] = pred;
