@@ -57,6 +57,18 @@ std::string xyz(const std::array<T, 3>& zyx) {
   return out;
 }
 
+// Entities <Tag><id>k</id><name>k</name></Tag> for k in [0, n) under <Attributes name="name">.
+void attribute_definitions(std::ostream& os, const char* name, const char* tag, std::int64_t n) {
+  os << "      <Attributes name=\"" << name << "\">\n";
+  for (std::int64_t k = 0; k < n; ++k)
+    os << "        <" << tag << ">\n          <id>" << k << "</id>\n          <name>" << k
+       << "</name>\n        </" << tag << ">\n";
+  os << "      </Attributes>\n";
+}
+
+// One setup per channel. Besides the channel, every setup names illumination, tile
+// and angle 0, which BigStitcher's full ViewSetup requires (BigDataViewer ignores
+// them); every id a setup names is defined in an <Attributes> block.
 void view_setups(std::ostream& os, const BdvXmlDescription& d) {
   const Shape3& v = d.shape.volume;
   const std::array<std::int64_t, 3> size{v.z, v.y, v.x};
@@ -71,15 +83,17 @@ void view_setups(std::ostream& os, const BdvXmlDescription& d) {
        << "          <size>" << xyz(d.voxel_size_um) << "</size>\n"
        << "        </voxelSize>\n"
        << "        <attributes>\n"
+       << "          <illumination>0</illumination>\n"
        << "          <channel>" << c << "</channel>\n"
+       << "          <tile>0</tile>\n"
+       << "          <angle>0</angle>\n"
        << "        </attributes>\n"
        << "      </ViewSetup>\n";
-  // Every attribute id a setup names must be defined here (XmlIoBasicViewSetup).
-  os << "      <Attributes name=\"channel\">\n";
-  for (std::int64_t c = 0; c < d.shape.c; ++c)
-    os << "        <Channel>\n          <id>" << c << "</id>\n          <name>" << c
-       << "</name>\n        </Channel>\n";
-  os << "      </Attributes>\n    </ViewSetups>\n";
+  attribute_definitions(os, "illumination", "Illumination", 1);
+  attribute_definitions(os, "channel", "Channel", d.shape.c);
+  attribute_definitions(os, "tile", "Tile", 1);
+  attribute_definitions(os, "angle", "Angle", 1);
+  os << "    </ViewSetups>\n";
 }
 
 // Voxel (i, j, k) -> micrometres: a diagonal scaling, row-major 3x4.

@@ -113,7 +113,7 @@ def check_xml(path, h5_name, result):
     check(os.path.exists(os.path.join(os.path.dirname(path), loader.findtext("hdf5"))), "loader path resolves")
     setups = seq.find("ViewSetups").findall("ViewSetup")
     check(len(setups) == c_count, f"{len(setups)} setups")
-    channel_ids = {e.findtext("id") for e in seq.find("ViewSetups").find("Attributes[@name='channel']")}
+    defined = {a.get("name"): {e.findtext("id") for e in a} for a in seq.find("ViewSetups").findall("Attributes")}
     for c, s in enumerate(setups):
         check(s.findtext("id") == str(c), f"setup id {s.findtext('id')}")
         check(s.findtext("size").split() == [str(x), str(y), str(z)], f"size {s.findtext('size')}")
@@ -121,7 +121,9 @@ def check_xml(path, h5_name, result):
         check(vs.findtext("unit") == "micrometer", f"unit {vs.findtext('unit')}")
         check(np.allclose([float(v) for v in vs.findtext("size").split()], VOXEL_ZYX[::-1]),
               f"voxel size {vs.findtext('size')}")
-        check(s.find("attributes").findtext("channel") in channel_ids, "channel attribute defined")
+        check(s.find("attributes").findtext("channel") == str(c), "channel attribute")
+        for a in s.find("attributes"):  # every id a setup names is defined
+            check(a.text in defined.get(a.tag, set()), f"attribute {a.tag} {a.text} not defined")
     tp = seq.find("Timepoints")
     check(tp.get("type") == "range" and tp.findtext("first") == "0" and tp.findtext("last") == str(t_count - 1),
           "Timepoints")

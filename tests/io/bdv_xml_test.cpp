@@ -37,6 +37,9 @@ TEST(BdvXml, DescribesEverySetupTimePointAndRegistration) {
   EXPECT_EQ(count(xml, "<size>7 6 5</size>"), 2);        // x y z
   EXPECT_EQ(count(xml, "<size>0.1 0.2 0.4</size>"), 2);  // voxel size, x y z
   EXPECT_EQ(count(xml, "<Channel>"), 2);
+  for (const char* entity : {"<Illumination>", "<Tile>", "<Angle>"})  // for BigStitcher
+    EXPECT_EQ(count(xml, entity), 1) << entity;
+  EXPECT_EQ(count(xml, "<tile>0</tile>"), 2);
   EXPECT_NE(xml.find("<last>2</last>"), std::string::npos);
   EXPECT_EQ(count(xml, "<ViewRegistration "), 6);
   EXPECT_EQ(count(xml, "<affine>0.1 0 0 0 0 0.2 0 0 0 0 0.4 0</affine>"), 6);
