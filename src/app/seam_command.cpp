@@ -189,8 +189,8 @@ void print_header(const SeamSettings& s, const Shape3& volume, const Psf& psf,
             << psf.kernel.shape.str() << ", boundary " << to_string(s.rl.boundary) << ", init "
             << to_string(s.rl.init) << "; blocks: grid " << plan.grid.str() << ", interior "
             << plan.interior.str() << ".\n"
-            << "Reference (whole): exact mode (FFTW3-MPI, the whole volume in z-slabs) on "
-            << ranks << (ranks == 1 ? " rank" : " ranks") << ", FFT "
+            << "Reference (whole): exact mode (FFTW3-MPI, the whole volume in z-slabs) on " << ranks
+            << (ranks == 1 ? " rank" : " ranks") << ", FFT "
             << padded_shape(volume, psf.kernel.shape).str() << ".\n"
             << "Seam error = max |blocked - whole| / max(whole); near-seam error = mean "
                "|blocked - whole| / whole within 2 voxels of a seam.\n\n"
@@ -262,9 +262,8 @@ void execute(SeamSettings s, MPI_Comm comm) {
     });
   }
   if (s.check)
-    on_rank0_agreed(comm, [&] {
-      check_default(rows, DecompositionOptions{}.halo_psf_factor, *s.check);
-    });
+    on_rank0_agreed(comm,
+                    [&] { check_default(rows, DecompositionOptions{}.halo_psf_factor, *s.check); });
 }
 
 }  // namespace

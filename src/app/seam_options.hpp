@@ -23,7 +23,7 @@ struct SeamSettings {
   std::optional<Shape3> block;  ///< empty: about a quarter of the volume per axis
   RlOptions rl;
   BackendOptions backend;
-  std::optional<double> check;  ///< fail when the default halo's error exceeds this
+  std::optional<double> check;                ///< fail when the default halo's error exceeds this
   std::optional<std::string> save_reference;  ///< HDF5 file for the references
 };
 

@@ -51,8 +51,8 @@ Volume gather_planes(const std::vector<float>& mine, exact::PlaneRange out, Shap
     counts.push_back(ranges[r + 1]);
   }
   Volume whole = rank == 0 ? Volume(volume) : Volume();
-  MPI_Gatherv(mine.data(), range[1], plane.get(), whole.data.data(), counts.data(),
-              starts.data(), plane.get(), 0, comm);
+  MPI_Gatherv(mine.data(), range[1], plane.get(), whole.data.data(), counts.data(), starts.data(),
+              plane.get(), 0, comm);
   return whole;
 }
 
@@ -62,8 +62,8 @@ void require_reference_support(const RlOptions& rl) {
   try {
     exact::require_exact_support(rl);
   } catch (const InputError& e) {
-    throw UsageError(detail::concat("'h5decon seams' computes its reference in exact mode: ",
-                                    e.what()));
+    throw UsageError(
+        detail::concat("'h5decon seams' computes its reference in exact mode: ", e.what()));
   }
 }
 
@@ -82,8 +82,7 @@ Volume exact_reference(const io::InputDataset& input, const Psf& psf, const RlOp
   return gather_planes(result, out, v, comm);
 }
 
-void save_reference(const std::string& file, bool create, int iterations,
-                    const Volume& reference) {
+void save_reference(const std::string& file, bool create, int iterations, const Volume& reference) {
   const Shape3 s = reference.shape;
   io::write_array(file, "/iterations_" + std::to_string(iterations), reference.span(),
                   {s.z, s.y, s.x}, io::DType::float32, create);
