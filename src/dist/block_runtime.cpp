@@ -122,6 +122,10 @@ std::string BlockRunSummary::str() const {
        << " s\n";
   os << "total: " << blocks << " blocks, " << voxels << " voxels in " << seconds << " s ("
      << (seconds > 0 ? double(voxels) / seconds / 1e6 : 0.0) << " Mvoxel/s)";
+  if (bytes_served > 0)
+    os << "\nserved: " << double(bytes_served) / 1e6 << " MB of " << sample_type
+       << " regions (halos included), " << (seconds > 0 ? double(bytes_served) / seconds / 1e9 : 0.0)
+       << " GB/s over the run";
   if (!rank0_computes) os << "; rank 0 only served blocks";
   if (max_message_bytes > 0 && max_message_bytes < kDefaultMaxMessageBytes)
     os << "; blocks sent in messages of at most " << max_message_bytes << " bytes";
@@ -192,6 +196,7 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   BlockRunSummary summary;
   summary.rank0_computes = threads || d.size == 1;
   summary.max_message_bytes = layout.piece_bytes();
+  summary.sample_type = to_string(type);
   if (!summary.rank0_computes && d.rank == 0)
     std::cerr << "h5decon: warning: MPI does not provide MPI_THREAD_MULTIPLE; rank 0 only serves "
                  "blocks and computes none"
@@ -235,6 +240,7 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   }
   summary.blocks = server.blocks_done();
   summary.voxels = server.voxels_done();
+  summary.bytes_served = server.bytes_served();
   if (server.failure())
     progress.abandon();
   else
@@ -255,6 +261,7 @@ std::optional<Failure> BlockRuntime::Impl::run_serial(const io::InputDataset& in
       region.resize(static_cast<std::size_t>(b.region_count.size()) *
                     static_cast<std::size_t>(sample_bytes(type)));
       input.read_samples(b.c, b.t, b.region_offset, b.region_count, region);
+      summary.bytes_served += static_cast<std::int64_t>(region.size());
       negatives.add(b, processor.process(b, {type, region}, {}));
       if (options.on_block_done) options.on_block_done(id);
     } catch (...) {

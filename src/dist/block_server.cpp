@@ -117,6 +117,7 @@ void BlockServer::serve(int worker) {
          -1);
     return stop(worker);
   }
+  bytes_served_ += static_cast<std::int64_t>(out.data.size());
   out.reply = Reply{Reply::kBlock, block.id, 0};
   MPI_Request r;
   MPI_Isend(&out.reply, sizeof(Reply), MPI_BYTE, worker, kTagReply, comm_, &r);

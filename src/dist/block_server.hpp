@@ -34,6 +34,8 @@ class BlockServer {
   const std::optional<Failure>& failure() const { return failure_; }
   std::int64_t blocks_done() const { return done_blocks_; }
   std::int64_t voxels_done() const { return done_voxels_; }
+  /// Bytes of regions read and sent.
+  std::int64_t bytes_served() const { return bytes_served_; }
 
  private:
   struct WorkerState {
@@ -68,7 +70,7 @@ class BlockServer {
   Progress& progress_;
   BlockDoneHook on_done_;
   std::size_t next_ = 0;
-  std::int64_t done_blocks_ = 0, done_voxels_ = 0;
+  std::int64_t done_blocks_ = 0, done_voxels_ = 0, bytes_served_ = 0;
   NegativesWarning negatives_;
   std::size_t gone_ = 0;
   std::optional<Failure> failure_;

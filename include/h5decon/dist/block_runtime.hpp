@@ -79,6 +79,8 @@ struct BlockRunSummary {
   double seconds = 0;
   bool rank0_computes = true;  ///< false without MPI_THREAD_MULTIPLE on more than one rank
   std::int64_t max_message_bytes = 0;
+  std::int64_t bytes_served = 0;  ///< regions (halos included) rank 0 read and handed out
+  std::string sample_type;        ///< the type they travelled in, e.g. "uint16"
   std::vector<RankWork> ranks;
   /// One line per rank and a total line.
   std::string str() const;
