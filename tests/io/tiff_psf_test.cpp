@@ -86,13 +86,17 @@ TEST(TiffStack, ReadsFloat32PagesCompressedInStripsAndTiles) {
   TiffSpec deflate_tiles = lzw_strips;
   deflate_tiles.compression = COMPRESSION_ADOBE_DEFLATE, deflate_tiles.tile = 16;
   const auto pages = random_pages(lzw_strips, 4);
-  for (const TiffSpec& spec : {lzw_strips, deflate_tiles}) {
-    on_root([&] { write_tiff(dir / "psf.tif", spec, pages); });
-    const detail::TiffStack stack = read_tiff_stack(dir / "psf.tif", "PSF");
-    ASSERT_EQ(stack.volume.shape, (Shape3{4, 18, 20}));
+  // Both files are written before any rank reads: no rank reads a file being rewritten.
+  on_root([&] {
+    write_tiff(dir / "lzw_strips.tif", lzw_strips, pages);
+    write_tiff(dir / "deflate_tiles.tif", deflate_tiles, pages);
+  });
+  for (const char* name : {"lzw_strips.tif", "deflate_tiles.tif"}) {
+    const detail::TiffStack stack = read_tiff_stack(dir / name, "PSF");
+    ASSERT_EQ(stack.volume.shape, (Shape3{4, 18, 20})) << name;
     for (std::size_t z = 0; z < 4; ++z)
       for (std::size_t i = 0; i < pages[z].size(); ++i)
-        ASSERT_EQ(stack.volume.data[z * 360 + i], pages[z][i]) << "tiled " << spec.tile;
+        ASSERT_EQ(stack.volume.data[z * 360 + i], pages[z][i]) << name;
   }
 }
 
