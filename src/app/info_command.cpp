@@ -2,7 +2,6 @@
 // errors, same agreement across ranks), plans the decomposition and prints it
 // with the data volumes involved. Nothing is computed and nothing is written.
 #include "info_command.hpp"
-#include "psf_crop_step.hpp"
 
 #include <mpi.h>
 
@@ -20,6 +19,7 @@
 #include "h5decon/psf.hpp"
 #include "info_exact.hpp"
 #include "run_options.hpp"
+#include "run_psfs.hpp"
 
 namespace h5decon::app {
 namespace {
@@ -137,13 +137,8 @@ void execute(const InfoSettings& info, MPI_Comm comm, int rank, int world) {
   agree_on(comm, [&] { input.emplace(s.input, comm, s.axes); });
   const Shape5 shape = input->shape();
   std::vector<Psf> psfs;
-  agree_on(comm, [&] {
-    // Every channel's PSF is checked as `run` checks it; they share one shape.
-    for (Volume& raw : io::read_psfs(s.psf, comm, shape.c))
-      psfs.push_back(prepare_psf(std::move(raw), s.psf.str(), shape.volume));
-    if (s.psf_crop > 0)  // as run crops them
-      for (Psf& p : psfs) crop_to_support(p, s.psf_crop);
-  });
+  // Every channel's PSF is read, checked (voxel size included) and cropped as `run` does.
+  agree_on(comm, [&] { psfs = load_run_psfs(s, *input, comm); });
   if (s.mode == "exact") {
     std::string text;
     agree_on(comm, [&] { text = exact_info_text(comm, s, shape, psfs, info.ranks); });

@@ -6,8 +6,8 @@ Usage: tiff_psf_test.py H5DECON MPIEXEC WORKDIR
 On a `synth --preset small` file: its PSF as float32 ImageJ TIFF (run on 2 ranks,
 read on rank 0 and broadcast) and as deflate-compressed uint16 TIFF, each against
 the HDF5 run on 1 rank. Then the voxel-size check: an ImageJ calibration unlike
-the data's element_size_um is refused before any output exists, and runs with
---ignore-voxel-size. TIFFs are written by tifffile, a writer this project did not write.
+the data's element_size_um is refused before any output exists (by `info` too),
+and runs with --ignore-voxel-size. TIFFs are written by tifffile, a writer this project did not write.
 """
 import os
 import subprocess
@@ -79,6 +79,13 @@ def check_voxel_size(h5decon, work, data):
     if os.path.exists(out) or os.path.exists(out + ".partial"):
         sys.exit("the refused run left an output behind")
     print("voxel size mismatch: refused before writing")
+    info = subprocess.run([h5decon, "info", "--input", data, "--psf",
+                           os.path.join(work, "psf_coarse_z.tif"), "--output", out],
+                          capture_output=True, text=True, timeout=60)
+    if info.returncode != 2 or "voxel size differs" not in info.stderr:
+        sys.exit(f"info did not refuse the voxel-size mismatch (exit {info.returncode}):\n"
+                 f"{info.stdout}\n{info.stderr}")
+    print("voxel size mismatch: info refuses it as run does")
     text = run(h5decon, ["--input", data, "--psf", os.path.join(work, "psf_coarse_z.tif"),
                          "--output", out, "--ignore-voxel-size"])
     if "warning: the PSF's voxel size differs" not in text or not os.path.exists(out):
