@@ -8,7 +8,7 @@
 #
 # usage: scripts/gpu_checks.sh [-B BUNDLE] [-w WORKDIR] STEP...
 #   unit       the CUDA unit tests (test_cuda_backend): must pass, none skipped
-#   bench      h5decon_cuda_bench --compare-cupy
+#   bench      h5decon_cuda_bench --compare-cupy, then --pipeline (float32 vs uint16 blocks)
 #   phantom    WORKDIR/headline.h5: 950x2048x2048 uint16 + a 33x17x17 PSF (make_big_phantom.py)
 #   headline   h5decon run --backend cuda, 20 iterations, through HDF5 on one GPU; wall time
 #   small      the same run on a 128x512x512 phantom (a quick end-to-end check)
@@ -65,6 +65,8 @@ step_unit() {
 step_bench() {
   echo "== CUDA benchmark against CuPy"
   "$bundle/run" h5decon_cuda_bench --compare-cupy
+  echo "== overlapped path: float32 vs uint16 blocks (stored type uploaded, converted on the device)"
+  "$bundle/run" h5decon_cuda_bench --sizes 256x1024x1024 --iterations 2 --pipeline 8
 }
 
 step_phantom() {

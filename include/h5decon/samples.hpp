@@ -9,13 +9,11 @@
 #include <span>
 #include <string>
 
+#include "h5decon/sample_type.hpp"
 #include "h5decon/shape.hpp"
 
 namespace h5decon {
 
-/// Element type of a block in memory: the input's own type, except float64,
-/// which is read as float32 (the engines compute in float32 anyway).
-enum class SampleType : std::uint8_t { float32, uint8, uint16, int8, int16 };
 std::string to_string(SampleType type);
 /// Bytes per sample of `type`.
 int sample_bytes(SampleType type);

@@ -1,15 +1,20 @@
 // h5decon_cuda_bench: time per RL iteration of the CUDA engine, set against the
 // memory traffic an iteration cannot avoid and the device's peak bandwidth, and
-// optionally against plain CuPy RL (scripts/bench_cupy_rl.py) on the same size.
+// optionally against plain CuPy RL (scripts/bench_cupy_rl.py) on the same size,
+// and the overlapped path's time per block for float32 and uint16 blocks (the
+// stored type uploaded and converted on the device: half the PCIe bytes).
 // No MPI, no HDF5: it runs from a GPU bundle (scripts/gather_gpu_bundle.sh).
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -34,6 +39,7 @@ struct BenchOptions {
   Shape3 psf{33, 17, 17};
   Boundary boundary = Boundary::periodic;
   bool compare_cupy = false;
+  int pipeline_blocks = 0;  // 0: no pipeline timing
   std::string python = "python3";
   std::string cupy_script;
 };
@@ -44,6 +50,8 @@ constexpr const char* kUsage = R"(usage: h5decon_cuda_bench [options]
   --psf ZxYxX               odd PSF extent, a Gaussian elongated along z (default 33x17x17)
   --boundary NAME           periodic|zero|reflect|neumann (default periodic, as CuPy's)
   --compare-cupy            also time scripts/bench_cupy_rl.py on each size
+  --pipeline N              also time N blocks through the overlapped path, as float32 and
+                            as uint16 blocks (with --iterations 2 the transfers show most)
   --python EXE              interpreter for the CuPy script (default python3)
   --cupy-script PATH        the script (default: next to this program, else the source tree)
 )";
@@ -86,6 +94,8 @@ BenchOptions parse_args(int argc, char** argv) {
       o.boundary = parse_boundary(value());
     else if (a == "--compare-cupy")
       o.compare_cupy = true;
+    else if (a == "--pipeline")
+      o.pipeline_blocks = std::stoi(value());
     else if (a == "--python")
       o.python = value();
     else if (a == "--cupy-script")
@@ -95,6 +105,7 @@ BenchOptions parse_args(int argc, char** argv) {
   }
   H5DECON_REQUIRE(o.iterations >= 2, InputError,
                   "--iterations must be >= 2 (the first is warm-up)");
+  H5DECON_REQUIRE(o.pipeline_blocks >= 0, InputError, "--pipeline must be >= 0");
   return o;
 }
 
@@ -243,6 +254,53 @@ void report(const BenchOptions& o, const DeviceInfo& dev, Shape3 s, const CudaEn
                 s.str().c_str(), *cupy * 1e3, t / *cupy);
 }
 
+// Seconds per block of `blocks` calls of submit(k) (a ticket writing into
+// results[k % 2]), two outstanding as a block worker keeps them; one call first,
+// untimed (pinned memory is allocated on first use).
+template <class Submit>
+double seconds_per_block(int blocks, const Submit& submit) {
+  submit(0)->wait();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<RlTicket> previous;
+  for (int k = 0; k < blocks; ++k) {
+    auto ticket = submit(k);
+    if (previous) previous->wait();
+    previous = std::move(ticket);
+  }
+  previous->wait();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / blocks;
+}
+
+// The overlapped path with the scene as float32 blocks and as uint16 blocks (its
+// values rounded): both are converted and checked on the device, from the same
+// values, so the results must be the same bits.
+void bench_pipeline(const BenchOptions& o, RlEngine& engine, const Volume& scene) {
+  const auto n = static_cast<std::size_t>(scene.shape.size());
+  std::vector<std::uint16_t> counts(n);
+  std::vector<float> values(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    counts[i] = static_cast<std::uint16_t>(std::clamp(std::lround(scene.data[i]), 0L, 65535L));
+    values[i] = counts[i];
+  }
+  std::vector<float> results[4];
+  for (auto& r : results) r.resize(n);
+  const SampleView as_float = SampleView::of(values);
+  const SampleView as_uint16{SampleType::uint16, std::as_bytes(std::span(counts))};
+  const double f = seconds_per_block(o.pipeline_blocks, [&](int k) {
+    return engine.deconvolve_samples_async(as_float, results[k % 2]);
+  });
+  const double u = seconds_per_block(o.pipeline_blocks, [&](int k) {
+    return engine.deconvolve_samples_async(as_uint16, results[2 + k % 2]);
+  });
+  std::printf(
+      "  overlapped path, %d blocks    : float32 %.3f ms per block (%.1f MB up), "
+      "uint16 %.3f ms per block (%.1f MB up): %.1f %% less time\n",
+      o.pipeline_blocks, f * 1e3, double(as_float.bytes.size()) * 1e-6, u * 1e3,
+      double(as_uint16.bytes.size()) * 1e-6, 100.0 * (f - u) / f);
+  std::printf("  uint16 and float32 results    : %s\n",
+              results[0] == results[2] ? "the same bits" : "DIFFERENT (a bug)");
+}
+
 void bench_size(const BenchOptions& o, const DeviceInfo& dev, Shape3 s) {
   const Psf psf = make_bench_psf(o.psf, s);
   const Volume observed = make_scene(s);
@@ -254,6 +312,7 @@ void bench_size(const BenchOptions& o, const DeviceInfo& dev, Shape3 s) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   engine->deconvolve(observed.span(), result.span());
   report(o, dev, s, dynamic_cast<const CudaEngine&>(*engine), setup_s);
+  if (o.pipeline_blocks > 0) bench_pipeline(o, *engine, observed);
 }
 
 int run(int argc, char** argv) {

@@ -90,7 +90,7 @@ std::int64_t CudaEngine::buffer_bytes() const {
 
 std::int64_t CudaEngine::bytes() const {
   return buffer_bytes() + static_cast<std::int64_t>(plans_ ? plans_->work_bytes() : 0) +
-         static_cast<std::int64_t>(observed_spare_.bytes() + result_.bytes());
+         static_cast<std::int64_t>(observed_spare_.bytes() + result_.bytes()) + samples_.bytes();
 }
 
 void CudaEngine::require_free_memory(std::int64_t bytes) const {

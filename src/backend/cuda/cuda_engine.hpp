@@ -13,6 +13,7 @@
 #include "backend/cuda/cuda_resources.hpp"
 #include "backend/cuda/extension_layout.hpp"
 #include "backend/cuda/pinned_staging.hpp"
+#include "backend/cuda/sample_upload.hpp"
 #include "h5decon/backend.hpp"
 
 namespace h5decon::cuda {
@@ -22,7 +23,7 @@ namespace h5decon::cuda {
 std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const RlOptions& options,
                                  std::int64_t margin_rows);
 /// Device bytes a CudaEngine for these shapes needs at most: buffers, the
-/// asynchronous path's two extra volumes and cuFFT's own estimate of its work
+/// asynchronous path's two extra volumes and stored samples, and cuFFT's own estimate of its work
 /// area (cufftGetSizeMany64; `work_bytes` when >= 0), for the decomposition's memory planning.
 std::int64_t engine_device_bytes(Shape3 psf, Shape3 shape, Shape3 fft, const RlOptions& options,
                                  std::int64_t work_bytes = -1);
@@ -66,6 +67,12 @@ class CudaEngine final : public RlEngine {
   /// the device and downloaded on a third stream while the next block computes.
   std::unique_ptr<RlTicket> deconvolve_async(std::span<const float> observed,
                                              std::span<float> result) override;
+  /// The same path for stored samples: their bytes are uploaded (uint16: half of
+  /// float32's) and converted and checked on the device (sample_kernels.cuh);
+  /// the check comes back with the result. RlEngine's host conversion where the
+  /// path does not overlap, and for --background auto (estimated from host floats).
+  std::unique_ptr<RlTicket> deconvolve_samples_async(SampleView observed,
+                                                     std::span<float> result) override;
 
   /// Device time of each iteration of the last deconvolve(), in ms (CUDA events).
   const std::vector<float>& iteration_ms() const { return iteration_ms_; }
@@ -87,7 +94,8 @@ class CudaEngine final : public RlEngine {
   bool biggs() const { return extrapolates(options_.accel); }  // biggs or biggs-log
   cudaEvent_t event(int k) const { return events_[static_cast<std::size_t>(k % 3)].get(); }
   void prepare_async();
-  void upload_async(std::span<const float> observed);
+  std::unique_ptr<RlTicket> start_async(SampleView observed, std::span<float> result, bool check);
+  void upload_async(SampleView observed, bool check);
   void result_to_device_async();
 
   int device_;  // first: selected before any member touches the device
@@ -124,6 +132,7 @@ class CudaEngine final : public RlEngine {
   CudaEvent downloaded_;               // the last download from result_ done
   DeviceBuffer<float> observed_spare_;  // the observed volume of the call before
   DeviceBuffer<float> result_;          // the estimate's observed box, packed, for download
+  SampleUpload samples_;                // stored samples on their way to observed_, and checks
   std::int64_t async_calls_ = 0;
 };
 

@@ -1,14 +1,18 @@
-// The CUDA engine's overlapped path (RlEngine::deconvolve_async). Per call k,
-// on three streams of the engine's device:
-//   host:     observed -> the pinned input slot (once the upload before it read the slot)
+// The CUDA engine's overlapped path (RlEngine::deconvolve_async and
+// deconvolve_samples_async). Per call k, on three streams of the engine's device:
+//   host:     the stored bytes -> the pinned input slot (once the upload before it
+//             read the slot)
 //   upload:   wait until call k-2's iterations stopped reading its observed buffer;
-//             pinned input -> observed (the buffer call k-2 used: two alternate)
+//             pinned input -> observed (float32; the buffer call k-2 used: two
+//             alternate) or -> the samples' buffer (other types); for stored
+//             samples, converted and checked into observed (sample_kernels.cuh)
 //   compute:  wait for the upload; every iteration, queued at once; wait until
 //             call k-1's download left result_; estimate's box -> result_
-//   download: wait for the compute; result_ -> a pinned output slot
+//   download: wait for the compute; result_ -> a pinned output slot, and the check
 // and the ticket copies the output slot to the caller's array. The kernels and
 // their order are deconvolve()'s with an observer that does not ask for the
-// estimate, so the bits are the same.
+// estimate, so the bits are the same (for stored samples: those of deconvolve()
+// on convert_samples()'s floats).
 #include <cuda_runtime.h>  // make_cudaPitchedPtr, make_cudaPos, make_cudaExtent
 
 #include <algorithm>
@@ -19,18 +23,20 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/cuda_engine.hpp"
 #include "backend/cuda/rl_kernels.cuh"
+#include "backend/cuda/sample_upload.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/rl_domain.hpp"
 
 namespace h5decon::cuda {
 namespace {
 
-/// A result on its way to the caller's array through a pinned output slot.
+/// A result (and, for stored samples, the check of its input) on its way to the
+/// caller through a pinned output slot.
 class CudaTicket final : public RlTicket {
  public:
   CudaTicket(std::shared_ptr<PinnedStaging> staging, int slot, std::span<float> result,
-             cudaStream_t download)
-      : staging_(std::move(staging)), slot_(slot), result_(result) {
+             bool checked, cudaStream_t download)
+      : staging_(std::move(staging)), slot_(slot), result_(result), checked_(checked) {
     H5DECON_CHECK_CUDA(cudaEventRecord(done_.get(), download));
   }
   CudaTicket(const CudaTicket&) = delete;
@@ -59,9 +65,12 @@ class CudaTicket final : public RlTicket {
     }
   }
 
+  SampleCheck input_check() const override { return check_; }
+
  private:
   void finish() {
     std::memcpy(result_.data(), staging_->output(slot_), result_.size_bytes());
+    if (checked_) check_ = to_sample_check(*staging_->check(slot_));
     staging_->give_back(slot_);
     finished_ = true;
   }
@@ -69,6 +78,8 @@ class CudaTicket final : public RlTicket {
   std::shared_ptr<PinnedStaging> staging_;
   int slot_;
   std::span<float> result_;
+  bool checked_;
+  SampleCheck check_;
   CudaEvent done_;
   bool finished_ = false;
 };
@@ -81,7 +92,8 @@ std::int64_t engine_device_bytes(Shape3 psf, Shape3 shape, Shape3 fft, const RlO
   // At most one margin-row entry per row of the FFT array; the table itself is
   // not built here (it is large for large blocks).
   const std::int64_t rows = options.boundary == Boundary::bertero ? 0 : fft.z * fft.y;
-  const std::int64_t async = 2 * shape.size() * static_cast<std::int64_t>(sizeof(float));
+  const std::int64_t async = 2 * shape.size() * static_cast<std::int64_t>(sizeof(float)) +
+                             SampleUpload::device_bytes(shape.size());
   if (work_bytes < 0) work_bytes = static_cast<std::int64_t>(estimate_work_bytes(fft));
   return engine_buffer_bytes(shape, domain, fft, options, rows) + async + work_bytes;
 }
@@ -91,23 +103,29 @@ bool CudaEngine::overlaps() const { return staging_ != nullptr && options_.stop_
 void CudaEngine::prepare_async() {
   if (upload_stream_) return;
   const std::int64_t n = shape_.size();
-  require_free_memory(2 * n * static_cast<std::int64_t>(sizeof(float)));
+  require_free_memory(2 * n * static_cast<std::int64_t>(sizeof(float)) +
+                      SampleUpload::device_bytes(n));
   observed_spare_ = DeviceBuffer<float>(static_cast<std::size_t>(n), "the next observed volume");
   result_ = DeviceBuffer<float>(static_cast<std::size_t>(n), "the result on its way to the host");
+  samples_ = SampleUpload(n);
   upload_stream_.emplace();
   download_stream_.emplace();
 }
 
-void CudaEngine::upload_async(std::span<const float> observed) {
-  float* pinned = staging_->input(observed.size());
-  std::memcpy(pinned, observed.data(), observed.size_bytes());
+// `check`: convert and check the samples (stored samples); otherwise the float32
+// values are taken as they are, as deconvolve() takes them.
+void CudaEngine::upload_async(SampleView observed, bool check) {
+  const std::size_t bytes = observed.bytes.size();
+  std::byte* pinned = staging_->input(bytes);
+  std::memcpy(pinned, observed.bytes.data(), bytes);
   std::swap(observed_, observed_spare_);  // observed_ is now call k-2's buffer
   const cudaStream_t up = upload_stream_->get();
-  H5DECON_CHECK_CUDA(cudaStreamWaitEvent(up, computed_[async_calls_ % 2].get(), 0));
-  H5DECON_CHECK_CUDA(cudaMemcpyAsync(observed_.data(), pinned, observed.size_bytes(),
-                                     cudaMemcpyHostToDevice, up));
+  const int parity = static_cast<int>(async_calls_ % 2);
+  H5DECON_CHECK_CUDA(cudaStreamWaitEvent(up, computed_[parity].get(), 0));
+  samples_.copy({observed.type, {pinned, bytes}}, observed_.data(), up);
   staging_->input_read_on(up);
-  // The compute stream waits for the upload through the staging's event.
+  if (check) samples_.convert(observed.type, shape_.size(), observed_.data(), parity, up);
+  // The compute stream waits for the upload (and the conversion).
   CudaEvent uploaded;
   H5DECON_CHECK_CUDA(cudaEventRecord(uploaded.get(), up));
   H5DECON_CHECK_CUDA(cudaStreamWaitEvent(stream_.get(), uploaded.get(), 0));
@@ -134,18 +152,39 @@ std::unique_ptr<RlTicket> CudaEngine::deconvolve_async(std::span<const float> ob
                                                        std::span<float> result) {
   if (!overlaps()) return RlEngine::deconvolve_async(observed, result);
   const auto n = static_cast<std::size_t>(shape_.size());
-  H5DECON_REQUIRE(observed.size() == n && result.size() == n, Error,
+  H5DECON_REQUIRE(observed.size() == n, Error, "CudaEngine: expected volumes of ", shape_.str(),
+                  " voxels");
+  background_ = resolve_background(options_, observed, shape_);  // as deconvolve() does
+  return start_async(SampleView::of(observed), result, false);
+}
+
+std::unique_ptr<RlTicket> CudaEngine::deconvolve_samples_async(SampleView observed,
+                                                               std::span<float> result) {
+  // --background auto is estimated from the floats on the host, before the upload.
+  if (!overlaps() || options_.background_auto)
+    return RlEngine::deconvolve_samples_async(observed, result);
+  background_ = options_.background;  // resolve_background() without the estimate
+  return start_async(observed, result, true);
+}
+
+// Everything after the background: upload (and, with `check`, conversion),
+// iterations, download, queued on the three streams.
+std::unique_ptr<RlTicket> CudaEngine::start_async(SampleView observed, std::span<float> result,
+                                                  bool check) {
+  const auto n = static_cast<std::size_t>(shape_.size());
+  const std::size_t stored = n * static_cast<std::size_t>(sample_bytes(observed.type));
+  H5DECON_REQUIRE(observed.bytes.size() == stored && result.size() == n, Error,
                   "CudaEngine: expected volumes of ", shape_.str(), " voxels");
   H5DECON_CHECK_CUDA(cudaSetDevice(device_));
   prepare_async();
   const int slot = staging_->take_output(n);
   try {
-    background_ = resolve_background(options_, observed, shape_);  // as deconvolve() does
-    upload_async(observed);
+    upload_async(observed, check);
     const cudaStream_t s = stream_.get();
     H5DECON_CHECK_CUDA(cudaMemsetAsync(alphas_.data(), 0, alphas_.bytes(), s));
     initialise();
-    for (int it = 1; it <= options_.iterations; ++it) iterate(it, !biggs() && it < options_.iterations);
+    for (int it = 1; it <= options_.iterations; ++it)
+      iterate(it, !biggs() && it < options_.iterations);
     H5DECON_CHECK_CUDA(cudaEventRecord(computed_[async_calls_ % 2].get(), s));
     result_to_device_async();
     CudaEvent copied;
@@ -155,8 +194,10 @@ std::unique_ptr<RlTicket> CudaEngine::deconvolve_async(std::span<const float> ob
     H5DECON_CHECK_CUDA(cudaMemcpyAsync(staging_->output(slot), result_.data(), result_.bytes(),
                                        cudaMemcpyDeviceToHost, down));
     H5DECON_CHECK_CUDA(cudaEventRecord(downloaded_.get(), down));
+    if (check)
+      samples_.download_check(static_cast<int>(async_calls_ % 2), staging_->check(slot), down);
     ++async_calls_;
-    return std::make_unique<CudaTicket>(staging_, slot, result, down);
+    return std::make_unique<CudaTicket>(staging_, slot, result, check, down);
   } catch (...) {
     staging_->give_back(slot);
     throw;

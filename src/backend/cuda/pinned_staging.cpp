@@ -9,15 +9,16 @@ namespace h5decon::cuda {
 PinnedBuffer::PinnedBuffer(std::size_t n) : n_(n) {
   if (n == 0) return;
   void* p = nullptr;
-  const cudaError_t err = cudaHostAlloc(&p, n * sizeof(float), cudaHostAllocPortable);
+  const cudaError_t err = cudaHostAlloc(&p, n, cudaHostAllocPortable);
   if (err == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();
-    throw OutOfMemoryError(detail::concat("out of pinned host memory: the staging of a block needs ",
-                                          n * sizeof(float), " bytes (cudaHostAlloc)"),
-                           static_cast<long long>(n * sizeof(float)), -1);
+    throw OutOfMemoryError(
+        detail::concat("out of pinned host memory: the staging of a block needs ", n,
+                       " bytes (cudaHostAlloc)"),
+        static_cast<long long>(n), -1);
   }
   H5DECON_CHECK_CUDA(err);
-  p_ = static_cast<float*>(p);
+  p_ = static_cast<std::byte*>(p);
 }
 
 PinnedBuffer& PinnedBuffer::operator=(PinnedBuffer&& o) noexcept {
@@ -45,7 +46,7 @@ void PinnedBuffer::reserve(std::size_t n) {
   *this = PinnedBuffer(n);
 }
 
-float* PinnedStaging::input(std::size_t n) {
+std::byte* PinnedStaging::input(std::size_t n) {
   std::lock_guard guard(lock_);
   if (in_pending_) H5DECON_CHECK_CUDA(cudaEventSynchronize(in_read_.get()));
   in_pending_ = false;
@@ -63,7 +64,8 @@ int PinnedStaging::take_output(std::size_t n) {
   std::lock_guard guard(lock_);
   for (int s = 0; s < kOutSlots; ++s) {
     if (out_taken_[s]) continue;
-    out_[s].reserve(n);
+    out_[s].reserve(n * sizeof(float));
+    checks_.reserve(kOutSlots * sizeof(DeviceSampleCheck));
     out_taken_[s] = true;
     return s;
   }
