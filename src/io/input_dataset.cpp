@@ -13,10 +13,6 @@
 namespace h5decon::io {
 namespace {
 
-using detail::AttributeHandle;
-using detail::SpaceHandle;
-using detail::TypeHandle;
-
 // Stored axis names for `axes` ("" = rank 5); the data model is (c, t, z, y, x)
 // and rank 3/4 data must say which axes it has rather than have us guess.
 std::string resolve_axes(const std::string& axes, std::size_t rank, const std::string& what) {
@@ -73,25 +69,6 @@ Shape5 to_shape5(const std::vector<hsize_t>& dims, const std::string& axes) {
   return s;
 }
 
-// A malformed attribute (wrong count, non-numeric, non-positive) is ignored:
-// the voxel size is provenance only and must not stop a deconvolution.
-std::optional<std::array<double, 3>> read_element_size(hid_t dataset) {
-  const char* name = "element_size_um";
-  if (H5Aexists(dataset, name) <= 0) return std::nullopt;
-  const AttributeHandle attr(H5Aopen(dataset, name, H5P_DEFAULT));
-  if (!attr) return std::nullopt;
-  const SpaceHandle space(H5Aget_space(attr.get()));
-  const TypeHandle type(H5Aget_type(attr.get()));
-  if (!space || !type || H5Sget_simple_extent_npoints(space.get()) != 3) return std::nullopt;
-  const H5T_class_t cls = H5Tget_class(type.get());
-  if (cls != H5T_FLOAT && cls != H5T_INTEGER) return std::nullopt;
-  std::array<double, 3> v{};
-  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, v.data()) < 0) return std::nullopt;
-  for (const double x : v)
-    if (!std::isfinite(x) || x <= 0.0) return std::nullopt;
-  return v;
-}
-
 // The HDF5 memory type of a sample type (native byte order: HDF5 swaps on reading).
 hid_t memory_type(SampleType type) {
   switch (type) {
@@ -144,7 +121,7 @@ InputDataset::InputDataset(const DatasetRef& ref, MPI_Comm comm, const std::stri
   d.dtype = parse_dtype(detail::dataset_type_name(dataset), d.what);
   detail::require_nonempty_axes(dims, d.axes, d.what);
   d.shape = to_shape5(dims, d.axes);
-  d.element_size_um = read_element_size(dataset);
+  d.element_size_um = detail::read_element_size_um(dataset);
 }
 
 InputDataset::~InputDataset() = default;
