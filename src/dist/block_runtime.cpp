@@ -124,8 +124,8 @@ std::string BlockRunSummary::str() const {
      << (seconds > 0 ? double(voxels) / seconds / 1e6 : 0.0) << " Mvoxel/s)";
   if (bytes_served > 0)
     os << "\nserved: " << double(bytes_served) / 1e6 << " MB of " << sample_type
-       << " regions (halos included), " << (seconds > 0 ? double(bytes_served) / seconds / 1e9 : 0.0)
-       << " GB/s over the run";
+       << " regions (halos included), " << std::setprecision(3)
+       << (seconds > 0 ? double(bytes_served) / seconds / 1e9 : 0.0) << " GB/s over the run";
   if (!rank0_computes) os << "; rank 0 only served blocks";
   if (max_message_bytes > 0 && max_message_bytes < kDefaultMaxMessageBytes)
     os << "; blocks sent in messages of at most " << max_message_bytes << " bytes";

@@ -7,9 +7,12 @@ usage: block_runs.py H5DECON MPIEXEC WORKDIR STEP [N]
   seam         blocked vs whole volume: max |diff| <= 1e-3 of each volume's max (prints it)
   split N      N ranks, blocks sent in messages of at most 4000 bytes: the reference's bits
   wisdom       FFTW measure planner with a wisdom file: 1 and 3 ranks give the same bits
+  native N     N ranks serve the uint16 input as uint16 (half the bytes of the same
+               input stored as float32) and both give the reference's bits
 One thread per rank everywhere: the same FFT algorithms on every rank count.
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,17 +33,23 @@ class Test:
     def path(self, name):
         return os.path.join(self.workdir, name)
 
-    def run(self, ranks, output, *extra, env=None):
+    def run(self, ranks, output, *extra, env=None, data=None):
+        """Runs h5decon; returns its standard output (also printed)."""
+        data = data or self.synth
         cmd = [self.mpiexec, "-n", str(ranks), "--oversubscribe", self.binary, "run",
-               "--input", self.synth, "--psf", self.synth, "--output", self.path(output),
+               "--input", data, "--psf", self.synth, "--output", self.path(output),
                "--overwrite", "--iterations", str(ITERATIONS), "--threads", "1", *extra]
         print("$", " ".join(cmd), flush=True)
         start = time.monotonic()
-        subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}).stdout
+        print(out, end="", flush=True)
         print(f"blocks: {ranks} rank(s) took {time.monotonic() - start:.2f} s", flush=True)
+        return out
 
-    def blocked(self, ranks, output, *extra, env=None):
-        self.run(ranks, output, "--block", BLOCK, "--fft-planner", "estimate", *extra, env=env)
+    def blocked(self, ranks, output, *extra, env=None, data=None):
+        return self.run(ranks, output, "--block", BLOCK, "--fft-planner", "estimate", *extra,
+                        env=env, data=data)
 
     def data(self, name):
         with h5py.File(self.path(name), "r") as f:
@@ -99,6 +108,31 @@ def wisdom(test):
     return same_bits(test, "measure3.h5", "measure1.h5")
 
 
+def served(output):
+    """(megabytes, sample type) from the run summary's 'served:' line."""
+    match = re.search(r"served: ([0-9.]+) MB of (\w+) regions", output)
+    if not match:
+        raise SystemExit("FAIL: the run summary has no 'served: ... MB of TYPE regions' line")
+    return float(match.group(1)), match.group(2)
+
+
+def native(test, ranks):
+    as_float = test.path("stack_float32.h5")
+    with h5py.File(test.synth, "r") as src, h5py.File(as_float, "w") as dst:
+        dst["data"] = src["data"][...].astype(np.float32)
+    mb16, type16 = served(test.blocked(ranks, "native16.h5"))
+    mb32, type32 = served(test.blocked(ranks, "native32.h5", data=as_float))
+    failures = []
+    if (type16, type32) != ("uint16", "float32"):
+        failures.append(f"served {type16} and {type32}, expected uint16 and float32")
+    if abs(mb32 / mb16 - 2.0) > 0.01:
+        failures.append(f"served {mb16} MB of uint16 and {mb32} MB of float32: not half")
+    for message in failures:
+        print("FAIL:", message)
+    print(f"native: {mb16} MB as uint16, {mb32} MB as float32")
+    return len(failures) + same_bits(test, "native16.h5") + same_bits(test, "native32.h5")
+
+
 def main():
     binary, mpiexec, workdir, step = sys.argv[1:5]
     test = Test(binary, mpiexec, workdir)
@@ -112,6 +146,8 @@ def main():
     if step == "ranks":
         test.blocked(ranks, f"ranks{ranks}.h5")
         return same_bits(test, f"ranks{ranks}.h5")
+    if step == "native":
+        return native(test, ranks)
     if step == "split":
         test.blocked(ranks, "split.h5", env={"H5DECON_MAX_MESSAGE_BYTES": "4000"})
         return same_bits(test, "split.h5")
