@@ -30,7 +30,9 @@ for ranks in 2 3; do
       rates+=("$(sed -E 's/.* ([0-9.]+) GB\/s.*/\1/' <<<"$line")")
     done
     median=$(printf '%s\n' "${rates[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    bytes=$([ "$stored" = u16 ] && echo 2 || echo 4)
+    mvox=$(awk -v r="$median" -v b="$bytes" 'BEGIN {printf "%.1f", r * 1e3 / b}')
     echo "$ranks ranks, input $stored: ${line#served: }; median of $repeats: $median GB/s" \
-         "(runs: ${rates[*]})"
+         "= $mvox Mvoxel/s (runs: ${rates[*]})"
   done
 done
