@@ -126,18 +126,21 @@ DecompositionPlan plan_on_rank0(MPI_Comm comm, const std::function<Decomposition
   return plan;
 }
 
-}  // namespace
-
-DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
-                                   const std::vector<Psf>& psfs, const BackendPlanRequest& request,
-                                   std::ostream& log) {
-  DecompositionOptions options = request.options;
+/// This rank's planning backend (none for "cpu") and its device memory budget
+/// (0: it computes in host memory). Collective: a rank that could not start its
+/// backend ends every rank's planning.
+struct PlanningBackend {
   std::unique_ptr<Backend> backend;
-  long long device = 0, smallest = 0, any = 0;
+  long long device_budget = 0;
+};
+
+PlanningBackend start_planning_backend(MPI_Comm comm, const BackendPlanRequest& request) {
+  PlanningBackend b;
   std::exception_ptr error;  // thrown only after every rank has taken part
   try {
-    if (request.backend != "cpu") backend = make_backend(request.backend, request.backend_options);
-    device = backend ? backend->device_memory_budget() : 0;
+    if (request.backend != "cpu")
+      b.backend = make_backend(request.backend, request.backend_options);
+    b.device_budget = b.backend ? b.backend->device_memory_budget() : 0;
   } catch (...) {
     error = std::current_exception();
   }
@@ -145,25 +148,32 @@ DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
   MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
   if (error) std::rethrow_exception(error);
   if (any_failed) throw Error("another rank could not start its backend");
+  return b;
+}
+
+/// The smallest device budget of the ranks that compute on a device; 0 when
+/// every rank computes in host memory. Collective.
+long long smallest_device_budget(MPI_Comm comm, long long device) {
+  long long any = 0, smallest = 0;
   MPI_Allreduce(&device, &any, 1, MPI_LONG_LONG, MPI_MAX, comm);
+  if (any <= 0) return 0;
   if (device <= 0) device = LLONG_MAX;  // host ranks do not lower the device budget
   MPI_Allreduce(&device, &smallest, 1, MPI_LONG_LONG, MPI_MIN, comm);
+  return smallest;
+}
+
+/// Blocks sized by the engines' device bytes within `budget`, shrunk until the
+/// largest engine can be made on every rank. Collective.
+DecompositionPlan fit_device_plan(MPI_Comm comm, const Shape5& dataset,
+                                  const std::vector<Psf>& psfs, const BackendPlanRequest& request,
+                                  Backend* backend, std::int64_t budget, std::ostream& log) {
   const Shape3 psf = psfs.at(0).kernel.shape;
-  if (any <= 0) {  // every rank computes in host memory: as before
-    if (request.auto_budget) options.memory_budget_bytes = auto_memory_budget(comm);
-    return plan_decomposition(dataset, psf, options);
-  }
-  const std::int64_t budget = request.auto_budget ? smallest : options.memory_budget_bytes;
-  if (comm_rank(comm) == 0)
-    log << "memory: blocks planned for " << mib(budget)
-        << (request.auto_budget ? " (the smallest free device memory of the ranks, less a margin)"
-                                : " (--memory-budget)")
-        << std::endl;
+  const bool on_device = backend && backend->device_memory_budget() > 0;
   const PlanFunction plan = [&](std::int64_t b) {
     return plan_on_rank0(comm, [&] {
-      DecompositionOptions o = options;
+      DecompositionOptions o = request.options;
       o.memory_budget_bytes = b;
-      if (backend && backend->device_memory_budget() > 0)
+      if (on_device)
         o.block_cost = [&](const Shape3& region, const Shape3& fft) {
           return backend->engine_bytes(psf, region, fft, request.rl);
         };
@@ -172,13 +182,34 @@ DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
   };
   const PlanProbe probe = [&](const DecompositionPlan& p) {
     return shortage_on_any_rank(comm, [&]() -> std::optional<MemoryShortage> {
-      if (!backend || backend->device_memory_budget() <= 0) return std::nullopt;
+      if (!on_device) return std::nullopt;
       return try_largest_engine(*backend, psfs.at(0), request.rl, p);
     });
   };
   return fit_plan(budget, plan, probe, [&](const std::string& line) {
     if (comm_rank(comm) == 0) log << "h5decon: warning: " << line << std::endl;
   });
+}
+
+}  // namespace
+
+DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
+                                   const std::vector<Psf>& psfs, const BackendPlanRequest& request,
+                                   std::ostream& log) {
+  const PlanningBackend planning = start_planning_backend(comm, request);
+  const long long smallest = smallest_device_budget(comm, planning.device_budget);
+  if (smallest <= 0) {  // every rank computes in host memory
+    DecompositionOptions options = request.options;
+    if (request.auto_budget) options.memory_budget_bytes = auto_memory_budget(comm);
+    return plan_decomposition(dataset, psfs.at(0).kernel.shape, options);
+  }
+  const std::int64_t budget = request.auto_budget ? smallest : request.options.memory_budget_bytes;
+  if (comm_rank(comm) == 0)
+    log << "memory: blocks planned for " << mib(budget)
+        << (request.auto_budget ? " (the smallest free device memory of the ranks, less a margin)"
+                                : " (--memory-budget)")
+        << std::endl;
+  return fit_device_plan(comm, dataset, psfs, request, planning.backend.get(), budget, log);
 }
 
 }  // namespace h5decon::dist
