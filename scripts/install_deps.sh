@@ -2,6 +2,8 @@
 # Installs every build, test and benchmark dependency of h5decon from Debian 12's
 # packages. Idempotent: packages already present are not reinstalled and the
 # package index is refreshed only when something is missing. Run as root.
+# H5DECON_DEPS=build installs only what building and running need (the
+# container images); the default, all, adds the test and benchmark tools.
 set -euo pipefail
 
 packages=(
@@ -11,9 +13,20 @@ packages=(
   libfftw3-dev libfftw3-mpi-dev
   libboost-program-options-dev
   libgtest-dev zlib1g-dev libtiff-dev
-  python3 python3-numpy python3-h5py python3-skimage python3-tifffile
-  slurm-wlm munge   # tests/slurm: a one-node SLURM cluster on localhost
 )
+case ${H5DECON_DEPS:-all} in
+  build) ;;
+  all)
+    packages+=(
+      python3 python3-numpy python3-h5py python3-skimage python3-tifffile
+      slurm-wlm munge   # tests/slurm: a one-node SLURM cluster on localhost
+    )
+    ;;
+  *)
+    echo "install_deps: H5DECON_DEPS must be 'build' or 'all', not '$H5DECON_DEPS'" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
