@@ -6,6 +6,7 @@
 #include "run_command.hpp"
 
 #include <mpi.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,6 +30,7 @@
 #include "h5decon/dist/memory_fit.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "iteration_log.hpp"
 #include "run_exact.hpp"
 #include "preflight.hpp"
 #include "run_hooks.hpp"
@@ -66,6 +68,7 @@ struct Run {
   Signature signature;
   std::optional<Journal> journal;   ///< rank 0: the completion journal
   std::optional<FileSync> sync;     ///< --sync-blocks
+  std::optional<IterationLog> iterations;  ///< --log-iterations K > 0
 
   /// Prints one line on rank 0.
   template <class... Parts>
@@ -126,6 +129,13 @@ dist::BlockRunOptions block_run_options(Run& run) {
     log_block_written(run.rank, block.id);
     stop_if_terminated();
   };
+  if (run.s.log_iterations > 0) {
+    run.iterations.emplace(run.s.log_iterations, run.s.rl, std::cout, true,
+                           isatty(STDOUT_FILENO) != 0);
+    o.on_iteration = [&run](const Block& b, const IterationReport& r) {
+      run.iterations->record({b.id, b.c, b.t}, r);
+    };
+  }
   return o;
 }
 
@@ -254,6 +264,7 @@ void execute(Run& run) {
     agree_on(run.comm, [&] { summary = runtime->run(*input, *output); });
   }
   run.log(summary.str());
+  if (run.iterations && !run.blocks.empty()) run.log(run.iterations->summary(run.comm));
   agree_on(run.comm, [&] { output->finish(); });
   run.journal.reset();
   if (run.rank == 0) remove_resume_files(run.s);

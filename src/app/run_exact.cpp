@@ -21,6 +21,7 @@
 #include "h5decon/exact_engine.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "iteration_log.hpp"
 #include "run_psfs.hpp"
 #include "run_shard.hpp"
 
@@ -44,6 +45,7 @@ struct Exact {
   int rank = 0, size = 1;
   RunSettings& s;
   std::string command_line;
+  std::optional<IterationLog> iterations;  ///< --log-iterations K > 0; rank 0 prints
   template <class... Parts>
   void log(const Parts&... parts) const {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
@@ -111,7 +113,7 @@ Shape3 output_chunk(const Shape3& v) {
 }
 
 // One volume: collective read of this rank's planes, RL, collective write.
-void deconvolve_volume(const Exact& x, exact::ExactEngine& engine, const io::InputDataset& input,
+void deconvolve_volume(Exact& x, exact::ExactEngine& engine, const io::InputDataset& input,
                        io::OutputDataset& output, std::int64_t c, std::int64_t t) {
   const Shape3 v = input.shape().volume;
   const exact::PlaneRange in = engine.input_planes(), out = engine.output_planes();
@@ -121,13 +123,18 @@ void deconvolve_volume(const Exact& x, exact::ExactEngine& engine, const io::Inp
     input.read_box_collective(c, t, {in.begin, 0, 0}, {in.size(), v.y, v.x}, observed);
   });
   const auto start = Clock::now();
-  agree_on(x.comm, [&] { engine.deconvolve(observed, result); });
+  int iterations = 0;  // every rank gets the same reports (their sums are reduced)
+  const IterationObserver observer = [&](const IterationReport& r) {
+    iterations = r.iteration;
+    if (x.iterations) x.iterations->record({-1, c, t}, r);
+  };
+  agree_on(x.comm, [&] { engine.deconvolve(observed, result, observer); });
   const double seconds = seconds_since(start);
   agree_on(x.comm, [&] {
     output.write_box_collective(c, t, {out.begin, 0, 0}, {out.size(), v.y, v.x}, result);
   });
-  x.log("volume c=", c, " t=", t, ": ", x.s.rl.iterations, " iterations in ", seconds, " s (",
-        seconds / x.s.rl.iterations, " s per iteration)");
+  x.log("volume c=", c, " t=", t, ": ", iterations, " iterations in ", seconds, " s (",
+        seconds / std::max(iterations, 1), " s per iteration)");
 }
 
 void execute(Exact& x) {
@@ -159,6 +166,7 @@ void execute(Exact& x) {
     for (std::int64_t t = 0; t < shape.t; ++t) deconvolve_volume(x, *engine, *input, *output, c, t);
     engine.reset();
   }
+  if (x.iterations) x.log(x.iterations->summary(x.comm));
   agree_on(x.comm, [&] { output->finish(); });
   x.log("wrote ", x.s.output.str(), " (float32, ", shape.str(), ") in exact mode in ",
         seconds_since(start), " s total");
@@ -167,10 +175,11 @@ void execute(Exact& x) {
 }  // namespace
 
 int run_exact(MPI_Comm comm, RunSettings& settings, const std::string& command_line) {
-  Exact x{comm, 0, 1, settings, command_line};
+  Exact x{comm, 0, 1, settings, command_line, {}};
   MPI_Comm_rank(comm, &x.rank);
   MPI_Comm_size(comm, &x.size);
   if (x.s.backend == "auto") x.s.backend = "cpu";
+  if (x.s.log_iterations > 0) x.iterations.emplace(x.s.log_iterations, x.s.rl, std::cout, x.rank == 0);
   exact::init_fftw_mpi();
   execute(x);
   return kExitOk;

@@ -100,6 +100,10 @@ void parse_decomposition(const po::variables_map& v, RunSettings& s) {
   s.block = parse_shape("block", v["block"].as<std::string>(), 1);
   s.auto_memory_budget = parse_budget(v["memory-budget"].as<std::string>(), s.memory_budget);
   s.progress_interval = v["progress-interval"].as<double>();
+  s.log_iterations = v["log-iterations"].as<int>();
+  if (s.log_iterations < 0)
+    throw UsageError("--log-iterations must be >= 0 (0: off), got " +
+                     std::to_string(s.log_iterations));
   s.resume = v["resume"].as<bool>();
   if (s.resume && s.overwrite)
     throw UsageError("--resume and --overwrite contradict each other: --resume finishes the "
@@ -247,7 +251,11 @@ po::options_description run_option_descriptions() {
       "most bytes one block (exact mode: one rank's slab) may need (K/M/G/T suffixes); "
       "0: unlimited; auto: half the node's memory shared by its ranks")(
       "progress-interval", po::value<double>()->default_value(10, "10")->value_name("S"),
-      "seconds between progress lines when stdout is not a terminal");
+      "seconds between progress lines when stdout is not a terminal")(
+      "log-iterations", po::value<int>()->default_value(0)->value_name("K"),
+      "log every K-th RL iteration of each block (relative change, alpha), a line per block "
+      "(iterations, last change, --stop-rel-change met) and one for the run; K above "
+      "--iterations: only those; 0: off");
   po::options_description dist("Distributed runs");
   dist.add_options()("resume", switch_value(),
                      "finish the partial output of an interrupted run (same options): blocks "

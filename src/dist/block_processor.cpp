@@ -39,7 +39,8 @@ void NegativesWarning::add(const Block& b, std::int64_t negatives) {
 
 BlockProcessor::BlockProcessor(const DecompositionPlan& plan, const io::InputDataset& input,
                                EngineCache& engines, io::OutputDataset& output,
-                               std::mutex& h5_lock, BlockWrittenHook hook, bool no_compute)
+                               std::mutex& h5_lock, BlockWrittenHook hook, bool no_compute,
+                               IterationHook on_iteration)
     : plan_(plan),
       input_name_(input.description()),
       engines_(engines),
@@ -47,6 +48,7 @@ BlockProcessor::BlockProcessor(const DecompositionPlan& plan, const io::InputDat
       h5_lock_(h5_lock),
       hook_(std::move(hook)),
       no_compute_(no_compute),
+      on_iteration_(std::move(on_iteration)),
       fail_block_(fail_block_from_env()) {}
 
 std::int64_t BlockProcessor::process(const Block& b, SampleView region,
@@ -60,6 +62,7 @@ std::int64_t BlockProcessor::process(const Block& b, SampleView region,
   result_.resize(observed_.size());
   const IterationObserver observer = [&](const IterationReport& report) {
     if (report.iteration == 1) fail_if_injected(b);
+    if (on_iteration_) on_iteration_(b, report);
     if (poll) poll(report);
   };
   if (no_compute_) {
@@ -107,7 +110,7 @@ void BlockProcessor::fail_if_injected(const Block& b) const {
 }
 
 bool BlockProcessor::overlaps(const Block& b) {
-  return !no_compute_ && engine_for(b).overlaps();
+  return !no_compute_ && !on_iteration_ && engine_for(b).overlaps();
 }
 
 void BlockProcessor::submit(const Block& b, SampleView region) {

@@ -36,7 +36,8 @@ class BlockProcessor {
   /// `input` names the data in messages about its values.
   BlockProcessor(const DecompositionPlan& plan, const io::InputDataset& input,
                  EngineCache& engines, io::OutputDataset& output, std::mutex& h5_lock,
-                 BlockWrittenHook hook, bool no_compute = false);
+                 BlockWrittenHook hook, bool no_compute = false,
+                 IterationHook on_iteration = {});
 
   /// Converts `region` (block.region_count voxels, C order) to float32 (NaN/Inf
   /// refused naming the voxel, negatives set to 0), deconvolves it, writes the
@@ -88,6 +89,7 @@ class BlockProcessor {
   std::mutex& h5_lock_;
   BlockWrittenHook hook_;
   bool no_compute_ = false;       ///< write the observed data (BlockRunOptions::no_compute)
+  IterationHook on_iteration_;    ///< BlockRunOptions::on_iteration
   std::int64_t fail_block_ = -1;  ///< kFailBlockEnv, for tests
   std::vector<float> observed_, result_, interior_;
   std::deque<Pending> pending_;

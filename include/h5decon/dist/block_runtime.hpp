@@ -48,6 +48,11 @@ using BlockWrittenHook = std::function<void(const Block& block)>;
 /// for a journal of finished blocks. A throw fails the run like a block failure.
 using BlockDoneHook = std::function<void(std::int64_t id)>;
 
+/// Called on the rank computing `block` after each of its RL iterations: the
+/// place for an iteration log. Setting it keeps the CUDA engine off its
+/// overlapped path, which reports no iterations. A throw fails the block.
+using IterationHook = std::function<void(const Block& block, const IterationReport& report)>;
+
 /// Settings of one block run; identical on every rank.
 struct BlockRunOptions {
   RlOptions rl;
@@ -60,6 +65,7 @@ struct BlockRunOptions {
   std::int64_t max_message_bytes = 0;
   BlockWrittenHook on_block_written;
   BlockDoneHook on_block_done;
+  IterationHook on_iteration;
   /// Diagnostic: skip the deconvolution and write each interior of the observed
   /// data, to measure serving and writing alone.
   bool no_compute = false;
