@@ -15,7 +15,8 @@ namespace h5decon::app {
 namespace {
 
 const char* const kSynopsis =
-    "--input OUT.h5[:/data] --layout bdv --output NAME.h5 [--levels N|auto] [--max-value V]";
+    "--input OUT.h5[:/data] --layout bdv --output NAME.h5 [--levels N|auto] [--max-value M]\n"
+    "       [--deflate LEVEL] [--overwrite]";
 const char* const kDescription =
     "Writes the dataset in a viewer's layout; the input stays h5decon's canonical\n"
     "float32 (c, t, z, y, x) output (a run's output, a merged shard set, or any\n"
@@ -44,20 +45,25 @@ struct ExportSettings {
 
 po::options_description export_option_descriptions() {
   po::options_description desc("Export options");
-  desc.add_options()("input", po::value<std::string>()->value_name("OUT.h5[:/data]"),
-                     "the dataset to export (path default /data)")(
-      "layout", po::value<std::string>()->default_value("bdv")->value_name("bdv"),
-      "the layout to write: bdv (BigDataViewer HDF5 + XML)")(
-      "output", po::value<std::string>()->value_name("NAME.h5"),
-      "the file to write; NAME.xml is written beside it")(
-      "levels", po::value<std::string>()->default_value("auto")->value_name("N|auto"),
+  auto add = desc.add_options();
+  add("input", po::value<std::string>()->value_name("OUT.h5[:/data]"),
+      "the dataset to export (path default /data)");
+  add("layout", po::value<std::string>()->default_value("bdv")->value_name("bdv"),
+      "the layout to write: bdv (BigDataViewer HDF5 + XML)");
+  add("output", po::value<std::string>()->value_name("NAME.h5"),
+      "the file to write; NAME.xml is written beside it");
+  add("levels", po::value<std::string>()->default_value("auto")->value_name("N|auto"),
       "pyramid levels, the full resolution included; auto: until the largest axis has at "
-      "most 64 voxels")(
-      "max-value", po::value<double>()->value_name("M"),
+      "most 64 voxels");
+  add("max-value", po::value<double>()->value_name("M"),
       "the value stored as 65535 (default: the dataset's maximum; uint8/uint16 inputs: as "
-      "they are)")("axes", po::value<std::string>()->default_value("")->value_name("zyx|czyx|tzyx"),
-                   "stored axes of a rank-3/4 input")("overwrite", switch_value(),
-                                                      "replace an existing NAME.h5 and NAME.xml");
+      "they are)");
+  add("deflate", po::value<int>()->default_value(0)->value_name("LEVEL"),
+      "compress the cells with HDF5's deflate (gzip) filter at LEVEL 1-9 (BigDataViewer "
+      "reads it); 0: no compression, the fastest to write");
+  add("axes", po::value<std::string>()->default_value("")->value_name("zyx|czyx|tzyx"),
+      "stored axes of a rank-3/4 input");
+  add("overwrite", switch_value(), "replace an existing NAME.h5 and NAME.xml");
   desc.add(generic_options());
   return desc;
 }
@@ -97,6 +103,10 @@ ExportSettings parse_export_settings(int argc, const char* const argv[]) {
   if (v.count("max-value")) s.options.max_value = v["max-value"].as<double>();
   s.options.axes = v["axes"].as<std::string>();
   s.options.overwrite = v["overwrite"].as<bool>();
+  s.options.deflate = v["deflate"].as<int>();
+  if (s.options.deflate < 0 || s.options.deflate > 9)
+    throw UsageError("--deflate: the level must be 0 (none) to 9, got " +
+                     std::to_string(s.options.deflate));
   return s;
 }
 

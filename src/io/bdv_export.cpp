@@ -38,6 +38,7 @@ struct ExportPlan {
   Shape5 shape;
   std::vector<PyramidLevel> levels;
   std::int64_t slab_depth = 1;  // level-0 z planes read at a time
+  int deflate = 0;              // deflate level of the cells (0: none)
   double max_value = kStoredMax, scale = 1.0;
 };
 
@@ -150,6 +151,9 @@ ExportPlan plan_export(const InputInfo& info, const SerialInput& in,
     if (!(plan.max_value > 0.0)) plan.max_value = kStoredMax;  // all zero: keep zeros
   }
   plan.scale = kStoredMax / plan.max_value;
+  H5DECON_REQUIRE(options.deflate >= 0 && options.deflate <= 9, InputError,
+                  "export: the deflate level must be 0 (none) to 9, got ", options.deflate);
+  plan.deflate = options.deflate;
   return plan;
 }
 
@@ -204,9 +208,10 @@ PlistHandle cells_access(const PyramidLevel& level, std::int64_t slab_depth) {
   return dapl;
 }
 
-// One level's cells: int16, (z, y, x), chunked by the level's subdivisions.
+// One level's cells: int16, (z, y, x), chunked by the level's subdivisions,
+// deflated at level `deflate` (0: not).
 DatasetHandle create_cells(hid_t file, const std::string& path, const PyramidLevel& level,
-                           std::int64_t slab_depth) {
+                           std::int64_t slab_depth, int deflate) {
   const hsize_t dims[3] = {hsize_t(level.extent.z), hsize_t(level.extent.y),
                            hsize_t(level.extent.x)};
   const hsize_t chunk[3] = {hsize_t(level.chunk.z), hsize_t(level.chunk.y), hsize_t(level.chunk.x)};
@@ -215,6 +220,7 @@ DatasetHandle create_cells(hid_t file, const std::string& path, const PyramidLev
   H5DECON_CHECK_H5(H5Pset_create_intermediate_group(lcpl.get(), 1));
   const PlistHandle dcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_DATASET_CREATE)));
   H5DECON_CHECK_H5(H5Pset_chunk(dcpl.get(), 3, chunk));
+  if (deflate > 0) H5DECON_CHECK_H5(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate)));
   H5DECON_CHECK_H5(H5Pset_obj_track_times(dcpl.get(), false));
   const PlistHandle dapl = cells_access(level, slab_depth);
   return DatasetHandle(H5DECON_CHECK_H5(H5Dcreate2(file, path.c_str(), H5T_STD_I16LE, space.get(),
@@ -254,7 +260,7 @@ std::int64_t export_volume(const SerialInput& in, hid_t file, std::int64_t c, st
   std::vector<DatasetHandle> cells;
   for (std::size_t l = 0; l < plan.levels.size(); ++l)
     cells.push_back(create_cells(file, bdv_cells_path(t, c, static_cast<int>(l)), plan.levels[l],
-                                 plan.slab_depth));
+                                 plan.slab_depth, plan.deflate));
   const Shape3 extent = plan.shape.volume;
   std::vector<std::uint16_t> buffer;
   std::int64_t voxels = 0;

@@ -10,7 +10,7 @@ the datasets, dtypes and shapes of every level, resolutions and subdivisions
 (x y z), chunks, level 0 = the result scaled to uint16, every further level =
 the 2x mean of the one before (partial windows at odd ends), the recorded scale,
 and the XML (setups, sizes, voxel size, loader path, registrations). Then the
-automatic level count, --max-value saturation, 3 ranks, that nothing is left as
+automatic level count, --max-value saturation, --deflate, 3 ranks, that nothing is left as
 .partial, and the export of a merged shard set (an HDF5 virtual dataset).
 """
 import os
@@ -170,9 +170,10 @@ def main(h5decon, mpiexec, work):
     # --max-value below the maximum saturates; 3 ranks, rank 0 writes.
     auto = os.path.join(work, "bdv", "auto.h5")
     run([mpiexec, "-n", "3", h5decon, "export", "--input", out, "--output", auto,
-         "--max-value", str(max_value / 2), "--overwrite"])
+         "--max-value", str(max_value / 2), "--deflate", "4", "--overwrite"])
     with h5py.File(auto, "r") as f:
         check(f["s00/resolutions"].shape == (1, 3), f"auto levels {f['s00/resolutions'].shape}")
+        check(f["t00000/s00/0/cells"].compression == "gzip", "--deflate compresses the cells")
         check_levels(f, result, 65535 / (max_value / 2), 1)
         check((f["t00001/s01/0/cells"][...].view(np.uint16) == 65535).any(), "saturation at --max-value")
     check_xml(os.path.join(work, "bdv", "auto.xml"), "auto.h5", result)

@@ -22,6 +22,7 @@ struct BdvExportOptions {
   /// inputs, 65535 (values kept as they are) for uint8/uint16 inputs.
   std::optional<double> max_value;
   bool overwrite = false;    ///< replace an existing export (.h5 and .xml)
+  int deflate = 0;           ///< HDF5 deflate (gzip) level of the cells, 1-9; 0: none
   std::string command_line;  ///< recorded in the .h5's attributes
 };
 
