@@ -286,9 +286,8 @@ void write_number_attribute(hid_t object, const char* name, const double* values
 }
 
 // How to read the values back, and where they came from, on the file's root.
-void write_provenance(hid_t file, const DatasetRef& input, const ExportPlan& plan,
+void write_provenance(hid_t root, const DatasetRef& input, const ExportPlan& plan,
                       const BdvExportReport& report, const std::string& command_line) {
-  const hid_t root = file;
   write_number_attribute(root, "value_scale", &plan.scale, 1);
   write_number_attribute(root, "max_value", &plan.max_value, 1);
   if (report.voxel_size_known)
@@ -331,6 +330,26 @@ void rename_into_place(const std::string& from, const std::string& to) {
   H5DECON_REQUIRE(!ec, IoError, "export: cannot rename '", from, "' to '", to, "': ", ec.message());
 }
 
+// The whole .h5 at `file`: mipmap tables, every level of every view, provenance.
+// Returns the voxels written.
+std::int64_t write_h5(const std::string& file, const SerialInput& in, const ExportPlan& plan,
+                      const BdvExportReport& report, const DatasetRef& input,
+                      const std::string& command_line) {
+  // HDF5's default (earliest) format: the HDF5 1.8 inside Fiji's jhdf5 reads it.
+  const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  H5DECON_REQUIRE(f >= 0, IoError, "export: cannot create '", file, "' (",
+                  detail::hdf5_error_reason(), ")");
+  FileHandle h5(f);
+  for (std::int64_t c = 0; c < plan.shape.c; ++c) write_mipmap_tables(h5.get(), c, plan.levels);
+  std::int64_t voxels = 0;
+  for (std::int64_t t = 0; t < plan.shape.t; ++t)
+    for (std::int64_t c = 0; c < plan.shape.c; ++c)
+      voxels += export_volume(in, h5.get(), c, t, plan);
+  write_provenance(h5.get(), input, plan, report, command_line);
+  h5.close();  // closing flushes: a failure is reported, not logged
+  return voxels;
+}
+
 }  // namespace
 
 BdvExportReport export_bdv(const DatasetRef& input, const std::string& output_h5,
@@ -354,18 +373,7 @@ BdvExportReport export_bdv(const DatasetRef& input, const std::string& output_h5
 
   const std::string h5_partial = partial_file(report.h5_file);
   const std::string xml_partial = partial_file(report.xml_file);
-  {
-    const hid_t f = H5Fcreate(h5_partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    H5DECON_REQUIRE(f >= 0, IoError, "export: cannot create '", h5_partial, "' (",
-                    detail::hdf5_error_reason(), ")");
-    FileHandle file(f);
-    for (std::int64_t c = 0; c < plan.shape.c; ++c) write_mipmap_tables(file.get(), c, plan.levels);
-    for (std::int64_t t = 0; t < plan.shape.t; ++t)
-      for (std::int64_t c = 0; c < plan.shape.c; ++c)
-        report.voxels_written += export_volume(in, file.get(), c, t, plan);
-    write_provenance(file.get(), input, plan, report, options.command_line);
-    file.close();
-  }
+  report.voxels_written = write_h5(h5_partial, in, plan, report, input, options.command_line);
   const BdvXmlDescription xml{fs::path(report.h5_file).filename().string(), plan.shape,
                               report.voxel_size_um, xml_comment(input, plan)};
   write_text_file(xml_partial, bdv_xml(xml));
