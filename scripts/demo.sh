@@ -24,3 +24,6 @@ echo "== preview: maximum projections of input (left) and result (right)"
 "$bin" preview --input "$out/phantom.h5:/data" --result "$out/deconvolved.h5:/data" \
   --output "$out/preview.png"
 echo "preview: $out/preview.png"
+echo "== export for Fiji: BigDataViewer HDF5 + XML (Plugins > BigDataViewer > Open XML/HDF5)"
+"$bin" export --input "$out/deconvolved.h5" --layout bdv --output "$out/deconvolved_bdv.h5" \
+  --overwrite

@@ -110,10 +110,15 @@ ExportSettings parse_export_settings(int argc, const char* const argv[]) {
   return s;
 }
 
+// "1 level", "4 levels".
+std::string count_of(std::int64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 void print_report(const io::BdvExportReport& r, double seconds) {
   std::cout << "export: wrote " << r.h5_file << " and " << r.xml_file << " (BigDataViewer; "
-            << r.shape.c << " setups x " << r.shape.t << " time points, " << r.levels.size()
-            << (r.levels.size() == 1 ? " level:" : " levels:");
+            << count_of(r.shape.c, "setup") << " (channels) x " << count_of(r.shape.t, "time point")
+            << ", " << count_of(static_cast<std::int64_t>(r.levels.size()), "level") << ":";
   for (const PyramidLevel& l : r.levels) std::cout << " " << l.extent.str();
   std::cout << "; voxel " << r.voxel_size_um[0] << "x" << r.voxel_size_um[1] << "x"
             << r.voxel_size_um[2] << " um"
