@@ -72,6 +72,9 @@ TEST(RlDomain, BackgroundOfAConstantVolumeIsItsValue) {
 
 TEST(RlOptionNames, AccelerationAndBerteroParseAndPrint) {
   EXPECT_EQ(parse_acceleration("biggs"), Acceleration::biggs);
+  EXPECT_EQ(parse_acceleration("biggs-log"), Acceleration::biggs_log);
+  EXPECT_EQ(to_string(Acceleration::biggs_log), "biggs-log");
+  EXPECT_TRUE(extrapolates(Acceleration::biggs_log) && !extrapolates(Acceleration::none));
   EXPECT_EQ(to_string(Acceleration::none), "none");
   EXPECT_EQ(parse_boundary("bertero"), Boundary::bertero);
   EXPECT_THROW(parse_acceleration("fast"), InputError);
