@@ -41,13 +41,18 @@ std::string iteration_line(const IterationSource& s, const IterationReport& r,
 std::string block_line(const IterationSource& s, const IterationReport& r, const RlOptions& rl) {
   return detail::concat(s.str(), ": ", r.iteration, r.iteration == 1 ? " iteration" : " iterations",
                         ", last relative change ", scientific(r.relative_change),
-                        met_criterion(r, rl) ? ", below --stop-rel-change " + scientific(rl.stop_rel_change)
-                                             : std::string());
+                        met_criterion(r, rl)
+                            ? ", below --stop-rel-change " + scientific(rl.stop_rel_change)
+                            : std::string());
 }
 
 IterationLog::IterationLog(int every, const RlOptions& rl, std::ostream& out, bool records,
                            bool terminal)
-    : every_(every), rl_(rl), out_(out), records_(records), line_start_(terminal ? "\r\033[K" : "") {
+    : every_(every),
+      rl_(rl),
+      out_(out),
+      records_(records),
+      line_start_(terminal ? "\r\033[K" : "") {
   H5DECON_REQUIRE(every >= 1, UsageError, "--log-iterations must be >= 1 here, got ", every);
 }
 
@@ -74,8 +79,9 @@ std::string IterationLog::summary(MPI_Comm comm) const {
   const bool any = blocks_ > 0;
   constexpr double kInf = std::numeric_limits<double>::infinity();
   // Minima as maxima of negatives: one MPI_MAX reduction for all.
-  double mins_maxes[4] = {any ? -double(min_iterations_) : -kInf, any ? double(max_iterations_) : -kInf,
-                          any ? -min_change_ : -kInf, any ? max_change_ : -kInf};
+  double mins_maxes[4] = {any ? -double(min_iterations_) : -kInf,
+                          any ? double(max_iterations_) : -kInf, any ? -min_change_ : -kInf,
+                          any ? max_change_ : -kInf};
   std::int64_t sums[3] = {blocks_, iterations_, met_};
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
@@ -88,15 +94,15 @@ std::string IterationLog::summary(MPI_Comm comm) const {
   char mean[32];
   std::snprintf(mean, sizeof mean, "%.1f", double(total[1]) / double(total[0]));
   const std::string unit = volumes_ ? " volume" : " block";
-  return detail::concat(
-      "iterations: ", total[0], unit, total[0] == 1 ? ", " : "s, ",
-      lo == hi ? detail::concat(lo, total[0] == 1 ? "" : " each")
-               : detail::concat(lo, " to ", hi, " (mean ", mean, ")"),
-      rl_.stop_rel_change > 0
-          ? detail::concat("; ", total[2], " below --stop-rel-change ", scientific(rl_.stop_rel_change))
-          : std::string(),
-      "; last relative change ", scientific(-m[2]),
-      -m[2] == m[3] ? std::string() : " to " + scientific(m[3]));
+  return detail::concat("iterations: ", total[0], unit, total[0] == 1 ? ", " : "s, ",
+                        lo == hi ? detail::concat(lo, total[0] == 1 ? "" : " each")
+                                 : detail::concat(lo, " to ", hi, " (mean ", mean, ")"),
+                        rl_.stop_rel_change > 0
+                            ? detail::concat("; ", total[2], " below --stop-rel-change ",
+                                             scientific(rl_.stop_rel_change))
+                            : std::string(),
+                        "; last relative change ", scientific(-m[2]),
+                        -m[2] == m[3] ? std::string() : " to " + scientific(m[3]));
 }
 
 }  // namespace h5decon::app

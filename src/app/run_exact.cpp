@@ -179,7 +179,8 @@ int run_exact(MPI_Comm comm, RunSettings& settings, const std::string& command_l
   MPI_Comm_rank(comm, &x.rank);
   MPI_Comm_size(comm, &x.size);
   if (x.s.backend == "auto") x.s.backend = "cpu";
-  if (x.s.log_iterations > 0) x.iterations.emplace(x.s.log_iterations, x.s.rl, std::cout, x.rank == 0);
+  if (x.s.log_iterations > 0)
+    x.iterations.emplace(x.s.log_iterations, x.s.rl, std::cout, x.rank == 0);
   exact::init_fftw_mpi();
   execute(x);
   return kExitOk;

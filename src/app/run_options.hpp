@@ -32,7 +32,7 @@ struct RunSettings {
   bool auto_memory_budget = true;   ///< --memory-budget auto: resolved per node at run time
   std::int64_t memory_budget = 0;   ///< --memory-budget in bytes when not auto; 0: unlimited
   double progress_interval = 10;    ///< seconds between progress lines in a batch log
-  int log_iterations = 0;           ///< --log-iterations K: every K-th iteration of each block; 0: off
+  int log_iterations = 0;           ///< --log-iterations K: every K-th iteration; 0: off
   bool resume = false;              ///< --resume: finish the partial output of an interrupted run
   bool allow_singleton = false;     ///< --allow-singleton: 1 rank although SLURM_NTASKS > 1
   std::string shard = "auto";       ///< --shard: K/N, auto (from SLURM_ARRAY_*) or off

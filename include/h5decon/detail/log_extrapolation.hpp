@@ -26,7 +26,8 @@ inline float log2_positive(float v) {
   m *= 1.0f - 0.5f * float(big);
   e += big;
   const float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
-  return float(e) + t * (2.88539008f + t2 * (0.961796694f + t2 * (0.577078016f + t2 * 0.412198583f)));
+  return float(e) +
+         t * (2.88539008f + t2 * (0.961796694f + t2 * (0.577078016f + t2 * 0.412198583f)));
 }
 // 2^v for v in [-126, 126] (clamped): 2^floor(v) times a degree-6 Taylor
 // polynomial of 2^f, f in [0, 1); relative error < 2e-6.
@@ -36,8 +37,10 @@ inline float exp2_clamped(float v) {
   i -= int(float(i) > v);
   const float f = v - float(i);
   const float p =
-      1.0f + f * (0.693147181f + f * (0.240226507f + f * (0.0555041087f +
-                                    f * (0.00961812911f + f * (0.00133335581f + f * 0.000154035304f)))));
+      1.0f + f * (0.693147181f +
+                  f * (0.240226507f +
+                       f * (0.0555041087f +
+                            f * (0.00961812911f + f * (0.00133335581f + f * 0.000154035304f)))));
   return p * std::bit_cast<float>(std::uint32_t(i + 127) << 23);
 }
 }  // namespace detail

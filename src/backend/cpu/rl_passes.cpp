@@ -14,8 +14,10 @@ namespace {
 // biggs-log's prediction of one row: y = x (x / x_prev)^a; x_prev = x; u = r = y.
 // The polynomial log2 / exp2 make this compute bound: AVX2 where the CPU has it
 // (the same operations, so the same bits, as the baseline clone: no FMA contraction).
-__attribute__((target_clones("avx2", "default"))) void predict_row_log(
-    float* __restrict u, float* __restrict xp, float* __restrict r, std::int64_t n, float a) {
+__attribute__((target_clones("avx2", "default"))) void predict_row_log(float* __restrict u,
+                                                                       float* __restrict xp,
+                                                                       float* __restrict r,
+                                                                       std::int64_t n, float a) {
 #pragma omp simd
   for (std::int64_t x = 0; x < n; ++x) {
     const float xk = u[x], pred = log_extrapolation(xk, xp[x], a);
