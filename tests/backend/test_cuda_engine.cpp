@@ -13,6 +13,7 @@
 #include "backend/cuda/cuda_fft.hpp"
 #include "backend/cuda/cuda_resources.hpp"
 #include "backend/cuda/extension_layout.hpp"
+#include "backend/gpu_test_support.hpp"
 #include "backend/reference.hpp"
 #include "backend/rl_scenes.hpp"
 #include "h5decon/backend.hpp"
@@ -25,23 +26,12 @@ using namespace h5decon;
 
 namespace {
 
-bool gpu_visible() {
-  static const bool visible = detail::cuda_device_count() > 0;
-  return visible;
-}
-
-#define H5DECON_REQUIRE_GPU() \
-  if (!gpu_visible()) GTEST_SKIP() << "skipped: no GPU"
+using test::gpu_visible;
+using test::quick;
 
 const Boundary kBoundaries[] = {Boundary::periodic, Boundary::zero, Boundary::reflect,
                                 Boundary::neumann};
 const InitMode kInits[] = {InitMode::observed, InitMode::constant, InitMode::mean};
-
-BackendOptions quick() {
-  BackendOptions o;
-  o.planner = FftPlanner::estimate;
-  return o;
-}
 
 Volume run_rl(std::string_view kind, const Volume& d, const Psf& psf, const RlOptions& o,
               Shape3 fft = {}) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backend/cuda/cuda_engine.hpp"
+#include "backend/gpu_test_support.hpp"
 #include "backend/reference.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/detail/cuda_backend.hpp"
@@ -16,19 +17,8 @@ using namespace h5decon;
 
 namespace {
 
-bool gpu_visible() {
-  static const bool visible = detail::cuda_device_count() > 0;
-  return visible;
-}
-
-#define H5DECON_REQUIRE_GPU() \
-  if (!gpu_visible()) GTEST_SKIP() << "skipped: no GPU"
-
-BackendOptions quick() {
-  BackendOptions o;
-  o.planner = FftPlanner::estimate;
-  return o;
-}
+using test::gpu_visible;
+using test::quick;
 
 RlOptions variant(int k) {
   RlOptions o{8, Boundary::reflect, InitMode::mean, 1e-6f};

@@ -17,6 +17,7 @@
 #include "backend/cuda/cuda_resources.hpp"
 #include "backend/cuda/sample_kernels.cuh"
 #include "backend/cuda/sample_upload.hpp"
+#include "backend/gpu_test_support.hpp"
 #include "backend/reference.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/detail/cuda_backend.hpp"
@@ -26,19 +27,8 @@ using namespace h5decon;
 
 namespace {
 
-bool gpu_visible() {
-  static const bool visible = detail::cuda_device_count() > 0;
-  return visible;
-}
-
-#define H5DECON_REQUIRE_GPU() \
-  if (!gpu_visible()) GTEST_SKIP() << "skipped: no GPU"
-
-BackendOptions quick() {
-  BackendOptions o;
-  o.planner = FftPlanner::estimate;
-  return o;
-}
+using test::gpu_visible;
+using test::quick;
 
 const SampleType kIntegerTypes[] = {SampleType::uint8, SampleType::uint16, SampleType::int8,
                                     SampleType::int16};
