@@ -84,6 +84,14 @@ ObjectHandle open_object(hid_t file, const std::string& path, const std::string&
   return object;
 }
 
+// 'text', built by appending (GCC 12 warns falsely on "'" + std::string(...)).
+std::string quoted(const char* text) {
+  std::string q(1, '\'');
+  q += text;
+  q += '\'';
+  return q;
+}
+
 // "" when HDF5 can apply every filter of the dataset's pipeline; else which one
 // it cannot (a compressor whose plugin is not installed): reading would fail.
 std::string unavailable_filter(hid_t dataset) {
@@ -97,12 +105,13 @@ std::string unavailable_filter(hid_t dataset) {
                                            nullptr, sizeof name, name, &config);
     if (id < 0 || H5Zfilter_avail(id) > 0) continue;
     const char* plugins = std::getenv("HDF5_PLUGIN_PATH");
+    std::string known_as;  // " ('lzf')" where the filter is named
+    if (name[0]) known_as.append(" (").append(quoted(name)).append(")");
     return ::h5decon::detail::concat(
-        "it is stored with HDF5 filter ", id, name[0] ? " ('" + std::string(name) + "')" : "",
+        "it is stored with HDF5 filter ", id, known_as,
         ", which is not available to this HDF5 library; install the filter's plugin and set "
         "HDF5_PLUGIN_PATH (now ",
-        plugins ? "'" + std::string(plugins) + "'" : "unset",
-        "), or rewrite the data without it (h5repack -f NONE)");
+        plugins ? quoted(plugins) : "unset", "), or rewrite the data without it (h5repack -f NONE)");
   }
   return {};
 }
