@@ -272,9 +272,11 @@ void copy_attributes(hid_t from, hid_t to) {
 
 std::string shard_list(const std::vector<ShardFile>& shards) {
   std::string out;
-  for (const ShardFile& s : shards)
-    out += (out.empty() ? "" : "\n") + std::to_string(s.index) + "/" + std::to_string(s.count) +
-           " " + s.ref.str();
+  for (const ShardFile& s : shards) {
+    if (!out.empty()) out += '\n';
+    out.append(std::to_string(s.index)).append("/").append(std::to_string(s.count));
+    out.append(" ").append(s.ref.str());
+  }
   return out;
 }
 
