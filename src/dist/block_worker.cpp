@@ -80,14 +80,8 @@ bool BlockWorker::compute(const Block& block) {
       return finish_started(1);
     }
     if (!finish_started(0)) return false;
-    const std::int64_t negatives =
-        processor_.process(block, region, [this](const IterationReport&) { poll_abort(); });
-    Report report;
-    report.kind = Report::kDone;
-    report.block = block.id;
-    report.voxels = block.interior_count.size();
-    report.negatives = negatives;
-    send_report(comm_, report);
+    report_done(block,
+                processor_.process(block, region, [this](const IterationReport&) { poll_abort(); }));
     return true;
   } catch (const Aborted&) {
     processor_.abandon();
@@ -114,14 +108,18 @@ bool BlockWorker::finish_started(std::size_t keep) {
       report_failure(block.id, std::current_exception());
       return false;
     }
-    Report report;
-    report.kind = Report::kDone;
-    report.block = block.id;
-    report.voxels = block.interior_count.size();
-    report.negatives = negatives;
-    send_report(comm_, report);
+    report_done(block, negatives);
   }
   return true;
+}
+
+void BlockWorker::report_done(const Block& block, std::int64_t negatives) {
+  Report report;
+  report.kind = Report::kDone;
+  report.block = block.id;
+  report.voxels = block.interior_count.size();
+  report.negatives = negatives;
+  send_report(comm_, report);
 }
 
 void BlockWorker::report_failure(std::int64_t block, std::exception_ptr error) {

@@ -35,6 +35,8 @@ class BlockWorker {
   Reply wait_reply();
   bool compute(const Block& block);
   bool finish_started(std::size_t keep);
+  /// DONE for a written block, with the negative input values it had set to 0.
+  void report_done(const Block& block, std::int64_t negatives);
   void report_failure(std::int64_t block, std::exception_ptr error);
   void poll_abort();
   void drain(Reply reply);
