@@ -18,4 +18,8 @@ Shape3 padded_shape(const Shape3& volume, const Shape3& psf);
 /// True when `fft` can hold that extended volume (and its last axis is even).
 bool fits_linear_convolution(const Shape3& fft, const Shape3& volume, const Shape3& psf);
 
+/// The FFT shape an engine uses: padded_shape() when `fft` is empty (size 0),
+/// else `fft` itself, which must fit (InputError naming the three shapes).
+Shape3 resolve_fft_shape(const Shape3& volume, const Shape3& psf, const Shape3& fft);
+
 }  // namespace h5decon

@@ -25,11 +25,7 @@ class CpuBackend final : public Backend {
   }
   std::unique_ptr<RlEngine> make_engine(const Psf& psf, Shape3 shape, const RlOptions& options,
                                         Shape3 fft) override {
-    const Shape3 k = psf.kernel.shape;
-    if (fft.size() == 0) fft = padded_shape(shape, k);
-    H5DECON_REQUIRE(fits_linear_convolution(fft, shape, k), InputError, "FFT shape ", fft.str(),
-                    " is too small for volume ", shape.str(), " and PSF ", k.str(),
-                    " (needs volume + 2*(psf/2) per axis, last axis even)");
+    fft = resolve_fft_shape(shape, psf.kernel.shape, fft);
     return std::make_unique<cpu::CpuEngine>(psf, shape, options, fft, options_);
   }
 

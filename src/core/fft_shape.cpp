@@ -35,4 +35,12 @@ bool fits_linear_convolution(const Shape3& fft, const Shape3& volume, const Shap
   return fft.x % 2 == 0;
 }
 
+Shape3 resolve_fft_shape(const Shape3& volume, const Shape3& psf, const Shape3& fft) {
+  if (fft.size() == 0) return padded_shape(volume, psf);
+  H5DECON_REQUIRE(fits_linear_convolution(fft, volume, psf), InputError, "FFT shape ", fft.str(),
+                  " is too small for volume ", volume.str(), " and PSF ", psf.str(),
+                  " (needs volume + 2*(psf/2) per axis, last axis even)");
+  return fft;
+}
+
 }  // namespace h5decon

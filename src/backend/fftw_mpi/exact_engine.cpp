@@ -15,14 +15,6 @@
 namespace h5decon::exact {
 namespace {
 
-Shape3 resolve_fft(Shape3 volume, Shape3 psf, Shape3 fft) {
-  if (fft.size() == 0) fft = padded_shape(volume, psf);
-  H5DECON_REQUIRE(fits_linear_convolution(fft, volume, psf), InputError, "FFT shape ", fft.str(),
-                  " is too small for volume ", volume.str(), " and PSF ", psf.str(),
-                  " (needs volume + 2*(psf/2) per axis, last axis even)");
-  return fft;
-}
-
 // Plain modes extend the volume by psf/2 with their mode; bertero's operand is its
 // whole domain with no margins (as CpuEngine's layout).
 SlabGeometry geometry_for(Shape3 volume, Shape3 psf, const RlOptions& o, Shape3 fft,
@@ -82,7 +74,7 @@ SlabGeometry make_geometry(Shape3 domain, Shape3 psf, Boundary boundary, Shape3 
 }
 
 ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm comm, Shape3 fft) {
-  fft = resolve_fft(volume, psf, fft);
+  fft = resolve_fft_shape(volume, psf, fft);
   const LocalSizes local = local_sizes(fft, comm);
   const SlabGeometry g = geometry_for(volume, psf, o, fft, local, comm);
   const Shape3 e = g.domain();
@@ -110,7 +102,7 @@ ExactEngine::Impl::Impl(const Psf& psf, Shape3 volume, const RlOptions& o, MPI_C
       options(o),
       comm(c),
       threads(cpu::resolve_threads(backend)),
-      fft(resolve_fft(volume, psf.kernel.shape, fft_shape), c, backend),
+      fft(resolve_fft_shape(volume, psf.kernel.shape, fft_shape), c, backend),
       geom(geometry_for(volume, psf.kernel.shape, o, fft.shape(), fft.local(), c)),
       halo(geom, c),
       otf(fft.spectrum_size()) {
