@@ -177,21 +177,24 @@ void CudaEngine::copy_estimate(std::span<float> out) const {
   H5DECON_REQUIRE(static_cast<std::int64_t>(out.size()) == shape_.size(), Error,
                   "copy_estimate: expected ", shape_.str(), " voxels");
   const cudaStream_t s = stream_.get();
+  copy_observed_box_async(out.data(), cudaMemcpyDeviceToHost, s);
+  H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
+}
+
+void CudaEngine::copy_observed_box_async(float* dst, cudaMemcpyKind kind, cudaStream_t s) const {
   if (!bertero()) {
-    H5DECON_CHECK_CUDA(
-        cudaMemcpyAsync(out.data(), estimate_.data(), out.size_bytes(), cudaMemcpyDeviceToHost, s));
-    H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
+    H5DECON_CHECK_CUDA(cudaMemcpyAsync(dst, estimate_.data(),
+                                       static_cast<std::size_t>(shape_.size()) * sizeof(float),
+                                       kind, s));
     return;
   }
-  // The observed box of the domain: one strided 3D copy.
   cudaMemcpy3DParms p{};
   p.srcPtr = make_cudaPitchedPtr(estimate_.data(), domain_.x * sizeof(float), domain_.x, domain_.y);
   p.srcPos = make_cudaPos(margin_.x * sizeof(float), margin_.y, margin_.z);
-  p.dstPtr = make_cudaPitchedPtr(out.data(), shape_.x * sizeof(float), shape_.x, shape_.y);
+  p.dstPtr = make_cudaPitchedPtr(dst, shape_.x * sizeof(float), shape_.x, shape_.y);
   p.extent = make_cudaExtent(shape_.x * sizeof(float), shape_.y, shape_.z);
-  p.kind = cudaMemcpyDeviceToHost;
+  p.kind = kind;
   H5DECON_CHECK_CUDA(cudaMemcpy3DAsync(&p, s));
-  H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
 }
 
 void CudaEngine::initialise() {

@@ -90,6 +90,9 @@ class CudaEngine final : public RlEngine {
   void convolve(bool adjoint);
   bool finish_iteration(int it, bool look_ahead, const IterationObserver& observer);
   void copy_estimate(std::span<float> out) const;
+  /// Enqueues on `s` the copy of the estimate's observed box (shape()) to `dst`:
+  /// the whole estimate, or with bertero one strided 3D copy out of the domain.
+  void copy_observed_box_async(float* dst, cudaMemcpyKind kind, cudaStream_t s) const;
   bool bertero() const { return options_.boundary == Boundary::bertero; }
   bool biggs() const { return extrapolates(options_.accel); }  // biggs or biggs-log
   cudaEvent_t event(int k) const { return events_[static_cast<std::size_t>(k % 3)].get(); }

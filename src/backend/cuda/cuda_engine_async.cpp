@@ -134,18 +134,7 @@ void CudaEngine::upload_async(SampleView observed, bool check) {
 void CudaEngine::result_to_device_async() {
   const cudaStream_t s = stream_.get();
   H5DECON_CHECK_CUDA(cudaStreamWaitEvent(s, downloaded_.get(), 0));
-  if (!bertero()) {
-    H5DECON_CHECK_CUDA(cudaMemcpyAsync(result_.data(), estimate_.data(), result_.bytes(),
-                                       cudaMemcpyDeviceToDevice, s));
-    return;
-  }
-  cudaMemcpy3DParms p{};  // the observed box of the domain, as copy_estimate() takes it
-  p.srcPtr = make_cudaPitchedPtr(estimate_.data(), domain_.x * sizeof(float), domain_.x, domain_.y);
-  p.srcPos = make_cudaPos(margin_.x * sizeof(float), margin_.y, margin_.z);
-  p.dstPtr = make_cudaPitchedPtr(result_.data(), shape_.x * sizeof(float), shape_.x, shape_.y);
-  p.extent = make_cudaExtent(shape_.x * sizeof(float), shape_.y, shape_.z);
-  p.kind = cudaMemcpyDeviceToDevice;
-  H5DECON_CHECK_CUDA(cudaMemcpy3DAsync(&p, s));
+  copy_observed_box_async(result_.data(), cudaMemcpyDeviceToDevice, s);
 }
 
 std::unique_ptr<RlTicket> CudaEngine::deconvolve_async(std::span<const float> observed,
