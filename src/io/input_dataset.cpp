@@ -107,6 +107,21 @@ struct InputDataset::Impl {
   DType dtype = DType::float32;
   std::optional<std::array<double, 3>> element_size_um;
   mutable std::atomic<bool> warned_negative{false};  // the warning is given once
+
+  /// Reads the box of volume (c, t) into `out` (`elements` values of `mem_type`):
+  /// independent I/O, failures named after this input.
+  void read(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
+            std::size_t elements, hid_t mem_type, void* out) const {
+    detail::require_box_inside(shape, c, t, offset, count, elements, "reading " + what);
+    if (elements == 0) return;  // HDF5 rejects empty hyperslabs; nothing to read anyway
+    std::vector<hsize_t> start, counts;
+    detail::box_selection(axes, c, t, offset, count, start, counts);
+    try {
+      detail::read_hyperslab(h5.dataset.get(), start, counts, mem_type, out);
+    } catch (const IoError& e) {
+      throw IoError(what + ": " + e.what());
+    }
+  }
 };
 
 InputDataset::InputDataset(const DatasetRef& ref, MPI_Comm comm, const std::string& axes)
@@ -144,30 +159,13 @@ void InputDataset::read_samples(std::int64_t c, std::int64_t t, const Shape3& of
   const auto bytes = static_cast<std::size_t>(sample_bytes(type));
   H5DECON_REQUIRE(out.size() % bytes == 0, Error, "reading ", d.what, ": a buffer of ",
                   out.size(), " bytes for ", to_string(type), " samples");
-  detail::require_box_inside(d.shape, c, t, offset, count, out.size() / bytes,
-                             "reading " + d.what);
-  if (out.empty()) return;  // HDF5 rejects empty hyperslabs; nothing to read anyway
-  std::vector<hsize_t> start, counts;
-  detail::box_selection(d.axes, c, t, offset, count, start, counts);
-  try {
-    detail::read_hyperslab(d.h5.dataset.get(), start, counts, memory_type(type), out.data());
-  } catch (const IoError& e) {
-    throw IoError(d.what + ": " + e.what());
-  }
+  d.read(c, t, offset, count, out.size() / bytes, memory_type(type), out.data());
 }
 
 void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset,
                             const Shape3& count, std::span<float> out) const {
   const Impl& d = *impl_;
-  detail::require_box_inside(d.shape, c, t, offset, count, out.size(), "reading " + d.what);
-  if (out.empty()) return;  // HDF5 rejects empty hyperslabs; nothing to read anyway
-  std::vector<hsize_t> start, counts;
-  detail::box_selection(d.axes, c, t, offset, count, start, counts);
-  try {
-    detail::read_floats(d.h5.dataset.get(), start, counts, out.data());
-  } catch (const IoError& e) {
-    throw IoError(d.what + ": " + e.what());
-  }
+  d.read(c, t, offset, count, out.size(), H5T_NATIVE_FLOAT, out.data());
   check_values(out, c, t, offset, count, d.what, d.warned_negative);
 }
 
