@@ -26,29 +26,9 @@ import numpy as np
 
 from block_runs import BLOCK, ITERATIONS, Test, same_bits
 
-RECORD = 16
-END_OF_HEADER = b"\nend-of-header\n"
-
-
-def journal_records(path):
-    """Blocks recorded done (valid records only), or -1 when the header is not complete."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return -1
-    end = data.find(END_OF_HEADER)
-    if end < 0:
-        return -1
-    body = data[end + len(END_OF_HEADER):]
-    ids = set()
-    for i in range(0, len(body) - RECORD + 1, RECORD):
-        block = int.from_bytes(body[i:i + 8], "little", signed=True)
-        check = int.from_bytes(body[i + 8:i + 16], "little")
-        if block < 0 or (block ^ 0x6835646563306e21) != check:
-            break
-        ids.add(block)
-    return len(ids)
+# The journal reader and the rank finder of the kill-and-resume loop (scripts/).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from kill_resume_loop import journal_records, rank_pids  # noqa: E402
 
 
 def base_args(test, output, planner="estimate"):
@@ -63,27 +43,6 @@ def mpi(test, ranks):
 
 def env():
     return {**os.environ, "OMP_NUM_THREADS": "1"}
-
-
-def rank_pids(binary, output):
-    """PID of each rank running `binary` for `output`, by OMPI_COMM_WORLD_RANK."""
-    pids = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                environ = f.read().split(b"\0")
-        except OSError:
-            continue
-        if not cmd or os.path.basename(cmd[0].decode()) != os.path.basename(binary):
-            continue
-        if output.encode() not in cmd:
-            continue
-        for item in environ:
-            if item.startswith(b"OMPI_COMM_WORLD_RANK="):
-                pids[int(item.split(b"=")[1])] = int(pid)
-    return pids
 
 
 def interrupted_run(test, output, planner="estimate", want=2):
