@@ -80,6 +80,13 @@ PlanFunction planner_for(const FakeDeviceBackend& backend) {
   };
 }
 
+/// The probe plan_for_backend uses: try to make the plan's largest engine.
+PlanProbe prober_for(FakeDeviceBackend& backend) {
+  return [&backend](const DecompositionPlan& plan) {
+    return try_largest_engine(backend, psf_of(kPsf), RlOptions{}, plan);
+  };
+}
+
 TEST(MemoryFit, TheDecompositionUsesTheBackendsBlockCost) {
   const FakeDeviceBackend backend(0, 1.0);
   DecompositionOptions plain;
@@ -96,10 +103,7 @@ TEST(MemoryFit, KeepsAPlanWhoseLargestEngineFits) {
   FakeDeviceBackend backend(4000 * kMiB, 1.0);
   std::vector<std::string> lines;
   const DecompositionPlan p =
-      fit_plan(1000 * kMiB, planner_for(backend),
-               [&](const DecompositionPlan& plan) {
-                 return try_largest_engine(backend, psf_of(kPsf), RlOptions{}, plan);
-               },
+      fit_plan(1000 * kMiB, planner_for(backend), prober_for(backend),
                [&](const std::string& l) { lines.push_back(l); });
   EXPECT_TRUE(lines.empty());
   EXPECT_EQ(p.memory_budget_bytes, 1000 * kMiB);
@@ -111,10 +115,7 @@ TEST(MemoryFit, ShrinksTheBlocksByHalvingTheBudgetUntilTheLargestEngineFits) {
   FakeDeviceBackend backend(600 * kMiB, 3.0);
   std::vector<std::string> lines;
   const DecompositionPlan p =
-      fit_plan(1000 * kMiB, planner_for(backend),
-               [&](const DecompositionPlan& plan) {
-                 return try_largest_engine(backend, psf_of(kPsf), RlOptions{}, plan);
-               },
+      fit_plan(1000 * kMiB, planner_for(backend), prober_for(backend),
                [&](const std::string& l) { lines.push_back(l); });
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines[0].rfind("out of GPU memory (free ", 0), 0u) << lines[0];
@@ -128,10 +129,7 @@ TEST(MemoryFit, GivesUpAfterTheLastHalvingNamingFreeAndRequestedBytes) {
   FakeDeviceBackend backend(600 * kMiB, 1000.0);
   int logged = 0;
   try {
-    fit_plan(1000 * kMiB, planner_for(backend),
-             [&](const DecompositionPlan& plan) {
-               return try_largest_engine(backend, psf_of(kPsf), RlOptions{}, plan);
-             },
+    fit_plan(1000 * kMiB, planner_for(backend), prober_for(backend),
              [&](const std::string&) { ++logged; }, 2);
     FAIL() << "fit_plan returned a plan that does not fit";
   } catch (const OutOfMemoryError& e) {
