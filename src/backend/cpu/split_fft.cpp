@@ -7,6 +7,7 @@
 #include <cstring>
 #include <utility>
 
+#include "backend/cpu/otf_multiply.hpp"
 #include "h5decon/error.hpp"
 
 namespace h5decon::cpu {
@@ -27,21 +28,6 @@ fftwf_plan columns_plan(std::int64_t n, std::int64_t howmany, std::int64_t strid
   const int len = int(n);
   return fftwf_plan_many_dft(1, &len, int(howmany), fc(data), nullptr, int(stride), 1, fc(data),
                              nullptr, int(stride), 1, sign, flags);
-}
-
-// buf *= otf (or conj(otf): the adjoint) over n complex values. Plain float
-// arithmetic: std::complex's operator* guards NaN/Inf corner cases and does not vectorise.
-void multiply(cfloat* buf, const cfloat* otf, std::int64_t n, bool adjoint) {
-  float* s = reinterpret_cast<float*>(buf);
-  const float* h = reinterpret_cast<const float*>(otf);
-  const float sign = adjoint ? -1.0f : 1.0f;
-#pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float a = s[2 * i], b = s[2 * i + 1];
-    const float c = h[2 * i], d = sign * h[2 * i + 1];
-    s[2 * i] = a * c - b * d;
-    s[2 * i + 1] = a * d + b * c;
-  }
 }
 
 }  // namespace
@@ -174,7 +160,7 @@ void SplitFft::filter_pencils(const cfloat* otf, bool adjoint,
     cfloat* buf = pencil_buffer();
     gather(y, batch(b), buf, sources);
     fftwf_execute_dft(z_forward_[last].get(), fc(buf), fc(buf));
-    multiply(buf, otf + u * block, block, adjoint);
+    multiply_by_otf(buf, otf + u * block, block, adjoint);
     fftwf_execute_dft(z_inverse_[last].get(), fc(buf), fc(buf));
     scatter(y, batch(b), buf, keep);
   }
