@@ -9,26 +9,10 @@
 namespace h5decon::cpu {
 namespace {
 
-std::int64_t positive_mod(std::int64_t a, std::int64_t n) { return ((a % n) + n) % n; }
-
-struct AxisMap {
-  std::int64_t position;  // in the FFT array
-  std::int64_t source;    // in the volume, -1 for zero
-  bool margin;            // outside the volume
-};
-
-// Every extended index of one axis, in order, with its FFT position and source.
-std::vector<AxisMap> axis_map(Boundary b, std::int64_t n, std::int64_t m, std::int64_t p) {
-  std::vector<AxisMap> out;
-  for (std::int64_t j = -m; j < n + m; ++j)
-    out.push_back({positive_mod(j, p), boundary_source(b, j, n), j < 0 || j >= n});
-  return out;
-}
-
 // Positions of an axis that hold a possibly non-zero value, as merged intervals.
-Ranges live_positions(const std::vector<AxisMap>& axis) {
+Ranges live_positions(const std::vector<AxisEntry>& axis) {
   std::vector<std::int64_t> pos;
-  for (const AxisMap& a : axis)
+  for (const AxisEntry& a : axis)
     if (a.source >= 0) pos.push_back(a.position);
   std::sort(pos.begin(), pos.end());
   Ranges out;
@@ -46,36 +30,21 @@ std::int64_t padded_row(std::int64_t n) { return (n + 15) / 16 * 16; }
 
 }  // namespace
 
-std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n) {
-  if (j >= 0 && j < n) return j;
-  switch (b) {
-    case Boundary::zero:
-    case Boundary::bertero: return -1;  // its data term sees zeros outside (rl_domain.hpp)
-    case Boundary::periodic: return positive_mod(j, n);
-    case Boundary::neumann: return std::clamp<std::int64_t>(j, 0, n - 1);
-    case Boundary::reflect: {
-      const std::int64_t k = positive_mod(j, 2 * n);  // period of the mirrored signal
-      return k < n ? k : 2 * n - 1 - k;
-    }
-  }
-  return -1;
-}
-
 ExtensionLayout::ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary boundary)
     : volume_(volume), fft_(fft), row_stride_(padded_row(fft.x)) {
-  std::vector<AxisMap> axes[3];
+  std::vector<AxisEntry> axes[3];
   for (int a = 0; a < 3; ++a) {
     const std::int64_t m = psf[a] / 2;
     H5DECON_REQUIRE(fft[a] >= volume[a] + 2 * m, Error, "FFT shape ", fft.str(),
                     " cannot hold volume ", volume.str(), " extended for PSF ", psf.str());
-    axes[a] = axis_map(boundary, volume[a], m, fft[a]);
+    axes[a] = axis_entries(boundary, volume[a], m, fft[a]);
   }
   live_rows_ = live_positions(axes[1]);
   plane_sources_.assign(static_cast<std::size_t>(fft.z), -1);
-  for (const AxisMap& z : axes[0]) plane_sources_[static_cast<std::size_t>(z.position)] = z.source;
-  for (const AxisMap& x : axes[2])
+  for (const AxisEntry& z : axes[0]) plane_sources_[static_cast<std::size_t>(z.position)] = z.source;
+  for (const AxisEntry& x : axes[2])
     if (x.margin && x.source >= 0) x_margin_.push_back({x.position, x.source});
-  for (const AxisMap& y : axes[1])
+  for (const AxisEntry& y : axes[1])
     if (y.margin && y.source >= 0)
       margin_rows_.push_back({y.position * row_stride_, y.source * row_stride_});
 }

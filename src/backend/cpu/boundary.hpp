@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "h5decon/detail/boundary_index.hpp"
 #include "h5decon/rl_options.hpp"
 #include "h5decon/shape.hpp"
 
@@ -34,7 +35,7 @@ struct IndexRange {
 using Ranges = std::vector<IndexRange>;
 
 /// Source index in [0, n) of extended index j, or -1 where the extension is zero.
-std::int64_t boundary_source(Boundary b, std::int64_t j, std::int64_t n);
+using ::h5decon::boundary_source;
 
 /// Where every margin voxel of an extended volume comes from, in an FFT array.
 class ExtensionLayout {

@@ -6,21 +6,6 @@
 namespace h5decon::cuda {
 namespace {
 
-struct AxisEntry {
-  std::int64_t position;  // in the FFT array
-  std::int64_t source;    // in the volume, -1 for zero
-  bool margin;            // outside the volume
-};
-
-// Every extended index of one axis, in order, with its FFT position and source.
-std::vector<AxisEntry> axis_entries(Boundary b, std::int64_t n, std::int64_t m, std::int64_t p) {
-  std::vector<AxisEntry> out;
-  out.reserve(static_cast<std::size_t>(n + 2 * m));
-  for (std::int64_t j = -m; j < n + m; ++j)
-    out.push_back({positive_mod(j, p), boundary_source(b, j, n), j < 0 || j >= n});
-  return out;
-}
-
 void require_fits(Shape3 volume, Shape3 psf, Shape3 fft) {
   for (int a = 0; a < 3; ++a)
     H5DECON_REQUIRE(volume[a] > 0 && fft[a] >= volume[a] + 2 * (psf[a] / 2), BackendError,

@@ -1,7 +1,7 @@
 #pragma once
 // The boundary extension of DESIGN.md §2 in the padded FFT array, shared by host
 // code (tables built once per engine) and device code (kernels), so that both
-// follow one definition. It reproduces src/backend/cpu/boundary.hpp exactly:
+// follow one definition (h5decon/detail/boundary_index.hpp, the CPU's too):
 // volume index j in [-m, n + m) of an axis (m = psf / 2) lives at position
 // j mod P of the FFT array; the volume at [0, n), the high margin at [n, n + m),
 // the low margin at [P - m, P), zeros between. Plain C++17 (device code is built
@@ -9,13 +9,8 @@
 
 #include <cstdint>
 
+#include "h5decon/detail/boundary_index.hpp"
 #include "h5decon/rl_options.hpp"
-
-#if defined(__CUDACC__)
-#define H5DECON_HOST_DEVICE __host__ __device__
-#else
-#define H5DECON_HOST_DEVICE
-#endif
 
 namespace h5decon::cuda {
 
@@ -24,32 +19,9 @@ struct Dims {
   std::int64_t z = 0, y = 0, x = 0;
 };
 
-/// a mod n in [0, n) for any sign of a (n > 0).
-H5DECON_HOST_DEVICE inline std::int64_t positive_mod(std::int64_t a, std::int64_t n) {
-  const std::int64_t r = a % n;
-  return r < 0 ? r + n : r;
-}
-
-/// Source index in [0, n) of extended index j under `b`, or -1 where the
-/// extension is zero (the CPU backend's boundary_source, term for term).
-H5DECON_HOST_DEVICE inline std::int64_t boundary_source(Boundary b, std::int64_t j,
-                                                        std::int64_t n) {
-  if (j >= 0 && j < n) return j;
-  switch (b) {
-    case Boundary::zero:
-    case Boundary::bertero:  // its data term sees zeros outside (rl_domain.hpp)
-      return -1;
-    case Boundary::periodic:
-      return positive_mod(j, n);
-    case Boundary::neumann:
-      return j < 0 ? 0 : n - 1;
-    case Boundary::reflect: {
-      const std::int64_t k = positive_mod(j, 2 * n);  // period of the mirrored signal
-      return k < n ? k : 2 * n - 1 - k;
-    }
-  }
-  return -1;
-}
+// One definition of the extension for the host and the kernels.
+using ::h5decon::boundary_source;
+using ::h5decon::positive_mod;
 
 /// What the row kernels need to know about the volume inside the FFT array.
 struct RowGeometry {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "backend/cpu/boundary.hpp"
+#include "h5decon/detail/boundary_index.hpp"
 #include "h5decon/error.hpp"
 
 namespace h5decon::exact {
@@ -14,7 +14,7 @@ namespace {
 std::vector<std::int64_t> axis_sources(Boundary b, std::int64_t n, std::int64_t m, std::int64_t p) {
   std::vector<std::int64_t> out(static_cast<std::size_t>(p), -1);
   for (std::int64_t j = -m; j < n + m; ++j)
-    out[static_cast<std::size_t>(((j % p) + p) % p)] = cpu::boundary_source(b, j, n);
+    out[static_cast<std::size_t>(positive_mod(j, p))] = boundary_source(b, j, n);
   return out;
 }
 
