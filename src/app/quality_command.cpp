@@ -14,6 +14,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -49,6 +50,9 @@ struct Point {
   int iteration = 0;
   double seconds = 0, psnr = 0, ssim = kNaN, change = 0;
   RegionPsnr region;
+  // With --crop: the PSNR of the same shell voxels when the variant runs on the
+  // uncropped field, where they lie inside (the edge's cost without the content's).
+  double inside = kNaN;
 };
 
 struct Trace {
@@ -67,6 +71,10 @@ struct Truth {
   Psf psf;
   std::unique_ptr<Ssim3> ssim;
   Shape3 shell;  // PSF-wide edge shell: psf/2 voxels on each face
+  // With --crop: the uncropped field, its PSF, and the crop.
+  Volume field;
+  std::optional<Psf> field_psf;
+  Shape3 crop{0, 0, 0};
 };
 
 // Iterations where SSIM is computed (it costs seconds on large volumes): a rough
@@ -113,6 +121,33 @@ Point measure(const IterationReport& r, const Truth& t, Volume& snap) {
   return p;
 }
 
+// The box of `v` without `m` voxels on each face.
+Volume crop_faces(const Volume& v, Shape3 m) {
+  const Shape3 s{v.shape.z - 2 * m.z, v.shape.y - 2 * m.y, v.shape.x - 2 * m.x};
+  H5DECON_REQUIRE(s.z > 0 && s.y > 0 && s.x > 0, UsageError, "--crop ", m.str(),
+                  " leaves nothing of ", v.shape.str());
+  Volume out(s);
+  for (std::int64_t z = 0; z < s.z; ++z)
+    for (std::int64_t y = 0; y < s.y; ++y)
+      std::copy_n(v.data.begin() + ((z + m.z) * v.shape.y + y + m.y) * v.shape.x + m.x, s.x,
+                  out.data.begin() + (z * s.y + y) * s.x);
+  return out;
+}
+
+// The edge's cost without the content's: runs the variant on the uncropped field
+// and records, per iteration, the PSNR of the cropped box's shell voxels there.
+void measure_inside(Trace& tr, const Truth& t, Backend& backend) {
+  auto engine = backend.make_engine(*t.field_psf, t.field.shape, tr.rl);
+  Volume u(t.field.shape), snap(t.field.shape);
+  std::size_t i = 0;
+  engine->deconvolve(t.field.span(), u.span(), [&](const IterationReport& r) {
+    if (i >= tr.points.size()) return;
+    r.copy_estimate(snap.span());
+    const Volume box = crop_faces(snap, t.crop);
+    tr.points[i++].inside = region_psnr(box.span(), t.truth.span(), box.shape, t.shell).shell;
+  });
+}
+
 Trace run_variant(const std::string& name, const QualityOptions& o, const Truth& t,
                   Backend& backend) {
   Trace tr{name, variant_options(name, o), 0, {}};
@@ -131,20 +166,8 @@ Trace run_variant(const std::string& name, const QualityOptions& o, const Truth&
   });
   std::fprintf(stderr, "  %-16s best %.2f dB at iteration %d\n", name.c_str(), tr.best().psnr,
                tr.best().iteration);
+  if (t.field_psf) measure_inside(tr, t, backend);
   return tr;
-}
-
-// The box of `v` without `m` voxels on each face.
-Volume crop_faces(const Volume& v, Shape3 m) {
-  const Shape3 s{v.shape.z - 2 * m.z, v.shape.y - 2 * m.y, v.shape.x - 2 * m.x};
-  H5DECON_REQUIRE(s.z > 0 && s.y > 0 && s.x > 0, UsageError, "--crop ", m.str(),
-                  " leaves nothing of ", v.shape.str());
-  Volume out(s);
-  for (std::int64_t z = 0; z < s.z; ++z)
-    for (std::int64_t y = 0; y < s.y; ++y)
-      std::copy_n(v.data.begin() + ((z + m.z) * v.shape.y + y + m.y) * v.shape.x + m.x, s.x,
-                  out.data.begin() + (z * s.y + y) * s.x);
-  return out;
 }
 
 Truth load(const QualityOptions& o) {
@@ -155,15 +178,18 @@ Truth load(const QualityOptions& o) {
                              MPI_COMM_SELF)
                 .read_volume(o.c, o.t);
   const std::string file = io::DatasetRef::parse(o.input, "/data").file;
+  const Volume raw_psf =
+      io::read_psfs(io::DatasetRef{file, "/psf"}, MPI_COMM_SELF, input.shape().c)[std::size_t(o.c)];
   // A field of view that cuts through the scene: light from beyond its edges is in
   // the data, as in a real acquisition (synth itself blurs with the reflect boundary).
   if (o.crop.z + o.crop.y + o.crop.x > 0) {
-    t.data = crop_faces(t.data, o.crop);
+    t.field_psf = prepare_psf(raw_psf, file + ":/psf", t.data.shape);
+    t.field = std::move(t.data);
+    t.crop = o.crop;
+    t.data = crop_faces(t.field, o.crop);
     t.truth = crop_faces(t.truth, o.crop);
   }
-  t.psf = prepare_psf(
-      io::read_psfs(io::DatasetRef{file, "/psf"}, MPI_COMM_SELF, input.shape().c)[std::size_t(o.c)],
-      file + ":/psf", t.data.shape);
+  t.psf = prepare_psf(raw_psf, file + ":/psf", t.data.shape);
   const Shape3 k = t.psf.kernel.shape;
   t.shell = {k.z / 2, k.y / 2, k.x / 2};
   t.ssim = std::make_unique<Ssim3>(t.truth.span(), t.truth.shape);
@@ -186,15 +212,16 @@ double best_ssim(const Trace& tr) {
   return s;
 }
 
-void print_summary(const std::vector<Trace>& traces) {
+void print_summary(const std::vector<Trace>& traces, bool cropped) {
   const Trace& plain = traces.front();
   const Point& pb = plain.best();
   const double plain_seconds = first_reaching(plain, pb.psnr)->seconds;
   std::printf(
       "\n| variant | s/iteration | best PSNR dB (iteration, s) | best SSIM | shell / interior "
-      "PSNR at best | reaches %s's best %.2f dB at | time vs %s |\n",
-      plain.name.c_str(), pb.psnr, plain.name.c_str());
-  std::printf("|---|---|---|---|---|---|---|\n");
+      "PSNR at best | reaches %s's best %.2f dB at | time vs %s |%s\n",
+      plain.name.c_str(), pb.psnr, plain.name.c_str(),
+      cropped ? " shell at the edge / inside the uncropped field (edge loss) |" : "");
+  std::printf("|---|---|---|---|---|---|---|%s\n", cropped ? "---|" : "");
   for (const Trace& tr : traces) {
     const Point& b = tr.best();
     const Point* r = first_reaching(tr, pb.psnr);
@@ -203,10 +230,14 @@ void print_summary(const std::vector<Trace>& traces) {
       std::snprintf(reach, sizeof reach, "it %d, %.2f s", r->iteration, r->seconds);
       std::snprintf(ratio, sizeof ratio, "%.2f", r->seconds / plain_seconds);
     }
-    std::printf("| %s | %.3f | %.2f (%d, %.2f) | %.4f | %.2f / %.2f (gap %.2f) | %s | %s |\n",
+    std::printf("| %s | %.3f | %.2f (%d, %.2f) | %.4f | %.2f / %.2f (gap %.2f) | %s | %s |",
                 tr.name.c_str(), tr.points.back().seconds / double(tr.points.size()), b.psnr,
                 b.iteration, b.seconds, best_ssim(tr), b.region.shell, b.region.interior,
                 b.region.interior - b.region.shell, reach, ratio);
+    if (cropped)
+      std::printf(" %.2f / %.2f (loss %.2f) |", b.region.shell, b.inside,
+                  b.inside - b.region.shell);
+    std::printf("\n");
   }
 }
 
@@ -260,7 +291,7 @@ int run(const QualityOptions& o) {
   for (std::string name; std::getline(in, name, ',');)
     traces.push_back(run_variant(name, o, t, *backend));
   H5DECON_REQUIRE(!traces.empty(), UsageError, "--variants: no variant given");
-  print_summary(traces);
+  print_summary(traces, t.field_psf.has_value());
   print_by_iteration(traces);
   return 0;
 }
@@ -288,7 +319,8 @@ int quality_command(int argc, char** argv) {
       "fft-planner", po::value(&planner)->default_value("measure"), "estimate|measure|patient")(
       "crop", po::value<std::vector<std::int64_t>>()->multitoken(),
       "Z Y X: cut this many voxels from each face of data and truth first, so that the "
-      "field of view's edges cut through the scene");
+      "field of view's edges cut through the scene; each variant then also runs on the "
+      "uncropped field, for the edge loss: the shell voxels' PSNR there minus at the edge");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
