@@ -12,6 +12,8 @@
 #   phantom    WORKDIR/headline.h5: 950x2048x2048 uint16 + a 33x17x17 PSF (make_big_phantom.py)
 #   headline   h5decon run --backend cuda, 20 iterations, through HDF5 on one GPU; wall time
 #   small      the same run on a 128x512x512 phantom (a quick end-to-end check)
+#   quality    h5decon quality on `small` with every quality feature, --backend cpu and
+#              cuda: both tables, and each variant's best PSNR on both (must agree)
 #   all        unit bench phantom headline
 # -B BUNDLE  the bundle (default: gpu_bundle); -w WORKDIR  large files (default: /tmp/h5decon_gpu)
 set -euo pipefail
@@ -23,11 +25,11 @@ while getopts "B:w:h" opt; do
   case $opt in
     B) bundle=$OPTARG ;;
     w) work=$OPTARG ;;
-    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ -x "$bundle/run" ] || { echo "gpu_checks: no bundle at $bundle" >&2; exit 2; }
 mkdir -p "$work"
 
@@ -106,10 +108,34 @@ print(f"gpu_checks: small output {d.shape}, min {d.min():.3g}, max {d.max():.3g}
 PY
 }
 
+step_quality() {
+  echo "== quality features, CPU and CUDA engines: small, 60 iterations"
+  local variants=plain,biggs,biggs-log,bertero,tv,background,bertero+biggs-log b
+  "$bundle/run" h5decon synth --preset small --output "$work/quality.h5" --overwrite
+  for b in cpu cuda; do
+    "$bundle/run" h5decon quality --input "$work/quality.h5" --iterations 60 \
+      --variants "$variants" --backend "$b" | tee "$work/quality_$b.txt"
+  done
+  python3 - "$work/quality_cpu.txt" "$work/quality_cuda.txt" <<'PY'
+import re, sys
+def best(path):
+    rows = re.findall(r"^\| (\S+) \| [0-9.]+ \| ([0-9.]+) \((\d+),", open(path).read(), re.M)
+    return {name: (float(db), int(it)) for name, db, it in rows}
+cpu, cuda = best(sys.argv[1]), best(sys.argv[2])
+worst = 0.0
+for name, (db, it) in cpu.items():
+    c_db, c_it = cuda[name]
+    worst = max(worst, abs(c_db - db))
+    print(f"gpu_checks: quality {name}: best PSNR cpu {db:.2f} dB (it {it}), cuda {c_db:.2f} dB (it {c_it})")
+print(f"gpu_checks: quality: largest CPU/CUDA best-PSNR difference {worst:.3f} dB")
+sys.exit(0 if worst <= 0.05 else 1)
+PY
+}
+
 find_cuda_libs
 for step in "$@"; do
   case $step in
-    unit | bench | phantom | headline | small) "step_$step" ;;
+    unit | bench | phantom | headline | small | quality) "step_$step" ;;
     all) step_unit; step_bench; step_phantom; step_headline ;;
     *) echo "gpu_checks: unknown step '$step'" >&2; exit 2 ;;
   esac

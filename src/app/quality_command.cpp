@@ -42,6 +42,7 @@ struct QualityOptions {
   RlOptions base;  // plain RL: the boundary, init and eps every variant starts from
   float tv = 0.002f;
   std::string background = "auto";
+  std::string backend_kind = "cpu";
   BackendOptions backend;
   Shape3 crop{0, 0, 0};  // voxels cut from each face of data and truth
 };
@@ -88,6 +89,9 @@ bool ssim_checkpoint(int it, int last) {
 RlOptions variant_options(const std::string& name, const QualityOptions& o) {
   RlOptions rl = o.base;
   rl.iterations = o.iterations;
+  // Engines that look one iteration ahead (CUDA) hand out estimates only when they
+  // stop on the relative change: a criterion only an unchanging estimate meets.
+  if (o.backend_kind != "cpu") rl.stop_rel_change = std::numeric_limits<float>::min();
   std::stringstream in(name);
   for (std::string f; std::getline(in, f, '+');) {
     if (f == "plain") continue;
@@ -111,6 +115,8 @@ RlOptions variant_options(const std::string& name, const QualityOptions& o) {
 }
 
 Point measure(const IterationReport& r, const Truth& t, Volume& snap) {
+  H5DECON_REQUIRE(bool(r.copy_estimate), Error,
+                  "quality: the engine did not hand out its estimate at iteration ", r.iteration);
   r.copy_estimate(snap.span());
   Point p;
   p.iteration = r.iteration;
@@ -273,8 +279,8 @@ void print_by_iteration(const std::vector<Trace>& traces) {
 }
 
 int run(const QualityOptions& o) {
+  auto backend = make_backend(o.backend_kind, o.backend);  // an unavailable one before any read
   const Truth t = load(o);
-  auto backend = make_backend("cpu", o.backend);
   std::printf(
       "h5decon quality: %s c=%lld t=%lld, volume %s, PSF %s, up to %d iterations, base "
       "boundary %s, init %s, tv %g, background %s, backend %s\n",
@@ -316,6 +322,9 @@ int quality_command(int argc, char** argv) {
       "background", po::value(&o.background)->default_value("auto"),
       "B or auto: the background feature's value")(
       "threads", po::value(&o.backend.threads)->default_value(0), "threads (0: all cores)")(
+      "backend", po::value(&o.backend_kind)->default_value("cpu"),
+      "cpu|cuda: where every variant runs (cuda: each iteration is waited for, so that its "
+      "estimate can be measured)")(
       "fft-planner", po::value(&planner)->default_value("measure"), "estimate|measure|patient")(
       "crop", po::value<std::vector<std::int64_t>>()->multitoken(),
       "Z Y X: cut this many voxels from each face of data and truth first, so that the "
