@@ -41,7 +41,7 @@ enum class InitMode {
 /// Parameters of one RL run; identical meaning in every backend.
 struct RlOptions {
   int iterations = 20;
-  Boundary boundary = Boundary::reflect;
+  Boundary boundary = Boundary::bertero;
   InitMode init = InitMode::observed;
   /// Guard of the ratio d / max(H u, eps), in the data's units.
   float eps = 1e-6f;

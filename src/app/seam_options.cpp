@@ -6,6 +6,7 @@
 
 #include "cli.hpp"
 #include "h5decon/decomposition.hpp"
+#include "h5decon/rl_options.hpp"
 #include "seam_reference.hpp"
 
 namespace h5decon::app {
@@ -37,8 +38,9 @@ po::options_description seam_option_descriptions() {
       "the automatic halo's factor")(
       "block", po::value<std::string>()->default_value("auto")->value_name("auto|Z,Y,X"),
       "block interior; auto: about a quarter of the volume per axis (seams on every axis)")(
-      "boundary", po::value<std::string>()->default_value("reflect")->value_name("MODE"),
-      "volume edge: periodic|zero|reflect|neumann")(
+      "boundary",
+      po::value<std::string>()->default_value(to_string(RlOptions{}.boundary))->value_name("MODE"),
+      "volume edge: periodic|zero|reflect|neumann|bertero (the default of run)")(
       "init", po::value<std::string>()->default_value("observed")->value_name("MODE"),
       "first estimate: observed|constant|mean")(
       "threads", po::value<int>()->default_value(0)->value_name("N"), "threads (0: every core)")(

@@ -56,14 +56,14 @@ TEST(RunOptions, DefaultsComeFromRlOptionsAndDatasetPathsDefault) {
   const RunSettings s = parse(kRequired);
   const RlOptions defaults;
   EXPECT_EQ(s.rl.iterations, defaults.iterations);
-  EXPECT_EQ(s.rl.boundary, Boundary::reflect);
+  EXPECT_EQ(s.rl.boundary, Boundary::bertero);
   EXPECT_EQ(s.rl.init, InitMode::observed);
   EXPECT_EQ(s.input.str(), "in.h5:/data");
   EXPECT_EQ(s.psf.str(), "p.h5:/k");
   EXPECT_EQ(s.output.str(), "out.h5:/data");  // the input's dataset path
   EXPECT_EQ(s.backend, "cpu");
   EXPECT_FALSE(s.overwrite);
-  EXPECT_EQ(s.resolved.at("boundary"), "reflect");
+  EXPECT_EQ(s.resolved.at("boundary"), "bertero");
 }
 
 TEST(RunOptions, OutputKeepsTheInputsDatasetPathUnlessGiven) {
