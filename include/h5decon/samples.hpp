@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "h5decon/sample_type.hpp"
 #include "h5decon/shape.hpp"
@@ -55,8 +56,9 @@ void refuse_nonfinite(const SampleCheck& check, const std::string& what, std::in
                       std::int64_t t, const Shape3& offset, const Shape3& count);
 
 /// The warning given (once per run) when a region had negative values that
-/// were set to 0.
+/// were set to 0; `unit` names what `negatives` were counted in ("block": the
+/// block runtime; "volume": exact mode, summed over the ranks).
 std::string negatives_warning(const std::string& what, std::int64_t c, std::int64_t t,
-                              std::int64_t negatives);
+                              std::int64_t negatives, std::string_view unit = "block");
 
 }  // namespace h5decon

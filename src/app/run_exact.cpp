@@ -21,6 +21,7 @@
 #include "h5decon/exact_engine.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
+#include "h5decon/samples.hpp"
 #include "iteration_log.hpp"
 #include "run_psfs.hpp"
 #include "run_shard.hpp"
@@ -46,6 +47,7 @@ struct Exact {
   RunSettings& s;
   std::string command_line;
   std::optional<IterationLog> iterations;  ///< --log-iterations K > 0; rank 0 prints
+  bool warned_negatives = false;            ///< the negative-data warning is given once per run
   template <class... Parts>
   void log(const Parts&... parts) const {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
@@ -112,6 +114,19 @@ Shape3 output_chunk(const Shape3& v) {
           std::min<std::int64_t>(v.x, 256)};
 }
 
+// Negative data is set to 0 by every rank in its planes; rank 0 warns once per run
+// with the volume's total (collective: every rank calls it for every volume).
+void warn_negatives(Exact& x, const io::InputDataset& input, std::int64_t c, std::int64_t t,
+                    std::int64_t negatives) {
+  std::int64_t total = 0;
+  MPI_Allreduce(&negatives, &total, 1, MPI_INT64_T, MPI_SUM, x.comm);
+  if (total == 0 || x.warned_negatives) return;
+  x.warned_negatives = true;
+  if (x.rank == 0)
+    std::cerr << "h5decon: warning: "
+              << negatives_warning(input.description(), c, t, total, "volume") << std::endl;
+}
+
 // One volume: collective read of this rank's planes, RL, collective write.
 void deconvolve_volume(Exact& x, exact::ExactEngine& engine, const io::InputDataset& input,
                        io::OutputDataset& output, std::int64_t c, std::int64_t t) {
@@ -119,9 +134,11 @@ void deconvolve_volume(Exact& x, exact::ExactEngine& engine, const io::InputData
   const exact::PlaneRange in = engine.input_planes(), out = engine.output_planes();
   std::vector<float> observed(std::size_t(in.size() * v.y * v.x));
   std::vector<float> result(std::size_t(out.size() * v.y * v.x));
+  std::int64_t negatives = 0;
   agree_on(x.comm, [&] {
-    input.read_box_collective(c, t, {in.begin, 0, 0}, {in.size(), v.y, v.x}, observed);
+    negatives = input.read_box_collective(c, t, {in.begin, 0, 0}, {in.size(), v.y, v.x}, observed);
   });
+  warn_negatives(x, input, c, t, negatives);
   const auto start = Clock::now();
   int iterations = 0;  // every rank gets the same reports (their sums are reduced)
   const IterationObserver observer = [&](const IterationReport& r) {

@@ -119,10 +119,10 @@ void refuse_nonfinite(const SampleCheck& check, const std::string& what, std::in
 }
 
 std::string negatives_warning(const std::string& what, std::int64_t c, std::int64_t t,
-                              std::int64_t negatives) {
+                              std::int64_t negatives, std::string_view unit) {
   return detail::concat(what, ": volume (c=", c, ", t=", t, ") has ", negatives,
-                        " negative values in one block; they are set to 0, here and in every "
-                        "block (Richardson-Lucy needs data >= 0)");
+                        " negative values in one ", unit, "; they are set to 0, here and in every ",
+                        unit, " (Richardson-Lucy needs data >= 0)");
 }
 
 }  // namespace h5decon

@@ -169,15 +169,18 @@ void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset
   check_values(out, c, t, offset, count, d.what, d.warned_negative);
 }
 
-void InputDataset::read_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
-                                       const Shape3& count, std::span<float> out) const {
+std::int64_t InputDataset::read_box_collective(std::int64_t c, std::int64_t t,
+                                               const Shape3& offset, const Shape3& count,
+                                               std::span<float> out) const {
   const Impl& d = *impl_;
   detail::require_box_inside(d.shape, c, t, offset, count, out.size(), "reading " + d.what);
   std::vector<hsize_t> start, counts;
   detail::box_selection(d.axes, c, t, offset, count, start, counts);
   detail::transfer_floats_collective(d.h5.dataset.get(), start, counts, out.data(), false);
   // After the collective call, so that no rank leaves it early; callers agree on errors.
-  check_values(out, c, t, offset, count, d.what, d.warned_negative);
+  const SampleCheck check = check_samples(out);
+  refuse_nonfinite(check, d.what, c, t, offset, count);
+  return check.negatives;
 }
 
 Volume InputDataset::read_volume(std::int64_t c, std::int64_t t) const {

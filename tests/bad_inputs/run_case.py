@@ -74,7 +74,7 @@ def launch(ctx, args, out, results):
     rank0 = open(os.path.join(results, "out.0")).read() if os.path.exists(
         os.path.join(results, "out.0")) else ""
     print(f"mpiexec exit code {job.returncode}; rank exit codes {codes}", flush=True)
-    return {"mpiexec": job.returncode, "codes": codes, "rank0": rank0}
+    return {"mpiexec": job.returncode, "codes": codes, "rank0": rank0, "all": text}
 
 
 # Open MPI terminates the other ranks once one exits non-zero (as a launch by a
@@ -132,6 +132,11 @@ def check_success(ctx, c, result, out, work):
     regex = c["expect"]["regex"]
     if regex and not re.search(regex, result["rank0"]):
         failures.append(f"rank 0 did not print /{regex}/")
+    if regex and c["expect"].get("once"):
+        lines = [l for l in result["all"].splitlines() if re.search(regex, l)]
+        if len(lines) != 1:
+            failures.append(f"{len(lines)} lines of the ranks' output match /{regex}/, "
+                            "expected exactly one")
     if not os.path.exists(out):
         return failures + [f"{out} was not written"]
     return failures + check_output(ctx, c, out, work)
@@ -175,7 +180,8 @@ def markdown():
         args = (env + " " if env else "") + " ".join(c["args"])
         expected = (f"error /{e['regex']}/ ({e['code']})" if e["kind"] == "refuse" else
                     f"ok, output {e['check']}" + (f" {e['reference']}" if e["reference"] else "") +
-                    (f"; /{e['regex']}/" if e["regex"] else ""))
+                    (f"; /{e['regex']}/" if e["regex"] else "") +
+                    (" once in all ranks' output" if e.get("once") else ""))
         expected = expected.replace("|", "\\|")
         ranks = ", ".join(map(str, c["ranks"]))
         print(f"| `{c['name']}` | `{args}` | {expected} | {ranks} | {c['decision']} |")

@@ -81,9 +81,11 @@ class InputDataset {
                 std::span<float> out) const;
   /// As read_box(), collective on the communicator the input was opened on
   /// (H5FD_MPIO_COLLECTIVE): every rank calls it, a rank with nothing to read with
-  /// an empty box (a zero extent) and empty `out`.
-  void read_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
-                           const Shape3& count, std::span<float> out) const;
+  /// an empty box (a zero extent) and empty `out`. Returns how many negative
+  /// values it set to 0, without a warning: the caller sums them over the ranks
+  /// and warns once.
+  std::int64_t read_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
+                                   const Shape3& count, std::span<float> out) const;
   /// Reads the whole volume (c, t) as float32.
   Volume read_volume(std::int64_t c, std::int64_t t) const;
 
