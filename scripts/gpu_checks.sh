@@ -11,6 +11,7 @@
 #   bench      h5decon_cuda_bench --compare-cupy, then --pipeline (float32 vs uint16 blocks)
 #   phantom    WORKDIR/headline.h5: 950x2048x2048 uint16 + a 33x17x17 PSF (make_big_phantom.py)
 #   headline   h5decon run --backend cuda, 20 iterations, through HDF5 on one GPU; wall time
+#   headline-bertero  the same with --boundary bertero (run's default boundary)
 #   small      the same run on a 128x512x512 phantom (a quick end-to-end check)
 #   quality    h5decon quality on `small` with every quality feature, --backend cpu and
 #              cuda: both tables, and each variant's best PSNR on both (must agree)
@@ -25,11 +26,11 @@ while getopts "B:w:h" opt; do
   case $opt in
     B) bundle=$OPTARG ;;
     w) work=$OPTARG ;;
-    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ -x "$bundle/run" ] || { echo "gpu_checks: no bundle at $bundle" >&2; exit 2; }
 mkdir -p "$work"
 
@@ -78,15 +79,16 @@ step_phantom() {
   mv "$work/headline.h5.tmp" "$work/headline.h5"
 }
 
-# run_one INPUT OUTPUT: h5decon run on one GPU, 20 iterations; prints the wall time.
+# run_one INPUT OUTPUT [BOUNDARY]: h5decon run on one GPU, 20 iterations (boundary
+# reflect unless given); prints the wall time.
 run_one() {
-  local start end
+  local start end boundary=${3:-reflect}
   start=$(date +%s.%N)
   "$bundle/run" h5decon run --input "$1:/data" --psf "$1:/psf" --output "$2" --overwrite \
-    --iterations 20 --backend cuda --boundary reflect --init observed
+    --iterations 20 --backend cuda --boundary "$boundary" --init observed
   end=$(date +%s.%N)
-  echo "gpu_checks: $(basename "$1") end to end (read, 20 iterations, write) in" \
-    "$(echo "$end - $start" | bc) s wall"
+  echo "gpu_checks: $(basename "$1") end to end (read, 20 iterations, write, boundary" \
+    "$boundary) in $(echo "$end - $start" | bc) s wall"
 }
 
 step_headline() {
@@ -94,6 +96,13 @@ step_headline() {
   [ -s "$work/headline.h5" ] || step_phantom
   run_one "$work/headline.h5" "$work/headline_out.h5"
   rm -f "$work/headline_out.h5"  # 15 GiB of float32: keep the disk for the next run
+}
+
+step_headline-bertero() {
+  echo "== headline: 950x2048x2048, 20 iterations, --backend cuda --boundary bertero"
+  [ -s "$work/headline.h5" ] || step_phantom
+  run_one "$work/headline.h5" "$work/headline_out.h5" bertero
+  rm -f "$work/headline_out.h5"
 }
 
 step_small() {
@@ -135,7 +144,7 @@ PY
 find_cuda_libs
 for step in "$@"; do
   case $step in
-    unit | bench | phantom | headline | small | quality) "step_$step" ;;
+    unit | bench | phantom | headline | headline-bertero | small | quality) "step_$step" ;;
     all) step_unit; step_bench; step_phantom; step_headline ;;
     *) echo "gpu_checks: unknown step '$step'" >&2; exit 2 ;;
   esac
