@@ -34,7 +34,8 @@ struct IterationReport {
   double alpha = 0.0;            ///< Biggs extrapolation factor used for this step (0: none)
   bool stopping = false;         ///< the last iteration: the stop criterion or the count was met
   /// Copies the current estimate (the volume's shape) to its argument; empty where
-  /// the engine cannot do it without stalling (the CUDA engine's look-ahead).
+  /// the engine cannot do it without stalling (the CUDA engine's look-ahead; set
+  /// RlOptions::estimate_every_iteration to always have it).
   std::function<void(std::span<float>)> copy_estimate;
 };
 

@@ -55,6 +55,10 @@ struct RlOptions {
   bool background_auto = false;
   /// Stop once ||u_k - u_{k-1}||_1 / ||u_{k-1}||_1 < this (0: run every iteration).
   double stop_rel_change = 0.0;
+  /// Every IterationReport hands out its estimate (copy_estimate). Engines that
+  /// otherwise report an iteration once the next is queued (CUDA's look-ahead)
+  /// then wait for each iteration; the result is the same.
+  bool estimate_every_iteration = false;
 };
 
 /// Parses a boundary name; throws InputError listing the valid names.

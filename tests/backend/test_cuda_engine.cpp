@@ -480,3 +480,21 @@ TEST(CudaExtensions, OffersTheEstimateToTheObserverWhenStoppingIsOn) {
   });
   EXPECT_EQ(snap.data, u.data);
 }
+
+TEST(CudaExtensions, OffersEveryEstimateWhenAskedAndGivesTheSameResult) {
+  H5DECON_REQUIRE_GPU();
+  const test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 9);
+  RlOptions o = with(Boundary::bertero, InitMode::observed, 4);
+  const Volume ahead = run_rl("cuda", s.data, s.psf, o);
+  o.estimate_every_iteration = true;
+  Volume snap(s.data.shape);
+  int reports = 0;
+  const Volume u = test::run_engine("cuda", s.data, s.psf, o, [&](const IterationReport& r) {
+    ASSERT_TRUE(static_cast<bool>(r.copy_estimate));
+    r.copy_estimate(snap.span());
+    ++reports;
+  });
+  EXPECT_EQ(reports, 4);
+  EXPECT_EQ(snap.data, u.data);
+  EXPECT_EQ(u.data, ahead.data);
+}

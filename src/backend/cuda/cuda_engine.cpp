@@ -211,9 +211,10 @@ void CudaEngine::run_iterations(const IterationObserver& observer) {
   H5DECON_CHECK_CUDA(cudaEventRecord(event(0), stream_.get()));
   const int n = options_.iterations;
   // Stopping on the relative change needs each iteration's sums before the next
-  // starts; otherwise report an iteration only once the next one is queued: the
-  // device never waits for the host, and the observer still sees finished iterations.
-  const bool look_ahead = options_.stop_rel_change <= 0;
+  // starts, and an estimate per iteration needs the iteration finished; otherwise
+  // report an iteration only once the next one is queued: the device never waits
+  // for the host, and the observer still sees finished iterations.
+  const bool look_ahead = options_.stop_rel_change <= 0 && !options_.estimate_every_iteration;
   for (int it = 1; it <= n; ++it) {
     iterate(it, !biggs() && it < n);
     H5DECON_CHECK_CUDA(cudaEventRecord(event(it), stream_.get()));
