@@ -86,14 +86,12 @@ hid_t memory_type(SampleType type) {
   return H5T_NATIVE_FLOAT;
 }
 
-// NaN/Inf refused; negatives set to 0 with one warning per input (`warned`).
-void check_values(std::span<float> box, std::int64_t c, std::int64_t t, const Shape3& offset,
-                  const Shape3& count, const std::string& what, std::atomic<bool>& warned) {
+// NaN/Inf refused; negatives set to 0 and counted.
+std::int64_t check_values(std::span<float> box, std::int64_t c, std::int64_t t,
+                          const Shape3& offset, const Shape3& count, const std::string& what) {
   const SampleCheck check = check_samples(box);
   refuse_nonfinite(check, what, c, t, offset, count);
-  if (check.negatives > 0 && !warned.exchange(true))
-    std::cerr << "h5decon: warning: " << negatives_warning(what, c, t, check.negatives)
-              << std::endl;
+  return check.negatives;
 }
 
 }  // namespace
@@ -166,7 +164,9 @@ void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset
                             const Shape3& count, std::span<float> out) const {
   const Impl& d = *impl_;
   d.read(c, t, offset, count, out.size(), H5T_NATIVE_FLOAT, out.data());
-  check_values(out, c, t, offset, count, d.what, d.warned_negative);
+  const std::int64_t negatives = check_values(out, c, t, offset, count, d.what);
+  if (negatives > 0 && !d.warned_negative.exchange(true))  // one warning per input
+    std::cerr << "h5decon: warning: " << negatives_warning(d.what, c, t, negatives) << std::endl;
 }
 
 std::int64_t InputDataset::read_box_collective(std::int64_t c, std::int64_t t,
@@ -178,9 +178,7 @@ std::int64_t InputDataset::read_box_collective(std::int64_t c, std::int64_t t,
   detail::box_selection(d.axes, c, t, offset, count, start, counts);
   detail::transfer_floats_collective(d.h5.dataset.get(), start, counts, out.data(), false);
   // After the collective call, so that no rank leaves it early; callers agree on errors.
-  const SampleCheck check = check_samples(out);
-  refuse_nonfinite(check, d.what, c, t, offset, count);
-  return check.negatives;
+  return check_values(out, c, t, offset, count, d.what);
 }
 
 Volume InputDataset::read_volume(std::int64_t c, std::int64_t t) const {
