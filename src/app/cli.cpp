@@ -1,7 +1,9 @@
 #include "cli.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -23,6 +25,15 @@ std::string describe(const po::error& e, const std::string& command, const std::
   return (where.empty() ? std::string() : where + ": ") + e.what() + see;
 }
 
+// The shortest text that reads back as the same value: two runs' options compare
+// equal exactly when their values are equal (0.01 and 1e-2 alike, 0.01 and 0.0100001 not).
+template <class Real>
+std::string shortest(Real value) {
+  char text[64];
+  const auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  return error == std::errc() ? std::string(text, end) : std::string("?");
+}
+
 std::string any_to_string(const boost::any& v) {
   std::ostringstream os;
   if (const auto* s = boost::any_cast<std::string>(&v)) return *s;
@@ -34,9 +45,9 @@ std::string any_to_string(const boost::any& v) {
   else if (const auto* u = boost::any_cast<std::uint64_t>(&v))
     os << *u;
   else if (const auto* f = boost::any_cast<float>(&v))
-    os << *f;
+    return shortest(*f);
   else if (const auto* d = boost::any_cast<double>(&v))
-    os << *d;
+    return shortest(*d);
   else
     os << "?";
   return os.str();
@@ -54,10 +65,22 @@ bool is_shell_safe(const std::string& s) {
 void read_config_file(ParsedOptions& parsed, const std::string& command,
                       const po::options_description& desc) {
   const std::string where = "config file '" + parsed.config_file + "'";
-  std::ifstream in(parsed.config_file);
+  std::error_code ec;
+  if (std::filesystem::is_directory(parsed.config_file, ec))
+    throw UsageError(where + " is a directory; --config names an INI file");
+  std::ifstream in(parsed.config_file, std::ios::binary);
   if (!in) throw UsageError("cannot read " + where + " (given with --config)");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);  // a UTF-8 byte-order mark
+  std::istringstream body(text);
   try {
-    po::store(po::parse_config_file(in, desc, /*allow_unregistered=*/false), parsed.values);
+    const po::parsed_options options =
+        po::parse_config_file(body, desc, /*allow_unregistered=*/false);
+    for (const po::option& o : options.options)
+      if (o.string_key == "config")
+        throw UsageError(where + " sets 'config'; a config file cannot name another one "
+                         "(give every option in one file, or on the command line)");
+    po::store(options, parsed.values);  // the command line's values are kept: it wins
   } catch (const po::error& e) {
     throw UsageError(describe(e, command, where));
   }

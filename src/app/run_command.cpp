@@ -31,6 +31,7 @@
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
 #include "iteration_log.hpp"
+#include "output_lock.hpp"
 #include "run_exact.hpp"
 #include "preflight.hpp"
 #include "run_hooks.hpp"
@@ -66,6 +67,8 @@ struct Run {
   std::vector<std::int64_t> blocks;      ///< what this run computes (resume: what is left)
   std::int64_t total_blocks = 0, done_blocks = 0;  ///< of this run's share; done before it
   Signature signature;
+  io::FileIdentity input_identity;  ///< rank 0: the input file at the run's start
+  std::optional<OutputLock> lock;   ///< rank 0: this run's hold on its output
   std::optional<Journal> journal;   ///< rank 0: the completion journal
   std::optional<FileSync> sync;     ///< --sync-blocks
   std::optional<IterationLog> iterations;  ///< --log-iterations K > 0
@@ -164,17 +167,37 @@ DecompositionPlan make_plan(const Run& run, const Shape5& shape, const std::vect
   return plan;
 }
 
-// The shard (job arrays) and the output path it implies; then the output's state.
+// The shard (job arrays) and the output path it implies; then this run's lock on
+// it and the output's state.
 void resolve_target(Run& run) {
   agree_on(run.comm, [&] {
     run.shard = resolve_shard(run.s.shard);
     if (run.shard.enabled) run.s.output.file = shard_file_name(run.s.output.file, run.shard);
     use_auto_wisdom(run.s);
+    if (run.rank == 0) run.lock.emplace(run.s.output.file);
     check_output_state(run.s);
   });
-  if (run.shard.enabled)
-    run.log("shard ", run.shard.str(), " (from ", run.shard.source, "): writing ",
-            run.s.output.file);
+  log_shard_choice(run.comm, run.shard, run.s.shard);
+  if (run.shard.enabled) run.log("shard ", run.shard.str(), ": writing ", run.s.output.file);
+}
+
+// The input, with the checks that need no plan: a shape worth planning, the
+// output's room on its disk, and (rank 0) the input file's identity.
+io::InputDataset open_input(Run& run) {
+  std::optional<io::InputDataset> input;
+  agree_on(run.comm, [&] { input.emplace(run.s.input, run.comm, run.s.axes); });
+  const Shape5 shape = input->shape();
+  run.log("input ", run.s.input.str(), ": ", shape.str(), " (c x t x z x y x x), ",
+          io::to_string(input->dtype()), ", ", shape.c * shape.t, " volumes on ", run.size,
+          run.size == 1 ? " rank" : " ranks");
+  agree_on(run.comm, [&] {
+    if (run.rank != 0) return;
+    const auto volumes = run.shard.enabled ? std::int64_t(shard_volumes(shape, run.shard).size())
+                                           : shape.c * shape.t;
+    check_free_space(run.s.output.file, volumes * shape.volume.size() * 4, run.s.resume);
+    run.input_identity = input_identity(run.s);
+  });
+  return std::move(*input);
 }
 
 // Which blocks this run computes: its shard's, less those a resumed run finished.
@@ -184,7 +207,8 @@ void select_blocks(Run& run, const io::InputDataset& input, const std::vector<Ps
   agree_on(run.comm, [&] {
     run.volumes = run.shard.enabled ? shard_volumes(plan.dataset, run.shard)
                                     : std::vector<io::VolumeIndex>{};
-    run.signature = run_signature(run.s, run.backend_kind, input, psfs, plan, run.shard);
+    run.signature =
+        run_signature(run.s, run.backend_kind, input, psfs, plan, run.shard, run.input_identity);
     run.journal = start_journal(run.comm, run.s, run.signature, done);
   });
   broadcast_ids(run.comm, done);
@@ -236,12 +260,8 @@ void execute(Run& run) {
   const auto start = Clock::now();
   agree_on(run.comm, [&] { check_launch(run.comm, run.s.allow_singleton); });
   resolve_target(run);
-  std::optional<io::InputDataset> input;
-  agree_on(run.comm, [&] { input.emplace(run.s.input, run.comm, run.s.axes); });
+  std::optional<io::InputDataset> input(open_input(run));
   const Shape5 shape = input->shape();
-  run.log("input ", run.s.input.str(), ": ", shape.str(), " (c x t x z x y x x), ",
-          io::to_string(input->dtype()), ", ", shape.c * shape.t, " volumes on ", run.size,
-          run.size == 1 ? " rank" : " ranks");
   std::vector<Psf> psfs;
   agree_on(run.comm, [&] { psfs = load_run_psfs(run.s, *input, run.comm); });
   resolve_backend(run);
@@ -265,6 +285,17 @@ void execute(Run& run) {
   }
   run.log(summary.str());
   if (run.iterations && !run.blocks.empty()) run.log(run.iterations->summary(run.comm));
+  // A result of an input rewritten under the run is never presented, nor resumable.
+  agree_on(run.comm, [&] {
+    if (run.rank != 0) return;
+    try {
+      check_input_unchanged(run.s, run.input_identity);
+    } catch (const InputError&) {
+      run.journal.reset();
+      remove_resume_files(run.s);
+      throw;
+    }
+  });
   agree_on(run.comm, [&] { output->finish(); });
   run.journal.reset();
   if (run.rank == 0) remove_resume_files(run.s);

@@ -23,6 +23,9 @@
 #include "h5decon/psf.hpp"
 #include "h5decon/samples.hpp"
 #include "iteration_log.hpp"
+#include "output_lock.hpp"
+#include "preflight.hpp"
+#include "run_resume.hpp"
 #include "run_psfs.hpp"
 #include "run_shard.hpp"
 
@@ -48,6 +51,8 @@ struct Exact {
   std::string command_line;
   std::optional<IterationLog> iterations;  ///< --log-iterations K > 0; rank 0 prints
   bool warned_negatives = false;            ///< the negative-data warning is given once per run
+  std::optional<OutputLock> lock;           ///< rank 0: this run's hold on its output
+  io::FileIdentity input_identity;          ///< rank 0: the input file at the run's start
   template <class... Parts>
   void log(const Parts&... parts) const {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
@@ -157,9 +162,20 @@ void deconvolve_volume(Exact& x, exact::ExactEngine& engine, const io::InputData
 void execute(Exact& x) {
   const auto start = Clock::now();
   agree_on(x.comm, [&] { require_supported(x.s); });
+  // The same checks as blocks mode, before anything is planned or written.
+  agree_on(x.comm, [&] { check_launch(x.comm, x.s.allow_singleton); });
+  agree_on(x.comm, [&] {
+    if (x.rank == 0) x.lock.emplace(x.s.output.file);
+    check_output_state(x.s);
+  });
   std::optional<io::InputDataset> input;
   agree_on(x.comm, [&] { input.emplace(x.s.input, x.comm, x.s.axes); });
   const Shape5 shape = input->shape();
+  agree_on(x.comm, [&] {
+    if (x.rank != 0) return;
+    check_free_space(x.s.output.file, shape.c * shape.t * shape.volume.size() * 4, false);
+    x.input_identity = input_identity(x.s);
+  });
   std::vector<Psf> psfs;
   agree_on(x.comm, [&] { psfs = load_run_psfs(x.s, *input, x.comm); });
   agree_on(x.comm, [&] { check_memory(x, shape, psfs); });
@@ -184,6 +200,9 @@ void execute(Exact& x) {
     engine.reset();
   }
   if (x.iterations) x.log(x.iterations->summary(x.comm));
+  agree_on(x.comm, [&] {
+    if (x.rank == 0) check_input_unchanged(x.s, x.input_identity);
+  });
   agree_on(x.comm, [&] { output->finish(); });
   x.log("wrote ", x.s.output.str(), " (float32, ", shape.str(), ") in exact mode in ",
         seconds_since(start), " s total");
@@ -192,7 +211,7 @@ void execute(Exact& x) {
 }  // namespace
 
 int run_exact(MPI_Comm comm, RunSettings& settings, const std::string& command_line) {
-  Exact x{comm, 0, 1, settings, command_line, {}};
+  Exact x{comm, 0, 1, settings, command_line, {}, false, {}, {}};
   MPI_Comm_rank(comm, &x.rank);
   MPI_Comm_size(comm, &x.size);
   if (x.s.backend == "auto") x.s.backend = "cpu";

@@ -260,9 +260,10 @@ po::options_description run_option_descriptions() {
   dist.add_options()("resume", switch_value(),
                      "finish the partial output of an interrupted run (same options): blocks "
                      "recorded done in OUT.partial.journal are not recomputed")(
-      "shard", po::value<std::string>()->default_value("auto")->value_name("K/N|auto|off"),
+      "shard", po::value<std::string>()->default_value("off")->value_name("K/N|auto|off"),
       "compute only the (c,t) volumes i = c*T+t with i % N == K, into OUT.shardK-of-N.h5; "
-      "auto: from SLURM_ARRAY_TASK_ID/_MIN/_MAX/_STEP when set, else off")(
+      "auto: K and N from SLURM_ARRAY_TASK_ID/_MIN/_MAX/_STEP (off outside an array); "
+      "off: every volume (an array whose tasks each have their own input)")(
       "allow-singleton", switch_value(),
       "run on one rank even though SLURM_NTASKS (or SLURM_STEP_NUM_TASKS) says more tasks were "
       "started (otherwise an error: srun without MPI support starts N separate 1-rank runs)")(

@@ -35,7 +35,7 @@ struct RunSettings {
   int log_iterations = 0;           ///< --log-iterations K: every K-th iteration; 0: off
   bool resume = false;              ///< --resume: finish the partial output of an interrupted run
   bool allow_singleton = false;     ///< --allow-singleton: 1 rank although SLURM_NTASKS > 1
-  std::string shard = "auto";       ///< --shard: K/N, auto (from SLURM_ARRAY_*) or off
+  std::string shard = "off";        ///< --shard: K/N, auto (from SLURM_ARRAY_*) or off
   bool sync_blocks = false;         ///< --sync-blocks: fdatasync the output after each block
   bool no_compute = false;          ///< --no-compute (diagnostic): write the observed data
   std::map<std::string, std::string> resolved;  ///< every option's value, for provenance

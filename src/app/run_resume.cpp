@@ -11,19 +11,14 @@
 #include <set>
 
 #include "h5decon/error.hpp"
+#include "h5decon/io/file_identity.hpp"
+#include "h5decon/io/output_path.hpp"
+#include "output_lock.hpp"
 
 namespace h5decon::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Same path after resolving links and "..", or the same inode (a hard link).
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ea, eb, ec;
-  const fs::path ca = fs::weakly_canonical(a, ea), cb = fs::weakly_canonical(b, eb);
-  if (!ea && !eb && ca == cb) return true;
-  return fs::equivalent(a, b, ec);  // false (ec set) when either does not exist
-}
 
 bool exists(const std::string& path) {
   std::error_code ec;
@@ -34,12 +29,6 @@ std::string canonical_ref(const io::DatasetRef& ref) {
   std::error_code ec;
   const fs::path p = fs::weakly_canonical(ref.file, ec);
   return (ec ? ref.file : p.string()) + ":" + ref.path;
-}
-
-std::string file_bytes(const std::string& file) {
-  std::error_code ec;
-  const auto size = fs::file_size(file, ec);
-  return ec ? "unknown" : std::to_string(size);
 }
 
 // FNV-1a over the prepared PSFs' shapes and bits: a changed PSF file is noticed.
@@ -65,9 +54,11 @@ std::string value_of(const RunSettings& s, const std::string& option) {
   return it == s.resolved.end() ? "" : it->second;
 }
 
+// Signature keys "opt.NAME" are shown as the option, "--NAME".
 std::string join(const std::vector<std::string>& parts, const std::string& separator) {
   std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : separator) + p;
+  for (const std::string& p : parts)
+    out += (out.empty() ? "" : separator) + (p.starts_with("opt.") ? "--" + p.substr(4) : p);
   return out;
 }
 
@@ -76,6 +67,12 @@ Journal open_journal(const RunSettings& s, const Signature& signature) {
   const std::string partial = io::partial_file(s.output.file);
   Journal journal = Journal::open(journal_path(s.output.file));
   const auto differences = signature_differences(journal.signature(), signature, false);
+  bool input_changed = false;
+  for (const std::string& d : differences) input_changed |= d.starts_with("input-");
+  H5DECON_REQUIRE(!input_changed, InputError, "--resume: the input changed since the interrupted "
+                  "run wrote '", partial, "' (", join(differences, "; "),
+                  "); its finished blocks belong to the old contents. Start over with --overwrite "
+                  "(without --resume)");
   H5DECON_REQUIRE(differences.empty(), InputError, "--resume: '", partial,
                   "' was made with other settings: ", join(differences, "; "),
                   ". Resume with the interrupted run's settings, or start over with --overwrite "
@@ -97,12 +94,28 @@ void use_auto_wisdom(RunSettings& s) {
     s.backend_options.wisdom_file = auto_wisdom_path(s.output.file);
 }
 
+const std::set<std::string>& options_outside_signature() {
+  static const std::set<std::string> names = {
+      // in the signature in another form
+      "input", "psf", "output",  // the input's identity, the PSFs' bits, the dataset path
+      "max-iterations",          // --iterations under another name: "iterations" is resolved
+      "halo", "block", "memory-budget",  // the plan they give: halo, block, grid, chunk
+      "wisdom",                  // "wisdom": the file, or auto
+      "shard",                   // "shards"/"shard": the resolved K/N
+      // what cannot change an output voxel
+      "threads",  // bitwise independent of the thread count (a note: plans may differ)
+      "overwrite", "resume", "dry-run", "config", "help", "progress-interval", "log-iterations",
+      "sync-blocks", "allow-singleton", "ignore-voxel-size"};
+  return names;
+}
+
 void check_output_state(const RunSettings& s) {
   const std::string& out = s.output.file;
-  H5DECON_REQUIRE(!same_file(out, s.input.file), InputError, "--output '", out,
-                  "' is the input file; h5decon never writes into its input");
-  H5DECON_REQUIRE(!same_file(out, s.psf.file), InputError, "--output '", out,
-                  "' is the PSF file; h5decon never writes into its input");
+  const io::ProtectedFiles inputs{{s.input.file, "the input file"}, {s.psf.file, "the PSF file"}};
+  // The output and every file beside it: a device, a FIFO or a directory is never replaced.
+  io::check_output_path(out, true, inputs);
+  io::check_output_path(io::partial_file(out), true, inputs, "partial output");
+  io::check_output_path(journal_path(out), true, inputs, "journal");
   const std::string partial = io::partial_file(out), journal = journal_path(out);
   const bool resumable = exists(partial) && exists(journal);
   if (s.resume) {
@@ -124,34 +137,50 @@ void check_output_state(const RunSettings& s) {
 
 Signature run_signature(const RunSettings& s, const std::string& backend,
                         const io::InputDataset& input, const std::vector<Psf>& psfs,
-                        const DecompositionPlan& plan, const Shard& shard) {
+                        const DecompositionPlan& plan, const Shard& shard,
+                        const io::FileIdentity& input_identity) {
   const auto& wisdom = s.backend_options.wisdom_file;
-  return {
+  Signature out = {
       {"input", canonical_ref(input.ref())},
-      {"input-bytes", file_bytes(input.ref().file)},
       {"input-shape", input.shape().str()},
       {"input-dtype", io::to_string(input.dtype())},
-      {"axes", value_of(s, "axes")},
+  };
+  for (auto& entry : input_identity.entries("input")) out.push_back(std::move(entry));
+  const Signature rest = {
       {"psf", canonical_ref(s.psf)},
       {"psf-hash", psf_hash(psfs)},
       {"output-dataset", s.output.path},
       {"iterations", std::to_string(s.rl.iterations)},
-      {"boundary", to_string(s.rl.boundary)},
-      {"init", to_string(s.rl.init)},
-      {"eps", value_of(s, "eps")},
       {"backend", backend},
-      {"fft-planner", to_string(s.backend_options.planner)},
       {"wisdom", wisdom == auto_wisdom_path(s.output.file) ? "auto" : wisdom},
-      {"mode", s.mode},
       {"halo", csv(plan.halo)},
       {"block", csv(plan.interior)},
       {"block-grid", csv(plan.grid)},
       {"chunk", csv(plan.chunk)},
       {"shards", shard.enabled ? std::to_string(shard.count) : "off"},
       {"shard", shard.enabled ? std::to_string(shard.index) : "off"},
-      {"no-compute", s.no_compute ? "true" : "false"},
       {"note.threads", value_of(s, "threads")},
   };
+  out.insert(out.end(), rest.begin(), rest.end());
+  // Every other option, as resolved: an option not listed as unable to change the
+  // result is in the signature from the day it is added.
+  for (const auto& [name, value] : s.resolved)
+    if (!options_outside_signature().count(name) && name != "iterations")
+      out.emplace_back("opt." + name, value);
+  return out;
+}
+
+io::FileIdentity input_identity(const RunSettings& s) {
+  return io::file_identity(s.input.file);
+}
+
+void check_input_unchanged(const RunSettings& s, const io::FileIdentity& at_start) {
+  const io::FileIdentity now = input_identity(s);
+  const std::string changed = now.differences(at_start);
+  H5DECON_REQUIRE(changed.empty(), InputError, "input '", s.input.str(),
+                  "' changed while this run read it (", changed, "): the result would mix "
+                  "two inputs and is not presented; '", io::partial_file(s.output.file),
+                  "' is left unfinished and cannot be resumed. Start over with --overwrite");
 }
 
 std::string shard_signature(const Signature& signature) {

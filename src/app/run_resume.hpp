@@ -17,7 +17,10 @@
 #include <string>
 #include <vector>
 
+#include <set>
+
 #include "h5decon/decomposition.hpp"
+#include "h5decon/io/file_identity.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
 #include "run_journal.hpp"
@@ -33,16 +36,32 @@ std::string auto_wisdom_path(const std::string& output_file);
 /// --wisdom was given (estimated plans are reproducible without one).
 void use_auto_wisdom(RunSettings& s);
 
-/// Local check of the output path: refuses the input or PSF file; an existing
-/// output without --overwrite; --resume without a partial output and journal or
+/// Local check of the output path (io::check_output_path for the output, its
+/// partial file and journal): refuses the input or PSF file, anything but a regular
+/// file or a new path; an existing output without --overwrite; --resume without a partial output and journal or
 /// with a complete output; and, without --resume or --overwrite, a partial output
 /// with a journal (resumable work is never destroyed silently).
 void check_output_state(const RunSettings& s);
 
-/// Every setting that changes the output's bits (see Signature).
+/// The options of `run` that are not in the signature as "opt.NAME": those that
+/// cannot change an output voxel, and those the signature holds in another form.
+/// Every other option is in it, so a new option is guarded from the day it exists.
+const std::set<std::string>& options_outside_signature();
+
+/// Every setting that changes the output's bits (see Signature): the input's
+/// identity (io::FileIdentity), the PSFs' bits, the plan, and every option not in
+/// options_outside_signature() as "opt.NAME" = its resolved value.
 Signature run_signature(const RunSettings& s, const std::string& backend,
                         const io::InputDataset& input, const std::vector<Psf>& psfs,
-                        const DecompositionPlan& plan, const Shard& shard);
+                        const DecompositionPlan& plan, const Shard& shard,
+                        const io::FileIdentity& input_identity);
+
+/// Local: the input file's identity now.
+io::FileIdentity input_identity(const RunSettings& s);
+
+/// Local: InputError when the input file is not what it was at the run's start
+/// (checked before the final rename: a result of two inputs is never presented).
+void check_input_unchanged(const RunSettings& s, const io::FileIdentity& at_start);
 
 /// The signature as the "shard_signature" attribute: what shards of one job must share.
 std::string shard_signature(const Signature& signature);

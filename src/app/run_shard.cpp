@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 
 #include "cli.hpp"
 
@@ -49,6 +50,21 @@ Shard from_slurm() {
 }
 
 }  // namespace
+
+void log_shard_choice(MPI_Comm comm, const Shard& shard, const std::string& option) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank != 0) return;
+  if (shard.enabled) {
+    std::cout << "shard " << shard.str() << " (from " << shard.source
+              << "): this run computes the (c, t) volumes i = c*T + t with i % " << shard.count
+              << " == " << shard.index << std::endl;
+  } else if (const char* task = std::getenv("SLURM_ARRAY_TASK_ID"); task && option == "off") {
+    std::cout << "SLURM array task " << task << " with --shard off: this run computes every "
+              << "volume of its input (--shard auto splits one input over the array's tasks)"
+              << std::endl;
+  }
+}
 
 std::string Shard::str() const { return detail::concat(index, "/", count); }
 

@@ -4,6 +4,8 @@
 // gets about as many volumes of every channel and time range), into its own file
 // "OUT.shardK-of-N.h5". `h5decon merge` joins the shards.
 
+#include <mpi.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,10 +23,17 @@ struct Shard {
   std::string str() const;            ///< "K/N"
 };
 
-/// Parses --shard: "K/N", "off", or "auto" (SLURM_ARRAY_TASK_ID/_MIN/_MAX/_STEP
-/// when SLURM_ARRAY_TASK_ID is set: K = (ID - MIN) / STEP, N = (MAX - MIN) / STEP + 1;
-/// else off). Throws UsageError for malformed text or K outside 0..N-1.
+/// Parses --shard: "K/N", "off" (the default), or "auto" (SLURM_ARRAY_TASK_ID/_MIN/
+/// _MAX/_STEP when SLURM_ARRAY_TASK_ID is set: K = (ID - MIN) / STEP,
+/// N = (MAX - MIN) / STEP + 1; else off). Sharding is never implied by the
+/// environment alone: an array over several input files (one per task) must compute
+/// every volume of each. Throws UsageError for malformed text or K outside 0..N-1.
 Shard resolve_shard(const std::string& option);
+
+/// Rank 0 of `comm` says which share this run computes: "shard K/N (from SOURCE):
+/// the volumes i = c*T + t with i % N == K", or, in a SLURM array task without
+/// sharding, that the task computes every volume of its input.
+void log_shard_choice(MPI_Comm comm, const Shard& shard, const std::string& option);
 
 /// The volumes of `shard` among `shape`'s, in index order. Throws InputError
 /// when the shard gets none (more shards than volumes).

@@ -9,6 +9,7 @@
 #include "h5decon/config.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
+#include "h5decon/io/output_path.hpp"
 #include "io/hdf5_common.hpp"
 
 namespace h5decon::io {
@@ -21,9 +22,6 @@ using detail::FileHandle;
 using detail::PlistHandle;
 using detail::SpaceHandle;
 using detail::TypeHandle;
-
-// What rank 0 found at the output path, broadcast so all ranks throw alike.
-enum class OutputState : int { ok, is_input, exists, directory, no_parent };
 
 // After a failed write: says so when the file system holding `file` has less
 // free space than the write needed (HDF5 reports only "file write failed").
@@ -38,41 +36,21 @@ std::string full_disk_note(const std::string& file, std::size_t bytes) {
                                    "; free space, then finish with --resume)");
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ea, eb;
-  if (a.empty() || b.empty()) return false;
-  if (fs::weakly_canonical(a, ea) == fs::weakly_canonical(b, eb) && !ea && !eb) return true;
-  return fs::exists(a, ea) && fs::exists(b, eb) && fs::equivalent(a, b, ea);
-}
-
-OutputState inspect_output(const std::string& out, const std::string& in, bool overwrite) {
-  std::error_code ec;
-  if (same_file(out, in) || same_file(out + ".partial", in)) return OutputState::is_input;
-  if (fs::is_directory(out, ec)) return OutputState::directory;
-  if (fs::exists(out, ec) && !overwrite) return OutputState::exists;
-  const fs::path parent = fs::path(out).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent, ec)) return OutputState::no_parent;
-  return OutputState::ok;
-}
-
+// Rank 0 checks the output path (io::check_output_path) and broadcasts its
+// verdict, so that every rank throws alike.
 void require_output_ok(const std::string& out, const std::string& in, bool overwrite,
                        MPI_Comm comm) {
-  const int local =
-      detail::comm_rank(comm) == 0 ? static_cast<int>(inspect_output(out, in, overwrite)) : 0;
-  const std::string what = "output '" + out + "'";
-  switch (static_cast<OutputState>(detail::broadcast_int(local, comm))) {
-    case OutputState::ok:
-      return;
-    case OutputState::is_input:
-      throw InputError(what + " is the input file; choose another path");
-    case OutputState::exists:
-      throw InputError(what + " already exists; pass --overwrite to replace it");
-    case OutputState::directory:
-      throw InputError(what + " is a directory; name a file");
-    case OutputState::no_parent:
-      throw InputError(what + ": directory '" + fs::path(out).parent_path().string() +
-                       "' does not exist");
+  std::vector<std::string> problem(1);
+  if (detail::comm_rank(comm) == 0) {
+    try {
+      check_output_path(out, overwrite, {{in, "the input file"}});
+      check_output_path(out + ".partial", true, {{in, "the input file"}}, "partial output");
+    } catch (const InputError& e) {
+      problem[0] = e.what();
+    }
   }
+  detail::broadcast_strings(problem, comm);
+  if (!problem[0].empty()) throw InputError(problem[0]);
 }
 
 // Provenance as (name, value) string attributes. Parallel HDF5 needs identical

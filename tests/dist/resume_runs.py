@@ -171,11 +171,11 @@ def shards(test):
         cmd = mpi(test, ranks) + base_args(test, "sharded.h5") + ["--shard", f"{k}/3"]
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, env=env(), check=True)
-    # Shard 1 from a job array's environment (tasks 10, 11, 12): no --shard given.
+    # Shard 1 from a job array's environment (tasks 10, 11, 12) with --shard auto.
     slurm = {"SLURM_ARRAY_TASK_ID": "11", "SLURM_ARRAY_TASK_MIN": "10",
              "SLURM_ARRAY_TASK_MAX": "12", "SLURM_ARRAY_TASK_STEP": "1"}
     cmd = mpi(test, 2) + [a for k, v in slurm.items() for a in ("-x", f"{k}={v}")] + \
-        base_args(test, "sharded.h5")
+        base_args(test, "sharded.h5") + ["--shard", "auto"]
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, env={**env(), **slurm}, check=True)
     failures = []
