@@ -129,8 +129,17 @@ std::string inspect_dataset(const DatasetRef& ref, const std::string& what) {
     const ObjectHandle object = open_object(file.get(), ref.path, what);
     if (std::string filter = unavailable_filter(object.get()); !filter.empty())
       return what + ": " + filter;
+    // What every rank reads next, read here first: a damaged header fails on rank 0
+    // alone, before any collective call, instead of in some ranks' collective open.
+    require_plausible_dims(dataset_dims(object.get()), what);
+    const TypeHandle type(H5DECON_CHECK_H5(H5Dget_type(object.get())));
+    read_element_size_um(object.get());
+    if (std::string sources = virtual_source_problem(object.get(), ref); !sources.empty())
+      return what + ": " + sources;
   } catch (const InputError& e) {
     return e.what();
+  } catch (const std::exception& e) {  // an HDF5 call failed: the file's structure is damaged
+    return damaged_message(what, e.what());
   }
   return {};
 }
@@ -175,11 +184,75 @@ OpenedDataset open_dataset(const DatasetRef& ref, MPI_Comm comm, const std::stri
   silence_hdf5_errors();
   require_file_ok(ref, comm, what);
   OpenedDataset out;
-  const PlistHandle fapl = mpio_fapl(comm);
-  out.file = FileHandle(H5DECON_CHECK_H5(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, fapl.get())));
-  ObjectHandle object = open_object(out.file.get(), ref.path, what);
-  out.dataset = DatasetHandle(object.release());  // verified to be a dataset
+  try {
+    const PlistHandle fapl = mpio_fapl(comm);
+    out.file = FileHandle(H5DECON_CHECK_H5(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, fapl.get())));
+    ObjectHandle object = open_object(out.file.get(), ref.path, what);
+    out.dataset = DatasetHandle(object.release());  // verified to be a dataset
+  } catch (const IoError& e) {
+    throw InputError(damaged_message(what, e.what()));
+  }
   return out;
+}
+
+void require_plausible_dims(const std::vector<hsize_t>& dims, const std::string& what) {
+  // 2^31 voxels on one axis, or 2^48 in all (a petabyte of float32), is no
+  // microscope's: a damaged header, refused before anything is planned for it.
+  constexpr hsize_t kAxis = hsize_t{1} << 31, kTotal = hsize_t{1} << 48;
+  hsize_t total = 1;
+  std::string shape;
+  for (hsize_t d : dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+  for (hsize_t d : dims) {
+    H5DECON_REQUIRE(d < kAxis && total <= kTotal / std::max<hsize_t>(d, 1), InputError, what,
+                    ": shape ", shape, " is implausibly large (an axis of 2^31 or more, or 2^48 "
+                    "voxels in all): is the file's header damaged?");
+    total *= d;
+  }
+}
+
+std::string virtual_source_problem(hid_t dataset, const DatasetRef& ref) {
+  const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(dataset)));
+  if (H5Pget_layout(dcpl.get()) != H5D_VIRTUAL) return {};
+  std::size_t count = 0;
+  H5DECON_CHECK_H5(H5Pget_virtual_count(dcpl.get(), &count));
+  const fs::path folder = fs::path(ref.file).parent_path();
+  for (std::size_t i = 0; i < count; ++i) {
+    const ssize_t fn = H5Pget_virtual_filename(dcpl.get(), i, nullptr, 0);
+    const ssize_t dn = H5Pget_virtual_dsetname(dcpl.get(), i, nullptr, 0);
+    if (fn < 0 || dn < 0) return "its virtual dataset's mapping " + std::to_string(i) + " is damaged";
+    std::string file(static_cast<std::size_t>(fn) + 1, '\0'), name(static_cast<std::size_t>(dn) + 1, '\0');
+    H5Pget_virtual_filename(dcpl.get(), i, file.data(), file.size());
+    H5Pget_virtual_dsetname(dcpl.get(), i, name.data(), name.size());
+    file.resize(static_cast<std::size_t>(fn));
+    name.resize(static_cast<std::size_t>(dn));
+    if (file == ".") continue;  // the same file
+    // HDF5 looks beside the virtual dataset's file first, then relative to the working folder.
+    std::error_code ec;
+    std::string found;
+    for (const fs::path& p : {folder / file, fs::path(file)})
+      if (fs::is_regular_file(p, ec) && found.empty()) found = p.string();
+    const std::string source = "source file '" + file + "' (dataset '" + name + "')";
+    if (found.empty())
+      return "it is a virtual dataset (e.g. merged shards) and its " + source +
+             " does not exist: reading it would give zeros for its part";
+    if (!std::ifstream(found, std::ios::binary))
+      return "it is a virtual dataset and its " + source + " cannot be read (permissions)";
+    const FileHandle src(H5Fopen(found.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    const htri_t has = src ? H5Lexists(src.get(), name.c_str(), H5P_DEFAULT) : -1;
+    if (has <= 0)
+      return "it is a virtual dataset and its " + source +
+             (src ? " has no such dataset" : " is not a readable HDF5 file");
+  }
+  return {};
+}
+
+void require_virtual_sources(hid_t dataset, const DatasetRef& ref, const std::string& what) {
+  const std::string problem = virtual_source_problem(dataset, ref);
+  H5DECON_REQUIRE(problem.empty(), InputError, what, ": ", problem);
+}
+
+std::string damaged_message(const std::string& what, const std::string& cause) {
+  return what + ": the file is damaged or unreadable (" + cause + ")";
 }
 
 std::vector<hsize_t> dataset_dims(hid_t dataset) {

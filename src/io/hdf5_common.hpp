@@ -25,6 +25,22 @@ struct OpenedDataset {
   DatasetHandle dataset;
 };
 
+/// Local. InputError when the shape is no microscope's (an axis of 2^31 voxels or
+/// more, or 2^48 in all): a damaged header, refused before planning.
+void require_plausible_dims(const std::vector<hsize_t>& dims, const std::string& what);
+
+/// Local, serial. For a virtual dataset (merged shards): why one of its source
+/// files or datasets cannot be read (missing, unreadable, no such dataset), or ""
+/// when all can; "" for any other dataset. HDF5 would read a missing source as
+/// zeros, silently.
+std::string virtual_source_problem(hid_t dataset, const DatasetRef& ref);
+/// InputError "WHAT: <virtual_source_problem>" when there is one.
+void require_virtual_sources(hid_t dataset, const DatasetRef& ref, const std::string& what);
+
+/// "WHAT: the file is damaged or unreadable (CAUSE)": the message of an HDF5 call
+/// that failed on an input's structure or data (an input problem: exit code 2).
+std::string damaged_message(const std::string& what, const std::string& cause);
+
 /// Opens `ref` read-only on `comm` (collective). `what` starts every message
 /// ("input 'a.h5:/data'"). Throws InputError for a missing or non-HDF5 file, a
 /// missing dataset, or a group (or other object) where a dataset was expected.

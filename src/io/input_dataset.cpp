@@ -116,8 +116,8 @@ struct InputDataset::Impl {
     detail::box_selection(axes, c, t, offset, count, start, counts);
     try {
       detail::read_hyperslab(h5.dataset.get(), start, counts, mem_type, out);
-    } catch (const IoError& e) {
-      throw IoError(what + ": " + e.what());
+    } catch (const IoError& e) {  // a checksum, a damaged chunk index: the input is at fault
+      throw InputError(detail::damaged_message(what, e.what()));
     }
   }
 };
@@ -129,12 +129,17 @@ InputDataset::InputDataset(const DatasetRef& ref, MPI_Comm comm, const std::stri
   d.what = "input '" + ref.str() + "'";
   d.h5 = detail::open_dataset(ref, comm, d.what);
   const hid_t dataset = d.h5.dataset.get();
-  const std::vector<hsize_t> dims = detail::dataset_dims(dataset);
-  d.axes = resolve_axes(axes, dims.size(), d.what);
-  d.dtype = parse_dtype(detail::dataset_type_name(dataset), d.what);
-  detail::require_nonempty_axes(dims, d.axes, d.what);
-  d.shape = to_shape5(dims, d.axes);
-  d.element_size_um = detail::read_element_size_um(dataset);
+  try {
+    const std::vector<hsize_t> dims = detail::dataset_dims(dataset);
+    d.axes = resolve_axes(axes, dims.size(), d.what);
+    d.dtype = parse_dtype(detail::dataset_type_name(dataset), d.what);
+    detail::require_nonempty_axes(dims, d.axes, d.what);
+    detail::require_plausible_dims(dims, d.what);
+    d.shape = to_shape5(dims, d.axes);
+    d.element_size_um = detail::read_element_size_um(dataset);
+  } catch (const IoError& e) {
+    throw InputError(detail::damaged_message(d.what, e.what()));
+  }
 }
 
 InputDataset::~InputDataset() = default;

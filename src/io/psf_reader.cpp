@@ -14,12 +14,16 @@
 namespace h5decon::io {
 namespace {
 
-// PSFs come from many tools and are often float64: accept every plain
-// numeric type we can convert exactly or nearly so.
+// PSFs come from many tools: every standard integer and float type, either byte
+// order, is read as float32 by HDF5 (a PSF is normalised, so rounding the
+// largest 32/64-bit integers is harmless).
 void require_psf_type(const std::string& name, const std::string& what) {
-  H5DECON_REQUIRE(name == "uint8" || name == "uint16" || name == "float32" || name == "float64",
-                  InputError, what, ": unsupported element type ", name,
-                  "; supported: uint8, uint16, float32, float64");
+  std::string plain = name.starts_with("big-endian ") ? name.substr(11) : name;
+  for (const char* ok : {"uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
+                         "float32", "float64"})
+    if (plain == ok) return;
+  throw InputError(what + ": unsupported element type " + name +
+                   "; supported: integers and floats of any size and byte order");
 }
 
 Volume read_psf_channel(hid_t dataset, const std::vector<hsize_t>& dims, std::int64_t c) {
@@ -37,9 +41,8 @@ Volume read_psf_channel(hid_t dataset, const std::vector<hsize_t>& dims, std::in
 }
 
 // One PSF is returned once per channel so that callers index by channel alike.
-PsfFile read_hdf5_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels) {
-  const std::string what = "PSF '" + ref.str() + "'";
-  const detail::OpenedDataset h5 = detail::open_dataset(ref, comm, what);
+PsfFile read_opened_psfs(const detail::OpenedDataset& h5, const std::string& what,
+                         std::int64_t channels) {
   const hid_t dataset = h5.dataset.get();
   const std::vector<hsize_t> dims = detail::dataset_dims(dataset);
   H5DECON_REQUIRE(dims.size() == 3 || dims.size() == 4, InputError, what, ": rank ", dims.size(),
@@ -59,6 +62,15 @@ PsfFile read_hdf5_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channe
       out.psfs.push_back(read_psf_channel(dataset, dims, c));
   }
   return out;
+}
+
+PsfFile read_hdf5_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels) {
+  const std::string what = "PSF '" + ref.str() + "'";
+  try {
+    return read_opened_psfs(detail::open_dataset(ref, comm, what), what, channels);
+  } catch (const IoError& e) {
+    throw InputError(detail::damaged_message(what, e.what()));
+  }
 }
 
 // Rank 0 reads the file (one reader, not every rank at once) and broadcasts its
