@@ -13,6 +13,7 @@
 #include "agreement.hpp"
 #include "cli.hpp"
 #include "h5decon/io/hdf5_io.hpp"
+#include "h5decon/io/output_path.hpp"
 #include "png_image.hpp"
 
 namespace h5decon::app {
@@ -112,6 +113,10 @@ Volume read_one(const io::DatasetRef& ref, const PreviewSettings& s) {
 }
 
 void make_preview(const PreviewSettings& s) {
+  // A preview is replaced freely, but only a regular file, never an input.
+  io::check_output_path(s.output, true,
+                        {{s.input.file, "the input file"}, {s.result.file, "the result file"}},
+                        "preview output");
   const Volume in = read_one(s.input, s), out = read_one(s.result, s);
   H5DECON_REQUIRE(in.shape == out.shape, InputError, "the volumes differ in shape: ",
                   s.input.str(), " is ", in.shape.str(), ", ", s.result.str(), " is ",

@@ -14,6 +14,7 @@
 #include "cli.hpp"
 #include "h5decon/io/attributes.hpp"
 #include "h5decon/io/hdf5_io.hpp"
+#include "h5decon/io/output_path.hpp"
 #include "h5decon/psf_model.hpp"
 
 namespace h5decon::app {
@@ -125,9 +126,7 @@ io::AttributeSet model_attributes(const BornWolfParams& p, const Shape3& compute
 }
 
 void generate_and_write(const PsfSettings& s) {
-  std::error_code ec;
-  H5DECON_REQUIRE(s.overwrite || !std::filesystem::exists(s.output.file, ec), InputError,
-                  "output file '", s.output.file, "' exists; pass --overwrite to replace it");
+  io::check_output_path(s.output.file, s.overwrite, {});
   Volume psf = born_wolf_psf(s.params);
   io::AttributeSet attributes = model_attributes(s.params, psf.shape);
   std::string cropped;

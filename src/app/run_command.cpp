@@ -91,7 +91,8 @@ void add_shard_attributes(const Run& run, io::Provenance& p) {
   p.attributes["shard"] = run.shard.str();
   p.attributes["shard_volumes_ct"] = volumes;
   p.attributes["shard_signature"] = shard_signature(run.signature);
-  p.attributes["dataset_shape"] = run.signature.at(2).second;
+  for (const auto& [key, value] : run.signature)
+    if (key == "input-shape") p.attributes["dataset_shape"] = value;
 }
 
 io::Provenance make_provenance(const Run& run, const io::InputDataset& input,

@@ -15,6 +15,7 @@
 #include "agreement.hpp"
 #include "cli.hpp"
 #include "h5decon/io/hdf5_io.hpp"
+#include "h5decon/io/output_path.hpp"
 #include "h5decon/phantom.hpp"
 
 namespace h5decon::app {
@@ -73,9 +74,7 @@ double max_of(const std::vector<float>& v) {
 
 // Generates every volume and writes the file (one process).
 void generate_and_write(const SynthSettings& s) {
-  std::error_code ec;
-  H5DECON_REQUIRE(s.overwrite || !std::filesystem::exists(s.output, ec), InputError,
-                  "output file '", s.output, "' exists; pass --overwrite to replace it");
+  io::check_output_path(s.output, s.overwrite, {});
   const auto start = std::chrono::steady_clock::now();
   const Phantom phantom(phantom_preset(s.preset), s.seed);
   const PhantomSpec& spec = phantom.spec();

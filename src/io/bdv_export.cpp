@@ -20,6 +20,7 @@
 
 #include "h5decon/config.hpp"
 #include "h5decon/error.hpp"
+#include "h5decon/io/output_path.hpp"
 #include "io/hdf5_common.hpp"
 
 namespace h5decon::io {
@@ -46,30 +47,15 @@ std::int64_t round_up(std::int64_t v, std::int64_t multiple) {
   return (v + multiple - 1) / multiple * multiple;
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ea, eb;
-  if (fs::weakly_canonical(a, ea) == fs::weakly_canonical(b, eb) && !ea && !eb) return true;
-  return fs::exists(a, ea) && fs::exists(b, eb) && fs::equivalent(a, b, ea);
-}
 
 void check_outputs(const DatasetRef& input, const std::string& h5, const std::string& xml,
                    bool overwrite) {
   const std::string what = "export '" + h5 + "'";
   H5DECON_REQUIRE(fs::path(h5).has_filename() && fs::path(h5).extension() != ".xml", InputError,
                   what, ": name the .h5 file to write (the .xml is written beside it)");
-  for (const std::string& out : {h5, xml}) {
-    H5DECON_REQUIRE(!same_file(out, input.file), InputError, "export: '", out,
-                    "' is the input file; choose another --output");
-    std::error_code ec;
-    H5DECON_REQUIRE(!fs::is_directory(out, ec), InputError, "export: '", out,
-                    "' is a directory; name a file");
-    H5DECON_REQUIRE(overwrite || !fs::exists(out, ec), InputError, "export: '", out,
-                    "' already exists; pass --overwrite to replace it");
-  }
-  const fs::path parent = fs::path(h5).parent_path();
-  std::error_code ec;
-  H5DECON_REQUIRE(parent.empty() || fs::is_directory(parent, ec), InputError, what, ": directory '",
-                  parent.string(), "' does not exist");
+  for (const std::string& out : {h5, xml, h5 + ".partial"})
+    check_output_path(out, overwrite || out.ends_with(".partial"),
+                      {{input.file, "the input file"}}, "export");
 }
 
 // What the input is, checked with InputDataset's messages (missing file or

@@ -189,6 +189,13 @@ OpenedDataset open_dataset(const DatasetRef& ref, MPI_Comm comm, const std::stri
     out.file = FileHandle(H5DECON_CHECK_H5(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, fapl.get())));
     ObjectHandle object = open_object(out.file.get(), ref.path, what);
     out.dataset = DatasetHandle(object.release());  // verified to be a dataset
+    const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(out.dataset.get())));
+    if (H5Pget_layout(dcpl.get()) == H5D_VIRTUAL) {  // the same answer on every rank
+      out.dataset = DatasetHandle();
+      out.file = FileHandle(H5DECON_CHECK_H5(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)));
+      out.dataset = DatasetHandle(open_object(out.file.get(), ref.path, what).release());
+      out.serial = true;
+    }
   } catch (const IoError& e) {
     throw InputError(damaged_message(what, e.what()));
   }

@@ -23,6 +23,9 @@ PlistHandle mpio_fapl(MPI_Comm comm);
 struct OpenedDataset {
   FileHandle file;
   DatasetHandle dataset;
+  /// Opened by each rank with HDF5's serial driver: a virtual dataset (merged
+  /// shards), which parallel HDF5 cannot read. Reads are then independent only.
+  bool serial = false;
 };
 
 /// Local. InputError when the shape is no microscope's (an axis of 2^31 voxels or

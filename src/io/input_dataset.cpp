@@ -181,7 +181,10 @@ std::int64_t InputDataset::read_box_collective(std::int64_t c, std::int64_t t,
   detail::require_box_inside(d.shape, c, t, offset, count, out.size(), "reading " + d.what);
   std::vector<hsize_t> start, counts;
   detail::box_selection(d.axes, c, t, offset, count, start, counts);
-  detail::transfer_floats_collective(d.h5.dataset.get(), start, counts, out.data(), false);
+  if (!d.h5.serial)
+    detail::transfer_floats_collective(d.h5.dataset.get(), start, counts, out.data(), false);
+  else if (!out.empty())  // a virtual dataset: each rank reads its own box
+    d.read(c, t, offset, count, out.size(), H5T_NATIVE_FLOAT, out.data());
   // After the collective call, so that no rank leaves it early; callers agree on errors.
   return check_values(out, c, t, offset, count, d.what);
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "h5decon/error.hpp"
+#include "h5decon/io/output_path.hpp"
 #include "io/hdf5_common.hpp"
 
 namespace h5decon::io {
@@ -101,6 +102,18 @@ void open_shard(ShardFile& s) {
   s.chunk.assign(4, 1);
   if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED)
     H5DECON_CHECK_H5(H5Pget_chunk(dcpl.get(), 4, s.chunk.data()));
+}
+
+// The input file named by a shard signature's "input=FILE:/path" line, or "".
+std::string signature_input_file(const std::string& signature) {
+  std::istringstream in(signature);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("input=")) {
+      const std::string ref = line.substr(6);
+      const auto colon = ref.rfind(':');
+      return colon == std::string::npos ? ref : ref.substr(0, colon);
+    }
+  return {};
 }
 
 // The first signature line where `a` and `b` differ, as "key: a (b)".
@@ -286,14 +299,18 @@ MergeReport merge_shards(const DatasetRef& output, const std::vector<DatasetRef>
                          const MergeOptions& options) {
   detail::silence_hdf5_errors();
   H5DECON_REQUIRE(!refs.empty(), InputError, "merge: no shard files given");
-  std::error_code ec;
-  H5DECON_REQUIRE(options.overwrite || !fs::exists(output.file, ec), InputError, "output file '",
-                  output.file, "' exists; pass --overwrite to replace it");
   std::vector<ShardFile> shards(refs.size());
   for (std::size_t i = 0; i < refs.size(); ++i) {
     shards[i].ref = refs[i];
     open_shard(shards[i]);
   }
+  // Never a shard, nor the input the shards were made from (named in their signature).
+  ProtectedFiles inputs;
+  for (const DatasetRef& r : refs) inputs.emplace_back(r.file, "one of the shards to merge");
+  if (const std::string input = signature_input_file(shards[0].signature); !input.empty())
+    inputs.emplace_back(input, "the input the shards were computed from");
+  check_output_path(output.file, options.overwrite, inputs, "merge output");
+  check_output_path(partial_file(output.file), true, inputs, "merge's partial output");
   std::sort(shards.begin(), shards.end(),
             [](const ShardFile& a, const ShardFile& b) { return a.index < b.index; });
   check_shards(shards);
@@ -322,6 +339,7 @@ MergeReport merge_shards(const DatasetRef& output, const std::vector<DatasetRef>
   detail::write_string_attribute(dataset.get(), "merge_command_line", options.command_line);
   dataset.close();
   file.close();
+  std::error_code ec;
   fs::rename(partial, output.file, ec);
   H5DECON_REQUIRE(!ec, IoError, "output '", output.file, "': cannot rename '", partial,
                   "': ", ec.message());
