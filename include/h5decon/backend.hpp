@@ -83,6 +83,11 @@ class RlEngine {
   /// check found a NaN or Inf, calls deconvolve_async().
   virtual std::unique_ptr<RlTicket> deconvolve_samples_async(SampleView observed,
                                                              std::span<float> result);
+  /// Sets the background B of the model d / (Hu + B) for the calls that follow,
+  /// in place of the options' (--background auto's estimate from each call's own
+  /// data included): a blocked run estimates one B per (c, t) volume and gives it
+  /// to every block of that volume.
+  virtual void set_background(float background) = 0;
   /// The volume shape this engine was made for.
   virtual Shape3 shape() const = 0;
   /// The FFT shape used internally (after boundary extension and padding).

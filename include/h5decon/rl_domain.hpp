@@ -11,6 +11,7 @@
 // needs no more than the other modes (volume + 2m per axis): see CpuEngine.
 
 #include <span>
+#include <vector>
 
 #include "h5decon/rl_options.hpp"
 #include "h5decon/shape.hpp"
@@ -31,6 +32,17 @@ Shape3 estimate_shape(Boundary boundary, Shape3 volume, Shape3 psf);
 /// being set by one dead tile. It measures camera offset plus any uniform
 /// fluorescence background (the data cannot tell them apart).
 float estimate_background(std::span<const float> d, Shape3 shape);
+
+/// The tile edge of estimate_background() on each axis of `volume`.
+Shape3 background_tile(Shape3 volume);
+/// estimate_background() in parts, for a volume read in slabs: the means of the
+/// whole tiles in `slab` (slab.z = background_tile(volume).z planes starting at a
+/// multiple of it; slab.y, slab.x = the volume's), appended to `means`; then the
+/// background from every slab's means (in any order: the percentile does not
+/// depend on it). The same value as estimate_background() on the whole volume.
+void append_tile_means(std::span<const float> slab, Shape3 slab_shape, Shape3 volume,
+                       std::vector<double>& means);
+float background_from_tile_means(std::vector<double> means);
 
 /// The background b an engine uses for `d`: options.background, or
 /// estimate_background(d) when options.background_auto.

@@ -32,6 +32,7 @@
 #include "h5decon/psf.hpp"
 #include "iteration_log.hpp"
 #include "output_lock.hpp"
+#include "volume_background.hpp"
 #include "run_exact.hpp"
 #include "preflight.hpp"
 #include "run_hooks.hpp"
@@ -72,6 +73,7 @@ struct Run {
   std::optional<Journal> journal;   ///< rank 0: the completion journal
   std::optional<FileSync> sync;     ///< --sync-blocks
   std::optional<IterationLog> iterations;  ///< --log-iterations K > 0
+  std::map<io::VolumeIndex, float> backgrounds;  ///< --background auto: per volume
 
   /// Prints one line on rank 0.
   template <class... Parts>
@@ -112,6 +114,8 @@ io::Provenance make_provenance(const Run& run, const io::InputDataset& input,
                   {"block_count", std::to_string(plan.block_count)},
                   {"block_chunk", csv(plan.chunk)},
                   {"memory_budget_bytes", std::to_string(plan.memory_budget_bytes)}};
+  if (!run.backgrounds.empty())
+    p.attributes["background_estimates"] = describe_backgrounds(run.backgrounds);
   add_shard_attributes(run, p);
   return p;
 }
@@ -124,6 +128,7 @@ dist::BlockRunOptions block_run_options(Run& run) {
   o.progress_interval_s = run.s.progress_interval;
   o.blocks = run.blocks;
   o.no_compute = run.s.no_compute;
+  o.backgrounds = run.backgrounds;
   // Rank 0 records a block once its writer reported it written (and synced).
   o.on_block_done = [&run](std::int64_t id) {
     if (run.journal) run.journal->append(id);
@@ -268,6 +273,12 @@ void execute(Run& run) {
   resolve_backend(run);
   const DecompositionPlan plan = make_plan(run, shape, psfs);
   select_blocks(run, *input, psfs, plan);
+  if (run.s.rl.background_auto && !run.blocks.empty()) {
+    const auto step = Clock::now();
+    run.backgrounds = estimate_volume_backgrounds(run.comm, *input, run.volumes);
+    run.log("--background auto, one estimate per volume (its darkest 8^3 tiles) in ",
+            fixed(seconds_since(step), 2), " s: ", describe_backgrounds(run.backgrounds));
+  }
   std::optional<dist::BlockRuntime> runtime;
   agree_on(run.comm, [&] { runtime.emplace(run.comm, plan, psfs, block_run_options(run)); });
   const std::string backends = dist::describe_per_rank(run.comm, runtime->backend_name());

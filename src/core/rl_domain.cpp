@@ -37,15 +37,29 @@ Shape3 estimate_shape(Boundary boundary, Shape3 volume, Shape3 psf) {
   return {volume.z + 2 * m.z, volume.y + 2 * m.y, volume.x + 2 * m.x};
 }
 
-float estimate_background(std::span<const float> d, Shape3 s) {
+Shape3 background_tile(Shape3 s) {
+  return {std::min(kTile, s.z), std::min(kTile, s.y), std::min(kTile, s.x)};
+}
+
+void append_tile_means(std::span<const float> d, Shape3 s, Shape3 volume,
+                       std::vector<double>& means) {
   H5DECON_REQUIRE(s.size() > 0 && static_cast<std::int64_t>(d.size()) == s.size(), Error,
-                  "estimate_background: expected ", s.str(), " voxels");
-  const Shape3 tile{std::min(kTile, s.z), std::min(kTile, s.y), std::min(kTile, s.x)};
-  std::vector<double> means;
+                  "append_tile_means: expected ", s.str(), " voxels");
+  const Shape3 tile = background_tile(volume);
   for (std::int64_t z = 0; z + tile.z <= s.z; z += tile.z)
     for (std::int64_t y = 0; y + tile.y <= s.y; y += tile.y)
       for (std::int64_t x = 0; x + tile.x <= s.x; x += tile.x)
         means.push_back(tile_mean(d, s, tile, z, y, x));
+}
+
+float estimate_background(std::span<const float> d, Shape3 s) {
+  std::vector<double> means;
+  append_tile_means(d, s, s, means);
+  return background_from_tile_means(std::move(means));
+}
+
+float background_from_tile_means(std::vector<double> means) {
+  H5DECON_REQUIRE(!means.empty(), Error, "background_from_tile_means: no tiles");
   const auto k = static_cast<std::size_t>(kBackgroundPercentile * double(means.size() - 1));
   std::nth_element(means.begin(), means.begin() + std::ptrdiff_t(k), means.end());
   return static_cast<float>(std::max(0.0, means[k]));

@@ -94,13 +94,21 @@ void BlockProcessor::write_interior(const Block& b) {
 // Out of memory making an engine: the cached engines of other shapes hold
 // memory; give it all back and try once more.
 RlEngine& BlockProcessor::engine_for(const Block& b) {
+  RlEngine* engine = nullptr;
   try {
-    return engines_.get(b.c, b.region_count, b.fft);
+    engine = &engines_.get(b.c, b.region_count, b.fft);
   } catch (const OutOfMemoryError&) {
     if (engines_.size() == 0) throw;
     engines_.clear();
-    return engines_.get(b.c, b.region_count, b.fft);
+    engine = &engines_.get(b.c, b.region_count, b.fft);
   }
+  if (!backgrounds_.empty()) {
+    const auto it = backgrounds_.find(io::VolumeIndex{b.c, b.t});
+    H5DECON_REQUIRE(it != backgrounds_.end(), Error, "block ", b.id, ": no background for (c=",
+                    b.c, ", t=", b.t, ")");
+    engine->set_background(it->second);
+  }
+  return *engine;
 }
 
 void BlockProcessor::fail_if_injected(const Block& b) const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -67,6 +68,12 @@ class BlockProcessor {
   /// Forgets every started block without writing it (after a failure).
   void abandon() { pending_.clear(); }
 
+  /// --background auto: every block of volume (c, t) is deconvolved with
+  /// backgrounds.at({c, t}) (the whole volume's estimate); empty: the options'.
+  void set_volume_backgrounds(std::map<io::VolumeIndex, float> backgrounds) {
+    backgrounds_ = std::move(backgrounds);
+  }
+
   const RankWork& work() const { return work_; }
   RankWork& work() { return work_; }
 
@@ -77,6 +84,7 @@ class BlockProcessor {
     std::unique_ptr<RlTicket> ticket;
   };
   RlEngine& engine_for(const Block& block);
+  std::map<io::VolumeIndex, float> backgrounds_;
   void fail_if_injected(const Block& block) const;
   void refuse_nonfinite_values(const Block& block, const SampleCheck& check) const;
   void crop_interior(const Block& block);

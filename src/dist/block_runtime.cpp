@@ -206,6 +206,7 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   EngineCache engines(*d.backend, d.psfs, d.options.rl, d.plan.memory_budget_bytes);
   BlockProcessor processor(d.plan, input, engines, output, h5_lock, d.options.on_block_written,
                            d.options.no_compute, d.options.on_iteration);
+  processor.set_volume_backgrounds(d.options.backgrounds);
   MPI_Comm comm;  // the protocol's own messages never meet the caller's
   MPI_Comm_dup(d.world, &comm);
   std::optional<Failure> failure;

@@ -103,6 +103,7 @@ class CopyEngine final : public RlEngine {
     ++calls;
     std::copy(observed.begin(), observed.end(), result.begin());
   }
+  void set_background(float) override {}
   Shape3 shape() const override { return {1, 1, 4}; }
   Shape3 fft_shape() const override { return {1, 1, 4}; }
   std::int64_t bytes() const override { return 0; }

@@ -26,6 +26,7 @@ class FakeEngine final : public RlEngine {
                   const IterationObserver&) override {
     std::copy(observed.begin(), observed.end(), result.begin());
   }
+  void set_background(float) override {}
   Shape3 shape() const override { return shape_; }
   Shape3 fft_shape() const override { return fft_; }
   std::int64_t bytes() const override { return bytes_; }

@@ -12,6 +12,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <map>
 #include <functional>
 #include <memory>
 #include <string>
@@ -69,6 +70,9 @@ struct BlockRunOptions {
   /// Diagnostic: skip the deconvolution and write each interior of the observed
   /// data, to measure serving and writing alone.
   bool no_compute = false;
+  /// --background auto: the background of each (c, t) volume, estimated once from
+  /// the whole volume and given to every block of it; empty: the options' value.
+  std::map<io::VolumeIndex, float> backgrounds;
 };
 
 /// What one rank did, for the report on rank 0.

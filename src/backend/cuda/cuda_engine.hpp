@@ -55,6 +55,10 @@ class CudaEngine final : public RlEngine {
 
   void deconvolve(std::span<const float> observed, std::span<float> result,
                   const IterationObserver& observer) override;
+  void set_background(float background) override {
+    options_.background = background;
+    options_.background_auto = false;
+  }
   Shape3 shape() const override { return shape_; }
   Shape3 fft_shape() const override { return fft_; }
   std::int64_t bytes() const override;
