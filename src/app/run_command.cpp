@@ -197,6 +197,7 @@ io::InputDataset open_input(Run& run) {
           io::to_string(input->dtype()), ", ", shape.c * shape.t, " volumes on ", run.size,
           run.size == 1 ? " rank" : " ranks");
   agree_on(run.comm, [&] {
+    check_background_for(run.s.rl, input->dtype(), run.s.input.str());
     if (run.rank != 0) return;
     const auto volumes = run.shard.enabled ? std::int64_t(shard_volumes(shape, run.shard).size())
                                            : shape.c * shape.t;

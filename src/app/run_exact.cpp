@@ -172,6 +172,7 @@ void execute(Exact& x) {
   agree_on(x.comm, [&] { input.emplace(x.s.input, x.comm, x.s.axes); });
   const Shape5 shape = input->shape();
   agree_on(x.comm, [&] {
+    check_background_for(x.s.rl, input->dtype(), x.s.input.str());
     if (x.rank != 0) return;
     check_free_space(x.s.output.file, shape.c * shape.t * shape.volume.size() * 4, false);
     x.input_identity = input_identity(x.s);

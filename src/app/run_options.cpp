@@ -85,10 +85,14 @@ bool parse_budget(const std::string& text, std::int64_t& bytes) {
       suffix.resize(suffix.size() - std::strlen(tail));
   const std::string units = "KMGT";
   const auto unit = suffix.empty() ? std::string::npos : units.find(char(std::toupper(suffix[0])));
-  if (used == 0 || !(number >= 0) || (!suffix.empty() && (suffix.size() != 1 || unit == std::string::npos)))
+  if (used == 0 || !(number >= 0) || !std::isfinite(number) ||
+      (!suffix.empty() && (suffix.size() != 1 || unit == std::string::npos)))
     throw UsageError("--memory-budget: '" + text +
                      "' is not auto or a number of bytes >= 0 (suffixes K, M, G, T: powers of 1024)");
-  bytes = static_cast<std::int64_t>(number * std::pow(1024.0, suffix.empty() ? 0.0 : double(unit + 1)));
+  const double value = number * std::pow(1024.0, suffix.empty() ? 0.0 : double(unit + 1));
+  if (value >= 0x1p62)  // 4 EiB: no machine's; beyond it the byte count overflows
+    throw UsageError("--memory-budget: '" + text + "' is more than 4 EiB; use 0 for unlimited");
+  bytes = static_cast<std::int64_t>(value);
   return false;
 }
 
@@ -162,6 +166,12 @@ void check_numbers(const RunSettings& s) {
     throw UsageError("--iterations must be >= 1, got " + std::to_string(s.rl.iterations));
   if (!(std::isfinite(s.rl.eps) && s.rl.eps > 0.0f))
     throw UsageError("--eps must be a positive number, got " + std::to_string(s.rl.eps));
+  // The guard only keeps d / max(Hu, eps) finite where Hu is 0; above one count it
+  // replaces the model wherever the prediction is dimmer, and the result decays to 0.
+  if (s.rl.eps > 1.0f)
+    throw UsageError("--eps " + detail::concat(s.rl.eps) + " would replace the data term d / Hu "
+                     "wherever Hu < " + detail::concat(s.rl.eps) + " (the result decays towards "
+                     "0); it guards against dividing by 0 and must be at most 1 (default 1e-6)");
   if (s.backend_options.threads < 0)
     throw UsageError("--threads must be >= 0 (0: every core), got " +
                      std::to_string(s.backend_options.threads));
@@ -310,6 +320,22 @@ RunSettings parse_run_settings(int argc, const char* const argv[]) {
   s.resolved["psf"] = s.psf.str();
   s.resolved["output"] = s.output.str();
   return s;
+}
+
+void check_background_for(const RlOptions& rl, io::DType dtype, const std::string& input) {
+  double largest = 0;
+  switch (dtype) {
+    case io::DType::uint8: largest = 255; break;
+    case io::DType::int8: largest = 127; break;
+    case io::DType::uint16: largest = 65535; break;
+    case io::DType::int16: largest = 32767; break;
+    default: return;
+  }
+  if (rl.background_auto || rl.background < largest) return;
+  throw InputError(detail::concat("--background ", rl.background, " is at least the largest ",
+                                  io::to_string(dtype), " value of input '", input, "' (", largest,
+                                  "): every voxel would lie below the model's background and the "
+                                  "result decays to 0; give the camera offset in counts, or auto"));
 }
 
 void print_settings(std::ostream& os, const RunSettings& s) {

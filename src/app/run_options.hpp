@@ -56,6 +56,11 @@ extern const char* const kRunDescription;
 /// Throws UsageError for a missing, unknown or invalid option.
 RunSettings parse_run_settings(int argc, const char* const argv[]);
 
+/// InputError when --background B is at least the largest value the input's
+/// integer type holds (255, 65535, ...): every voxel would lie below the model's
+/// background, and the result decays to 0. Float data: no bound is known.
+void check_background_for(const RlOptions& rl, io::DType dtype, const std::string& input);
+
 /// Prints the resolved settings, one "name = value" per line (a valid config file).
 void print_settings(std::ostream& os, const RunSettings& settings);
 

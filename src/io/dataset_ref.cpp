@@ -1,4 +1,6 @@
 // "FILE.h5:/path" parsing and the names of element types.
+#include <cctype>
+
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 
@@ -17,6 +19,19 @@ DatasetRef DatasetRef::parse(const std::string& spec, const std::string& default
   }
   H5DECON_REQUIRE(!ref.file.empty(), InputError, "'", spec,
                   "' names no file; expected FILE.h5 or FILE.h5:/path/to/dataset");
+  if (ref.file == spec) {  // no ':/': "out.h5:data" is a forgotten '/', not a file name
+    const auto colon = spec.rfind(':');
+    if (colon != std::string::npos && colon + 1 < spec.size()) {
+      std::string stem = spec.substr(0, colon);
+      for (char& ch : stem) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      for (const char* ext : {".h5", ".hdf5", ".hdf", ".he5", ".ims", ".nxs"})
+        H5DECON_REQUIRE(!stem.ends_with(ext), InputError, "'", spec,
+                        "': a dataset path starts with '/'; did you mean '",
+                        spec.substr(0, colon + 1), "/", spec.substr(colon + 1), "'?");
+    }
+  }
+  H5DECON_REQUIRE(ref.path.find_first_not_of('/') != std::string::npos, InputError, "'", spec,
+                  "' names the root group '/', not a dataset; give FILE.h5:/path/to/dataset");
   return ref;
 }
 

@@ -122,9 +122,15 @@ std::string unavailable_filter(hid_t dataset) {
 std::string inspect_dataset(const DatasetRef& ref, const std::string& what) {
   if (std::string problem = inspect_file(ref.file); !problem.empty()) return what + ": " + problem;
   const FileHandle file(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file)
-    return what + ": HDF5 cannot open the file (" + hdf5_error_reason() +
+  if (!file) {
+    const std::string reason = hdf5_error_reason();
+    if (reason.find("lock") != std::string::npos)
+      return what + ": the file is locked by another program that has it open for writing (" +
+             reason + "); wait until it has closed the file. If no program writes it (a "
+             "file system without working locks), set HDF5_USE_FILE_LOCKING=FALSE";
+    return what + ": HDF5 cannot open the file (" + reason +
            "): it is damaged or incomplete (a truncated copy?)";
+  }
   try {
     const ObjectHandle object = open_object(file.get(), ref.path, what);
     if (std::string filter = unavailable_filter(object.get()); !filter.empty())
