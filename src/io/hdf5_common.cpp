@@ -124,7 +124,7 @@ std::string inspect_dataset(const DatasetRef& ref, const std::string& what) {
   const FileHandle file(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file) {
     const std::string reason = hdf5_error_reason();
-    if (reason.find("lock") != std::string::npos)
+    if (reason.find("unable to lock") != std::string::npos)
       return what + ": the file is locked by another program that has it open for writing (" +
              reason + "); wait until it has closed the file. If no program writes it (a "
              "file system without working locks), set HDF5_USE_FILE_LOCKING=FALSE";

@@ -151,6 +151,25 @@ def write_damaged(out, data):
         d.id.write_direct_chunk((0,) * 5, data.astype(np.uint16).tobytes(), filter_mask=0)
 
 
+def write_unusual(out):
+    """A header declaring an absurd shape, PSFs in other types, config files, and
+    paths that are not regular files."""
+    with h5py.File(out("huge.h5"), "w") as f:  # 4.29e9 planes, no chunk allocated
+        f.create_dataset("data", shape=(1, 1, 2 ** 32 - 1, 1024, 1024), dtype=np.uint16,
+                         chunks=(1, 1, 1, 256, 256))
+    psf = gaussian_psf((5, 5, 5))
+    write(out("psf_be_f64.h5"), psf.astype(">f8"), "psf")
+    write(out("psf_i16.h5"), np.round(psf / psf.max() * 30000).astype(np.int16), "psf")
+    with open(out("bom.ini"), "wb") as f:
+        f.write("\ufeffiterations = 3\n".encode("utf-8"))
+    with open(out("nested.ini"), "w") as f:
+        f.write("iterations = 3\nconfig = bom.ini\n")
+    for folder in ("configdir", "outdir"):
+        os.makedirs(out(folder), exist_ok=True)
+    if not os.path.exists(out("fifo.h5")):
+        os.mkfifo(out("fifo.h5"))
+
+
 def main(outdir):
     os.makedirs(outdir, exist_ok=True)
     out = lambda name: os.path.join(outdir, name)
@@ -161,6 +180,7 @@ def main(outdir):
     write_psfs(out)
     write_damaged(out, data)
     write_voxel_sizes(out, data)
+    write_unusual(out)
     with open(out("not_hdf5.h5"), "w") as f:
         f.write("this is a text file, not HDF5\n")
     shutil.copyfile(out("u16.h5"), out("hardlinked_src.h5"))

@@ -43,7 +43,7 @@ def checksums(folder):
 
 def command(ctx, args, out, results):
     run = [a.format(out=out) for a in RUN]
-    for option in [a for a in args if a in run]:  # the case's value wins
+    for option in [a for a in args if a.startswith("--") and a in run]:  # the case's value wins
         i = run.index(option)
         del run[i:i + 2]
     launcher = [ctx["mpiexec"], "-n", str(ctx["np"]), "--oversubscribe"]
