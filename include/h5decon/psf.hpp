@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "h5decon/volume.hpp"
 
@@ -16,6 +17,14 @@ struct Psf {
   std::string source;        ///< where it came from, for messages and provenance
   std::int64_t clamped = 0;  ///< negative values set to zero during preparation
 };
+
+/// The largest extent of `psfs` on each axis: blocks, halos and FFT shapes are
+/// planned from it, so that every channel's engine fits the plan.
+Shape3 largest_psf_extent(const std::vector<Psf>& psfs);
+
+/// A PSF of largest_psf_extent(psfs) (a centred point): engines made with it cost
+/// what the largest channel's cost, for memory probes.
+Psf largest_psf(const std::vector<Psf>& psfs);
 
 /// Checks and normalises a raw PSF. Throws InputError naming `source` when it has
 /// non-finite values, a non-positive sum, or is larger than `volume` on any axis.

@@ -153,7 +153,7 @@ void execute(const InfoSettings& info, MPI_Comm comm, int rank, int world) {
   options.memory_budget_bytes =
       s.auto_memory_budget ? dist::auto_memory_budget(comm) : s.memory_budget;
   std::optional<DecompositionPlan> plan;
-  agree_on(comm, [&] { plan = plan_decomposition(shape, psfs[0].kernel.shape, options); });
+  agree_on(comm, [&] { plan = plan_decomposition(shape, largest_psf_extent(psfs), options); });
   if (rank != 0) return;
   std::ostringstream os;
   os << "h5decon info: the plan of `run` for these options\n";

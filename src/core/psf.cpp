@@ -1,6 +1,7 @@
 // PSF validation and normalisation.
 #include "h5decon/psf.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <sstream>
@@ -88,6 +89,25 @@ std::string voxel_size_mismatch(const std::optional<VoxelSize>& data, const std:
                         psf_name, " was sampled at ", voxel_str(*psf),
                         " um; regenerate the PSF at the data's voxel size (h5decon psf --voxel-um ",
                         voxel_str(*data), ") or resample it");
+}
+
+Shape3 largest_psf_extent(const std::vector<Psf>& psfs) {
+  H5DECON_REQUIRE(!psfs.empty(), Error, "largest_psf_extent: no PSFs");
+  Shape3 out{0, 0, 0};
+  for (const Psf& p : psfs)
+    for (int a = 0; a < 3; ++a) out[a] = std::max(out[a], p.kernel.shape[a]);
+  return out;
+}
+
+Psf largest_psf(const std::vector<Psf>& psfs) {
+  const Shape3 s = largest_psf_extent(psfs);
+  for (const Psf& p : psfs)
+    if (p.kernel.shape == s) return p;
+  Psf out;
+  out.kernel = Volume(s);
+  out.kernel.at(s.z / 2, s.y / 2, s.x / 2) = 1.0f;
+  out.source = "the largest extent of the channels' PSFs";
+  return out;
 }
 
 }  // namespace h5decon

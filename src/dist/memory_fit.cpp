@@ -167,7 +167,7 @@ long long smallest_device_budget(MPI_Comm comm, long long device) {
 DecompositionPlan fit_device_plan(MPI_Comm comm, const Shape5& dataset,
                                   const std::vector<Psf>& psfs, const BackendPlanRequest& request,
                                   Backend* backend, std::int64_t budget, std::ostream& log) {
-  const Shape3 psf = psfs.at(0).kernel.shape;
+  const Shape3 psf = largest_psf_extent(psfs);
   const bool on_device = backend && backend->device_memory_budget() > 0;
   const PlanFunction plan = [&](std::int64_t b) {
     return plan_on_rank0(comm, [&] {
@@ -183,7 +183,7 @@ DecompositionPlan fit_device_plan(MPI_Comm comm, const Shape5& dataset,
   const PlanProbe probe = [&](const DecompositionPlan& p) {
     return shortage_on_any_rank(comm, [&]() -> std::optional<MemoryShortage> {
       if (!on_device) return std::nullopt;
-      return try_largest_engine(*backend, psfs.at(0), request.rl, p);
+      return try_largest_engine(*backend, largest_psf(psfs), request.rl, p);
     });
   };
   return fit_plan(budget, plan, probe, [&](const std::string& line) {
@@ -201,7 +201,7 @@ DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
   if (smallest <= 0) {  // every rank computes in host memory
     DecompositionOptions options = request.options;
     if (request.auto_budget) options.memory_budget_bytes = auto_memory_budget(comm);
-    return plan_decomposition(dataset, psfs.at(0).kernel.shape, options);
+    return plan_decomposition(dataset, largest_psf_extent(psfs), options);
   }
   const std::int64_t budget = request.auto_budget ? smallest : request.options.memory_budget_bytes;
   if (comm_rank(comm) == 0)

@@ -116,16 +116,26 @@ std::string signature_input_file(const std::string& signature) {
   return {};
 }
 
-// The first signature line where `a` and `b` differ, as "key: a (b)".
-std::string first_difference(const std::string& a, const std::string& b) {
-  std::istringstream sa(a), sb(b);
-  std::string la, lb;
-  while (true) {
-    const bool ga = bool(std::getline(sa, la)), gb = bool(std::getline(sb, lb));
-    if (!ga && !gb) return "";
-    if (la != lb || ga != gb)
-      return (ga ? la : "(nothing)") + " (shard 0: " + (gb ? lb : "(nothing)") + ")";
+// Every "key=value" line of signature `a` that `b` lacks, as "key=a (shard 0: key=b)".
+std::string differences(const std::string& a, const std::string& b) {
+  auto lines = [](const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+      out[line.substr(0, line.find('='))] = line;
+    return out;
+  };
+  const auto la = lines(a), lb = lines(b);
+  std::string out;
+  auto add = [&out](const std::string& text) { out += (out.empty() ? "" : "; ") + text; };
+  for (const auto& [key, line] : la) {
+    const auto other = lb.find(key);
+    if (other == lb.end()) add(line + " (shard 0: not set)");
+    else if (other->second != line) add(line + " (shard 0: " + other->second + ")");
   }
+  for (const auto& [key, line] : lb)
+    if (!la.count(key)) add(key + " not set (shard 0: " + line + ")");
+  return out;
 }
 
 // Every check that the shards make one whole.
@@ -137,7 +147,7 @@ void check_shards(const std::vector<ShardFile>& shards) {
     const std::string what = "shard '" + s.ref.file + "'";
     H5DECON_REQUIRE(s.signature == first.signature, InputError, what,
                     " belongs to another run (input or settings differ from '", first.ref.file,
-                    "'): ", first_difference(s.signature, first.signature));
+                    "'): ", differences(s.signature, first.signature));
     H5DECON_REQUIRE(s.count == first.count, InputError, what, " is shard ", s.index, "/", s.count,
                     " but '", first.ref.file, "' is one of ", first.count);
     const auto [it, fresh] = by_index.emplace(s.index, s.ref.file);
