@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 // OutputDataset: boxes written by every rank read back exactly, provenance is
 // recorded, the partial file becomes the output only at finish(), and the
 // input and existing outputs are protected.
@@ -152,7 +153,7 @@ TEST_F(Output, BecomesTheOutputFileOnlyAtFinish) {
 }
 
 TEST_F(Output, RefusesToWriteIntoTheInputFile) {
-  const std::string message = " is the input file; choose another path";
+  const std::string message = " is the input file ('" + input_.file + "')";
   output_.file = input_.file;
   expect_input_error_everywhere([&] { create(); }, "output '" + input_.file + "'" + message);
   expect_input_error_everywhere([&] { create(true); }, message);
@@ -170,7 +171,7 @@ TEST_F(Output, RefusesAnExistingOutputUnlessOverwriting) {
   });
   expect_input_error_everywhere(
       [&] { create(); },
-      "output '" + output_.file + "' already exists; pass --overwrite to replace it");
+      "output '" + output_.file + "' exists; pass --overwrite to replace it");
   OutputDataset out = create(true);
   write_interleaved(out);
   out.finish();
@@ -186,7 +187,18 @@ TEST_F(Output, RefusesAnExistingOutputUnlessOverwriting) {
 TEST_F(Output, RefusesAnOutputInAMissingDirectory) {
   output_.file = dir_ / "no/such/dir/out.h5";
   expect_input_error_everywhere([&] { create(); },
-                                "directory '" + dir_.path() + "/no/such/dir' does not exist");
+                                "folder '" + dir_.path() + "/no/such/dir' does not exist");
+}
+
+TEST_F(Output, RefusesADeviceAFifoAndADirectoryEvenWhenOverwriting) {
+  output_.file = "/dev/null";
+  expect_input_error_everywhere([&] { create(true); },
+                                "output '/dev/null' is a character device");
+  output_.file = dir_ / "fifo.h5";
+  on_root([&] { ::mkfifo(output_.file.c_str(), 0600); });
+  expect_input_error_everywhere([&] { create(true); }, "is a FIFO (named pipe)");
+  output_.file = dir_.path();
+  expect_input_error_everywhere([&] { create(true); }, "is a directory");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // and the errors that name the PSF.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "h5decon/io/hdf5_io.hpp"
 #include "io/io_test_util.hpp"
 
@@ -94,16 +96,29 @@ TEST(ReadPsfs, RejectsMissingFilesDatasetsAndGroupsNamingThePsf) {
       "PSF '" + file + ":/g': '/g' is a group, not a dataset");
 }
 
-TEST(ReadPsfs, RejectsAnIntegerTypeItCannotRepresent) {
+TEST(ReadPsfs, ReadsEveryIntegerAndFloatTypeInEitherByteOrder) {
   TempDir dir;
   const DatasetRef ref{dir / "psf.h5", "/psf"};
-  on_root([&] {
-    const std::vector<long long> v(8, 1);
-    test::write_raw(ref.file, ref.path, H5T_STD_I64LE, H5T_NATIVE_LLONG, {2, 2, 2}, v.data());
-  });
-  expect_input_error_everywhere(
-      [&] { read_psfs(ref, MPI_COMM_WORLD, 1); },
-      "unsupported element type int64; supported: uint8, uint16, float32, float64");
+  const std::pair<hid_t, hid_t> types[] = {{H5T_STD_I64LE, H5T_NATIVE_LLONG},
+                                           {H5T_STD_I16BE, H5T_NATIVE_LLONG},
+                                           {H5T_IEEE_F64BE, H5T_NATIVE_DOUBLE}};
+  for (const auto& [file_type, memory_type] : types) {
+    on_root([&] {
+      std::filesystem::remove(ref.file);
+      if (memory_type == H5T_NATIVE_DOUBLE) {
+        const std::vector<double> v{1, 2, 3, 4, 5, 6, 7, 8};
+        test::write_raw(ref.file, ref.path, file_type, memory_type, {2, 2, 2}, v.data());
+      } else {
+        const std::vector<long long> v{1, 2, 3, 4, 5, 6, 7, 8};
+        test::write_raw(ref.file, ref.path, file_type, memory_type, {2, 2, 2}, v.data());
+      }
+    });
+    MPI_Barrier(MPI_COMM_WORLD);
+    const std::vector<Volume> psfs = read_psfs(ref, MPI_COMM_WORLD, 1);
+    ASSERT_EQ(psfs.size(), 1u);
+    EXPECT_EQ(psfs[0].at(1, 1, 1), 8.0f);
+    EXPECT_EQ(psfs[0].at(0, 0, 1), 2.0f);
+  }
 }
 
 TEST(ReadPsfs, RejectsAnAxisOfSizeZero) {
