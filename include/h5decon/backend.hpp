@@ -19,6 +19,11 @@ enum class FftPlanner { estimate, measure, patient };
 FftPlanner parse_planner(std::string_view name);
 std::string to_string(FftPlanner p);
 
+/// The FFTW library's version text ("fftw-3.3.10-sse2-avx"), for --version.
+std::string fftw_version();
+/// The backends compiled in ("cpu (FFTW3), cuda" or "cpu (FFTW3)"), for --version.
+std::string compiled_backends();
+
 /// Settings of a backend that do not change the result's meaning.
 struct BackendOptions {
   int threads = 0;  ///< 0: every core the process may use

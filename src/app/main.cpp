@@ -2,6 +2,7 @@
 // errors become messages and exit codes.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -11,7 +12,10 @@
 #include "bench_command.hpp"
 #include "cli.hpp"
 #include "export_command.hpp"
+#include "h5decon/backend.hpp"
 #include "h5decon/config.hpp"
+#include "h5decon/detail/cuda_backend.hpp"
+#include "h5decon/io/hdf5_io.hpp"
 #include "info_command.hpp"
 #include "merge_command.hpp"
 #include "preview_command.hpp"
@@ -45,6 +49,21 @@ void print_usage(std::ostream& os) {
         "Exit codes: 0 ok, 1 usage, 2 input, 3 I/O, 4 backend, 5 other error.\n";
 }
 
+void print_version(std::ostream& os) {
+  char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+  int length = 0;
+  MPI_Get_library_version(mpi, &length);
+  std::string mpi_text(mpi, static_cast<std::size_t>(std::max(length, 0)));
+  if (const auto end = mpi_text.find_first_of(",\n"); end != std::string::npos)
+    mpi_text.resize(end);
+  os << "h5decon " H5DECON_VERSION " (git " H5DECON_GIT_HASH ")\n"
+     << "backends: " << compiled_backends() << "\n"
+     << "HDF5:     " << io::hdf5_version() << "\n"
+     << "FFTW:     " << fftw_version() << "\n"
+     << "MPI:      " << mpi_text << "\n"
+     << "CUDA:     " << detail::cuda_versions() << "\n";
+}
+
 int dispatch(int argc, char** argv, int rank) {
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "run") return run_command(argc - 1, argv + 1, join_command_line(argc, argv));
@@ -59,8 +78,8 @@ int dispatch(int argc, char** argv, int rank) {
   if (command == "preview") return preview_command(argc - 1, argv + 1);
   if (command == "export")
     return export_command(argc - 1, argv + 1, join_command_line(argc, argv));
-  if (command == "--version") {
-    if (rank == 0) std::cout << "h5decon " H5DECON_VERSION " (" H5DECON_GIT_HASH ")\n";
+  if (command == "--version" || command == "version") {
+    if (rank == 0) print_version(std::cout);
     return kExitOk;
   }
   if (command == "--help" || command == "-h" || command == "help") {

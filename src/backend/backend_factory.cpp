@@ -1,9 +1,12 @@
 // Run-time choice of the compute backend.
+#include <fftw3.h>
+
 #include <array>
 #include <utility>
 
 #include "backend/cpu/cpu_engine.hpp"
 #include "h5decon/backend.hpp"
+#include "h5decon/config.hpp"
 #include "h5decon/detail/cuda_backend.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/fft_shape.hpp"
@@ -40,6 +43,12 @@ FftPlanner parse_planner(std::string_view name) {
     if (key == name) return value;
   throw InputError(detail::concat("--fft-planner: unknown value '", name,
                                   "'; valid: estimate, measure, patient"));
+}
+
+std::string fftw_version() { return fftwf_version; }
+
+std::string compiled_backends() {
+  return H5DECON_CUDA ? "cpu (FFTW3, threads), cuda (cuFFT)" : "cpu (FFTW3, threads)";
 }
 
 std::string to_string(FftPlanner p) {

@@ -214,7 +214,10 @@ void require_plausible_dims(const std::vector<hsize_t>& dims, const std::string&
   constexpr hsize_t kAxis = hsize_t{1} << 31, kTotal = hsize_t{1} << 48;
   hsize_t total = 1;
   std::string shape;
-  for (hsize_t d : dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+  for (hsize_t d : dims) {
+    if (!shape.empty()) shape += 'x';
+    shape += std::to_string(d);
+  }
   for (hsize_t d : dims) {
     H5DECON_REQUIRE(d < kAxis && total <= kTotal / std::max<hsize_t>(d, 1), InputError, what,
                     ": shape ", shape, " is implausibly large (an axis of 2^31 or more, or 2^48 "
@@ -448,3 +451,19 @@ std::optional<std::array<double, 3>> read_element_size_um(hid_t object) {
 }
 
 }  // namespace h5decon::io::detail
+
+namespace h5decon::io {
+
+std::string hdf5_version() {
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+#ifdef H5_HAVE_PARALLEL
+  const char* kind = " (parallel)";
+#else
+  const char* kind = " (serial)";
+#endif
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release) +
+         kind;
+}
+
+}  // namespace h5decon::io

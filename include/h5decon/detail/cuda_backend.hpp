@@ -16,6 +16,10 @@ namespace h5decon::detail {
 /// `reason` is given, *reason says why.
 int cuda_device_count(std::string* reason = nullptr);
 
+/// "CUDA runtime 13.0 (built against 13.0), cuFFT 12000, driver 13.0" or, without a
+/// driver, what is known; "not compiled in" for a build without CUDA. Never throws.
+std::string cuda_versions();
+
 /// One visible device, as the logs of GPU binding name it.
 struct CudaDeviceInfo {
   std::string name;  ///< e.g. "NVIDIA H100 80GB HBM3"

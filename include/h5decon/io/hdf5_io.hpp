@@ -20,6 +20,9 @@
 
 namespace h5decon::io {
 
+/// The HDF5 library's version, e.g. "1.10.8 (parallel)", for --version.
+std::string hdf5_version();
+
 /// "FILE.h5:/path/to/dataset". The part after the last ':' must start with '/';
 /// without it, `default_path` is used.
 struct DatasetRef {

@@ -1,6 +1,9 @@
 // The CUDA backend: device discovery and engine creation (detail/cuda_backend.hpp).
 #include "h5decon/detail/cuda_backend.hpp"
 
+#include <cuda_runtime_api.h>
+#include <cufft.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -95,6 +98,18 @@ class CudaBackend final : public Backend {
 }  // namespace cuda
 
 namespace detail {
+
+std::string cuda_versions() {
+  auto dotted = [](int v) { return concat(v / 1000, ".", (v % 1000) / 10); };
+  int runtime = 0, driver = 0, cufft = 0;
+  cudaRuntimeGetVersion(&runtime);
+  const bool has_driver = cudaDriverGetVersion(&driver) == cudaSuccess && driver > 0;
+  (void)cudaGetLastError();
+  cufftGetVersion(&cufft);
+  return concat("CUDA runtime ", dotted(runtime), " (built against ", dotted(CUDART_VERSION),
+                "), cuFFT ", cufft, ", driver ",
+                has_driver ? dotted(driver) : std::string("none found"));
+}
 
 int cuda_device_count(std::string* reason) {
   int n = 0;

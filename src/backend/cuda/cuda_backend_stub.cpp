@@ -9,6 +9,8 @@ int cuda_device_count(std::string* reason) {
   return 0;
 }
 
+std::string cuda_versions() { return "not compiled in"; }
+
 CudaDeviceInfo cuda_device_info(int /*device*/) {
   throw InputError("h5decon was not compiled with CUDA: no device to describe");
 }
