@@ -63,6 +63,7 @@ struct Run {
   RunSettings s;
   std::string command_line;
   std::string backend_kind;  ///< what make_backend() is asked for
+  int device_sharers = 1;    ///< ranks of this node on this rank's GPU
   Shard shard;
   std::vector<io::VolumeIndex> volumes;  ///< a shard's volumes; empty: all
   std::vector<std::int64_t> blocks;      ///< what this run computes (resume: what is left)
@@ -154,6 +155,7 @@ void resolve_backend(Run& run) {
   agree_on(run.comm, [&] { binding = dist::bind_gpus(run.comm, run.s.backend, std::cout); });
   run.backend_kind = binding.backend;
   run.s.backend_options.device = binding.device;
+  run.device_sharers = binding.sharers;
 }
 
 // The decomposition every rank uses: for host memory, planned on every rank with
@@ -167,6 +169,7 @@ DecompositionPlan make_plan(const Run& run, const Shape5& shape, const std::vect
   request.backend = run.backend_kind;
   request.backend_options = run.s.backend_options;
   request.rl = run.s.rl;
+  request.device_sharers = run.device_sharers;
   DecompositionPlan plan;
   agree_on(run.comm, [&] { plan = dist::plan_for_backend(run.comm, shape, psfs, request, std::cout); });
   if (run.rank == 0) std::cout << describe(plan) << std::flush;

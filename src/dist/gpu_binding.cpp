@@ -60,6 +60,7 @@ std::vector<std::string> gather_texts(MPI_Comm comm, const std::string& text) {
 /// Line kinds: ' ' info, 'W' warning (stderr), 'E' this rank failed.
 struct Decision {
   GpuBinding binding;
+  std::string uuid;  ///< the bound GPU's; empty without one
   char kind = ' ';
   std::string line, error;
 };
@@ -89,6 +90,7 @@ Decision decide(MPI_Comm comm, const std::string& requested) {
   d.binding.device = choice.device;
   try {
     const detail::CudaDeviceInfo info = detail::cuda_device_info(choice.device);
+    d.uuid = info.uuid;
     d.line = detail::concat(who, ": ", requested == "auto" ? "--backend auto took " : "",
                             "cuda device ", choice.device, " of ", devices, " (", info.name, ", ",
                             info.uuid, ", ", gib(info.total_bytes), ", ", gib(info.free_bytes),
@@ -97,13 +99,6 @@ Decision decide(MPI_Comm comm, const std::string& requested) {
     d.kind = 'E';
     d.error = d.line = detail::concat(who, ": cannot use CUDA device ", choice.device, ": ", e.what());
     return d;
-  }
-  if (choice.shared) {
-    d.kind = 'W';
-    d.line += detail::concat("; shared by ", choice.sharers, " of the ", local_size,
-                             " ranks on this node (", devices,
-                             devices == 1 ? " device" : " devices",
-                             " visible): they compete for its memory and time");
   }
   return d;
 }
@@ -127,9 +122,35 @@ std::string no_device_message(int rank, const std::string& host, const std::stri
                         visible ? visible : "<unset>", "; ", reason, ")");
 }
 
+int count_same_on_node(MPI_Comm comm, const std::string& key) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int size = 1;
+  MPI_Comm_size(node, &size);
+  constexpr int kWidth = 64;  // a UUID's text is 40 characters
+  std::string mine = key.substr(0, kWidth);
+  mine.resize(kWidth, '\0');
+  std::string all(static_cast<std::size_t>(kWidth * size), '\0');
+  MPI_Allgather(mine.data(), kWidth, MPI_CHAR, all.data(), kWidth, MPI_CHAR, node);
+  MPI_Comm_free(&node);
+  if (key.empty()) return 0;
+  int same = 0;
+  for (int r = 0; r < size; ++r)
+    same += all.compare(static_cast<std::size_t>(r * kWidth), kWidth, mine) == 0;
+  return same;
+}
+
 GpuBinding bind_gpus(MPI_Comm comm, const std::string& requested, std::ostream& log) {
   if (requested == "cpu") return {};
   Decision d = decide(comm, requested);
+  const int sharers = count_same_on_node(comm, d.uuid);  // collective: every rank takes part
+  d.binding.sharers = std::max(sharers, 1);
+  if (sharers > 1 && d.kind != 'E') {
+    d.kind = 'W';
+    d.line += detail::concat("; shared by ", sharers, " ranks on this node (same UUID): they "
+                             "compete for its time, and each plans its blocks with 1/", sharers,
+                             " of its free memory");
+  }
   const std::vector<std::string> lines = gather_texts(comm, std::string(1, d.kind) + d.line);
   for (const std::string& l : lines) {
     if (l[0] == ' ') log << "gpu binding: " << l.substr(1) << '\n';

@@ -45,9 +45,11 @@ static_assert(std::is_trivially_copyable_v<DecompositionPlan>, "the plan travels
 }  // namespace
 
 std::optional<MemoryShortage> try_largest_engine(Backend& backend, const Psf& psf,
-                                                 const RlOptions& rl, const DecompositionPlan& plan) {
+                                                 const RlOptions& rl, const DecompositionPlan& plan,
+                                                 std::unique_ptr<RlEngine>* keep) {
   try {
-    backend.make_engine(psf, plan.max_region, rl, plan.max_fft);
+    auto engine = backend.make_engine(psf, plan.max_region, rl, plan.max_fft);
+    if (keep) *keep = std::move(engine);
     return std::nullopt;
   } catch (const OutOfMemoryError& e) {
     return MemoryShortage{e.requested_bytes(), e.free_bytes(), e.what()};
@@ -141,6 +143,9 @@ PlanningBackend start_planning_backend(MPI_Comm comm, const BackendPlanRequest& 
     if (request.backend != "cpu")
       b.backend = make_backend(request.backend, request.backend_options);
     b.device_budget = b.backend ? b.backend->device_memory_budget() : 0;
+    // Ranks sharing one GPU each get their share of its free memory: each would
+    // otherwise plan for all of it, and the first blocks would run out of memory.
+    b.device_budget /= std::max(1, request.device_sharers);
   } catch (...) {
     error = std::current_exception();
   }
@@ -180,11 +185,18 @@ DecompositionPlan fit_device_plan(MPI_Comm comm, const Shape5& dataset,
       return plan_decomposition(dataset, psf, o);
     });
   };
+  // Each rank's probe engine is held until every rank has made its own (the
+  // reduction in shortage_on_any_rank): ranks sharing a GPU then probe together,
+  // as their engines will compute together.
+  std::unique_ptr<RlEngine> held;
   const PlanProbe probe = [&](const DecompositionPlan& p) {
-    return shortage_on_any_rank(comm, [&]() -> std::optional<MemoryShortage> {
+    held.reset();
+    auto shortage = shortage_on_any_rank(comm, [&]() -> std::optional<MemoryShortage> {
       if (!on_device) return std::nullopt;
-      return try_largest_engine(*backend, largest_psf(psfs), request.rl, p);
+      return try_largest_engine(*backend, largest_psf(psfs), request.rl, p, &held);
     });
+    held.reset();
+    return shortage;
   };
   return fit_plan(budget, plan, probe, [&](const std::string& line) {
     if (comm_rank(comm) == 0) log << "h5decon: warning: " << line << std::endl;

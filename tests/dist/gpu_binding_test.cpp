@@ -82,5 +82,21 @@ TEST(GpuBinding, RefusesCudaOnEveryRankWithoutADeviceAndAutoFallsBackToCpu) {
   EXPECT_EQ(b.device, -1);
 }
 
+// Ranks sharing a GPU are found by its UUID, not by their count per device: under
+// per-rank CUDA_VISIBLE_DEVICES every rank sees its own GPU as device 0.
+TEST(GpuBinding, CountsTheRanksOfANodeWithTheSameKey) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  // Every rank of this test is on one node: keys "GPU-a" (even ranks), "GPU-b" (odd).
+  const std::string key = rank % 2 == 0 ? "GPU-a" : "GPU-b";
+  const int even = (size + 1) / 2, odd = size / 2;
+  EXPECT_EQ(count_same_on_node(MPI_COMM_WORLD, key), rank % 2 == 0 ? even : odd);
+  // Every rank its own GPU: no sharing, whatever the device numbers say.
+  EXPECT_EQ(count_same_on_node(MPI_COMM_WORLD, "GPU-" + std::to_string(rank)), 1);
+  // No GPU: no count.
+  EXPECT_EQ(count_same_on_node(MPI_COMM_WORLD, ""), 0);
+}
+
 }  // namespace
 }  // namespace h5decon::dist

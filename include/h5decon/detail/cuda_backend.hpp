@@ -29,6 +29,8 @@ struct CudaDeviceInfo {
 
 /// Name, UUID and memory of device `device` (0 <= device < cuda_device_count()).
 /// Throws InputError when built without CUDA, BackendError when the query fails.
+/// Name, UUID, total and free memory of `device`, which becomes the calling
+/// thread's current device (a rank asks about the device it binds to).
 CudaDeviceInfo cuda_device_info(int device);
 
 /// The CUDA backend on options.device, or on the calling thread's current device

@@ -31,7 +31,15 @@ struct GpuBinding {
   std::string backend = "cpu";  ///< the make_backend() kind for this rank: "cuda" or "cpu"
   int device = -1;              ///< BackendOptions::device for this rank (-1 with cpu)
   std::string host;             ///< MPI_Get_processor_name
+  /// Ranks of this node bound to the same GPU, this one included, told apart by
+  /// the GPU's UUID (right under per-rank CUDA_VISIBLE_DEVICES, where every rank
+  /// sees its own GPU as device 0); 1 with cpu.
+  int sharers = 1;
 };
+
+/// Collective on `comm`: how many ranks on this rank's node passed the same
+/// non-empty `key` (this one included); 0 for an empty key.
+int count_same_on_node(MPI_Comm comm, const std::string& key);
 
 /// Collective on `comm`. Resolves `requested` ("cpu", "cuda" or "auto") on every
 /// rank (the device goes to BackendOptions::device), and prints on rank 0 (to `log`) one

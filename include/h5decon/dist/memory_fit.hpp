@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,11 +36,13 @@ using PlanFunction = std::function<DecompositionPlan(std::int64_t budget)>;
 /// Tries a plan; the shortage if it does not fit.
 using PlanProbe = std::function<std::optional<MemoryShortage>(const DecompositionPlan&)>;
 
-/// Makes the engine of the plan's largest block (PSF of channel 0) on `backend`
-/// and drops it: nullopt when that worked, the shortage on OutOfMemoryError.
-/// Any other failure is thrown.
+/// Makes the engine of the plan's largest block (with the largest PSF) on
+/// `backend`: nullopt when that worked, the shortage on OutOfMemoryError. The
+/// engine goes to `*keep` when given (held until every rank sharing the device has
+/// made its own), else it is dropped. Any other failure is thrown.
 std::optional<MemoryShortage> try_largest_engine(Backend& backend, const Psf& psf,
-                                                 const RlOptions& rl, const DecompositionPlan& plan);
+                                                 const RlOptions& rl, const DecompositionPlan& plan,
+                                                 std::unique_ptr<RlEngine>* keep = nullptr);
 
 /// plan(budget), then probe it; on a shortage, logs "out of GPU memory (free X,
 /// requested Y): shrinking blocks to ..." and re-plans with half the budget (half
@@ -64,6 +67,9 @@ struct BackendPlanRequest {
   std::string backend;           ///< this rank's make_backend() kind (after GPU binding)
   BackendOptions backend_options;
   RlOptions rl;
+  /// Ranks on this node computing on the same GPU (by UUID, GpuBinding::sharers):
+  /// each plans with its share of the device's free memory.
+  int device_sharers = 1;
 };
 
 /// Collective. The plan every rank uses. With a host backend on every rank:

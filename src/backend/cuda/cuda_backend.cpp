@@ -130,13 +130,13 @@ CudaDeviceInfo cuda_device_info(int device) {
   H5DECON_CHECK_CUDA(cudaGetDeviceProperties(&prop, device));
   CudaDeviceInfo info{prop.name, cuda::uuid_string(prop.uuid),
                       static_cast<std::int64_t>(prop.totalGlobalMem), 0};
-  int current = 0;
-  H5DECON_CHECK_CUDA(cudaGetDevice(&current));
+  // Free memory needs a context on `device`; it stays the current device. Switching
+  // back to the previous one (device 0 by default) would create a context there in
+  // every rank (CUDA 12+ makes one on cudaSetDevice): on exclusive-process GPUs all
+  // ranks but one would fail, elsewhere each would hold ~0.5 GiB of GPU 0.
   H5DECON_CHECK_CUDA(cudaSetDevice(device));
   std::size_t free = 0, total = 0;
-  const cudaError_t err = cudaMemGetInfo(&free, &total);
-  H5DECON_CHECK_CUDA(cudaSetDevice(current));
-  H5DECON_CHECK_CUDA(err);
+  H5DECON_CHECK_CUDA(cudaMemGetInfo(&free, &total));
   info.free_bytes = static_cast<std::int64_t>(free);
   return info;
 }

@@ -45,6 +45,14 @@ const char* cufft_error_name(cufftResult err) {
       return "CUFFT_NOT_IMPLEMENTED";
     case 0x10:
       return "CUFFT_NOT_SUPPORTED";
+    case 0x11:
+      return "CUFFT_MISSING_DEPENDENCY";
+    case 0x12:
+      return "CUFFT_NVRTC_FAILURE";
+    case 0x13:
+      return "CUFFT_NVJITLINK_FAILURE";
+    case 0x14:
+      return "CUFFT_NVSHMEM_FAILURE";
     default:
       return "unknown cuFFT error";
   }
@@ -86,8 +94,18 @@ void throw_cuda_error(cudaError_t err, const char* call, const char* file, int l
 void throw_cufft_error(cufftResult err, const char* call, const char* file, int line) {
   std::string msg = detail::concat("cuFFT error ", cufft_error_name(err), " (",
                                    static_cast<int>(err), ") in ", where(call, file, line));
-  if (err == CUFFT_ALLOC_FAILED) {
-    msg += detail::concat(" (", device_memory_report(), ")");
+  // cuFFT reports running out of device memory while planning as ALLOC_FAILED, but
+  // also as INTERNAL_ERROR or SETUP_FAILED: in planning calls those are treated as
+  // out of memory too, so that the blocks shrink (memory_fit.hpp) instead of the
+  // run failing; a real internal error fails again at the smallest blocks, naming it.
+  const std::string text = call ? call : "";
+  const bool planning = text.find("cufftMakePlan") != std::string::npos ||
+                        text.find("cufftCreate") != std::string::npos ||
+                        text.find("cufftEstimate") != std::string::npos;
+  if (err == CUFFT_ALLOC_FAILED ||
+      (planning && (err == CUFFT_INTERNAL_ERROR || err == CUFFT_SETUP_FAILED))) {
+    msg += detail::concat(" (", device_memory_report(),
+                          err == CUFFT_ALLOC_FAILED ? ")" : "; taken as out of memory)");
     throw OutOfMemoryError(msg, 0, free_device_bytes());
   }
   throw BackendError(msg);
