@@ -20,7 +20,7 @@ rm -rf "$work"
 mkdir -p "$work/home"
 stamp=$work/stamp
 touch "$stamp"
-git clone -q "$src" "$work/src"
+git clone -q --no-hardlinks "$src" "$work/src"
 user=$(id -un)
 run_as() { bash -c "$1"; }
 if [ "$(id -u)" -eq 0 ]; then
