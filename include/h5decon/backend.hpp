@@ -120,6 +120,9 @@ class Backend {
   /// free memory less a safety margin); 0: the backend computes in host memory,
   /// which the caller budgets.
   virtual std::int64_t device_memory_budget() const { return 0; }
+  /// True when engines plan FFTs with FFTW, whose plans travel as wisdom: rank 0
+  /// plans each shape once and shares it. False for cuFFT (nothing to share).
+  virtual bool shares_fft_wisdom() const { return false; }
 };
 
 /// Returns the backend named `kind` ("cpu"; "cuda" and "auto" once built with

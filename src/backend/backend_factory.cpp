@@ -26,6 +26,7 @@ class CpuBackend final : public Backend {
   std::string name() const override {
     return "cpu (fftw3f, " + std::to_string(cpu::resolve_threads(options_)) + " threads)";
   }
+  bool shares_fft_wisdom() const override { return true; }
   std::unique_ptr<RlEngine> make_engine(const Psf& psf, Shape3 shape, const RlOptions& options,
                                         Shape3 fft) override {
     fft = resolve_fft_shape(shape, psf.kernel.shape, fft);

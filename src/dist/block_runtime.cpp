@@ -179,6 +179,11 @@ std::string BlockRuntime::backend_name() const { return impl_->backend->name(); 
 std::size_t BlockRuntime::share_fft_plans() {
   const Impl& d = *impl_;
   if (d.size == 1) return 0;  // nobody to share with; the backend plans as it goes
+  // Only FFTW plans travel as wisdom: rank 0 says whether its backend has any (a GPU
+  // rank 0 would otherwise build a full engine per shape for nothing).
+  int shares = d.rank == 0 && d.backend->shares_fft_wisdom() ? 1 : 0;
+  MPI_Bcast(&shares, 1, MPI_INT, 0, d.world);
+  if (!shares) return 0;
   const auto shapes = distinct_fft_shapes(d.plan, d.blocks);
   share_fft_wisdom(d.world, *d.backend, d.psfs.at(0), d.options.rl, shapes);
   return shapes.size();

@@ -59,7 +59,9 @@ CudaEngine::CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, S
   compute_otf(psf.kernel);
   if (bertero()) compute_weights();
   staging_ = std::move(staging);
-  if (staging_) prepare_async();  // its memory counts now, where planning can see it
+  // Its memory counts now, where planning can see it; an engine that can never
+  // overlap (--stop-rel-change reads every iteration's change) allocates none.
+  if (overlaps()) prepare_async();
 }
 
 CudaEngine::~CudaEngine() {

@@ -92,8 +92,12 @@ std::int64_t engine_device_bytes(Shape3 psf, Shape3 shape, Shape3 fft, const RlO
   // At most one margin-row entry per row of the FFT array; the table itself is
   // not built here (it is large for large blocks).
   const std::int64_t rows = options.boundary == Boundary::bertero ? 0 : fft.z * fft.y;
-  const std::int64_t async = 2 * shape.size() * static_cast<std::int64_t>(sizeof(float)) +
-                             SampleUpload::device_bytes(shape.size());
+  // The overlapped path's buffers, only where the engine can overlap (overlaps()).
+  const bool can_overlap = options.stop_rel_change <= 0;
+  const std::int64_t async =
+      can_overlap ? 2 * shape.size() * static_cast<std::int64_t>(sizeof(float)) +
+                        SampleUpload::device_bytes(shape.size())
+                  : 0;
   if (work_bytes < 0) work_bytes = static_cast<std::int64_t>(estimate_work_bytes(fft));
   return engine_buffer_bytes(shape, domain, fft, options, rows) + async + work_bytes;
 }
@@ -188,6 +192,12 @@ std::unique_ptr<RlTicket> CudaEngine::start_async(SampleView observed, std::span
     ++async_calls_;
     return std::make_unique<CudaTicket>(staging_, slot, result, check, down);
   } catch (...) {
+    // Work of this call may already be queued (its upload, some iterations): wait
+    // for all of it before the slot and the buffers can be reused, or the next
+    // call's upload could overwrite a volume the queued kernels still read.
+    for (cudaStream_t st : {stream_.get(), upload_stream_->get(), download_stream_->get()})
+      (void)cudaStreamSynchronize(st);
+    (void)cudaGetLastError();  // the failure was reported by the throw; do not keep it
     staging_->give_back(slot);
     throw;
   }

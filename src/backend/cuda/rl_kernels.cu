@@ -5,6 +5,7 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/rl_device.cuh"
 #include "backend/cuda/rl_kernels.cuh"
+#include "h5decon/detail/log_extrapolation.hpp"
 
 namespace h5decon::cuda {
 namespace {
@@ -125,10 +126,9 @@ struct PredictOp {
   __device__ float operator()(i64 r, i64 x, i64 /*f*/) const {
     const i64 v = r * nx + x;
     const float xk = u[v], xp = x_prev[v], a = *alpha;
-    // biggs-log: x (x / x_prev)^alpha (exp2f/log2f: the CPU's polynomials agree to 1e-5);
-    // biggs: deconvlucy's clamp at 0.
-    const float pred = log_domain ? (xk > 0.0f && xp > 0.0f ? xk * exp2f(a * log2f(xk / xp)) : xk)
-                                  : fmaxf(xk + a * (xk - xp), 0.0f);
+    // biggs-log: the CPU engines' log_extrapolation() itself (its polynomials and its
+    // clamped exponent); biggs: deconvlucy's clamp at 0.
+    const float pred = log_domain ? log_extrapolation(xk, xp, a) : fmaxf(xk + a * (xk - xp), 0.0f);
     x_prev[v] = xk;
     u[v] = pred;
     return pred;
