@@ -5,7 +5,9 @@
 # LD_LIBRARY_PATH (and OpenMPI's plugin path, for h5decon as a single rank). Base-system libraries (glibc, libstdc++, libgcc_s) and the
 # NVIDIA driver (libcuda, libnvidia-*) stay on the target: they must match it.
 # h5decon itself also gets its MPI and HDF5 libraries and OpenMPI's plugins, so
-# it runs as one rank without mpiexec; several ranks need OpenMPI 4.1 on the target.
+# it runs as one rank without mpiexec; for several ranks on the target's one node the
+# bundle carries OpenMPI's mpirun (orterun, orted) and PMIx's plugins too: `run mpirun
+# -n 2 h5decon ...` (the `run` wrapper puts the bundle's programs on PATH).
 #
 # usage: scripts/gather_gpu_bundle.sh [-b BUILD_DIR] [-o OUT_DIR] [--with-libstdcxx]
 #                                     [--no-cuda-libs] [BINARY...]
@@ -74,6 +76,24 @@ if [ -x "$out/bin/h5decon" ] && [ -n "$mpi_plugins" ]; then
   mkdir -p "$out/lib/openmpi3" "$out/share/openmpi"
   cp -L "$mpi_plugins"/*.so "$out/lib/openmpi3/"
   cp /usr/share/openmpi/help-*.txt "$out/share/openmpi/" 2>/dev/null || true
+  # mpirun for several ranks on one node; PMIx (its server in mpirun) dlopens plugins.
+  for prog in orterun orted; do
+    [ -x "/usr/bin/$prog" ] && cp -L "/usr/bin/$prog" "$out/bin/$prog"
+  done
+  [ -x "$out/bin/orterun" ] && ln -sf orterun "$out/bin/mpirun"
+  pmix_plugins=$(ls -d /usr/lib/*-linux-gnu/pmix2/lib/pmix 2>/dev/null | head -1)
+  if [ -n "$pmix_plugins" ]; then
+    mkdir -p "$out/lib/pmix"
+    cp -L "$pmix_plugins"/*.so "$out/lib/pmix/"
+    cp /usr/share/pmix/help-*.txt "$out/share/openmpi/" 2>/dev/null || true
+  fi
+  for extra in "$out/bin/orterun" "$out/bin/orted" "$out"/lib/pmix/*.so; do
+    [ -e "$extra" ] || continue
+    ldd "$extra" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | while read -r name path; do
+      if echo "$name" | grep -Eq "$base"; then continue; fi
+      [ -e "$out/lib/$name" ] || cp -L "$path" "$out/lib/$name"
+    done
+  done
   for plugin in "$out"/lib/openmpi3/*.so; do
     ldd "$plugin" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | while read -r name path; do
       if echo "$name" | grep -Eq "$base"; then continue; fi
@@ -90,12 +110,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 prog=$1
 shift
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$here/bin:$PATH"  # `run mpirun -n 2 h5decon ...` finds both here
 if [ -d "$here/lib/openmpi3" ]; then
-  # OpenMPI's plugins and help texts from the bundle, not from its install prefix.
+  # OpenMPI's and PMIx's plugins and help texts from the bundle, not from their
+  # install prefixes.
   export OMPI_MCA_mca_base_component_path="$here/lib/openmpi3"
   export OPAL_PKGDATADIR="$here/share/openmpi"
-  # Not under mpiexec: one rank that starts no helper daemon (there is no orted here).
-  [ -n "${OMPI_COMM_WORLD_SIZE:-}" ] || export OMPI_MCA_ess_singleton_isolated=1
+  [ -d "$here/lib/pmix" ] && export PMIX_MCA_mca_base_component_path="$here/lib/pmix"
+  # Not under mpirun: one rank that starts no helper daemon.
+  [ "$prog" = mpirun ] || [ -n "${OMPI_COMM_WORLD_SIZE:-}" ] ||
+    export OMPI_MCA_ess_singleton_isolated=1
 fi
 exec "$here/bin/$prog" "$@"
 EOF
