@@ -182,6 +182,7 @@ step_headline() {
   [ -s "$work/headline.h5" ] || step_phantom
   local ok=0
   run_one "$work/headline.h5" "$work/headline_out.h5" || ok=1
+  [ $ok -ne 0 ] || check sane "$work/headline_out.h5" || ok=1  # read before it goes
   rm -f "$work/headline_out.h5"  # 15 GiB of float32: keep the disk for the next run
   return $ok
 }
