@@ -92,7 +92,7 @@ std::int64_t region_voxels_per_volume(const DecompositionPlan& plan) {
 }
 
 void print_data(std::ostream& os, const RunSettings& s, const io::InputDataset& input,
-                const Psf& psf) {
+                const std::vector<Psf>& psfs) {
   const Shape5 shape = input.shape();
   const std::int64_t in_bytes = shape.size() * std::int64_t{io::dtype_bytes(input.dtype())};
   os << "input:   " << s.input.str() << ": " << shape.str() << " (c x t x z x y x x), "
@@ -100,7 +100,8 @@ void print_data(std::ostream& os, const RunSettings& s, const io::InputDataset& 
      << " bytes)\n"
      << "volumes: " << shape.c * shape.t << " (c=" << shape.c << " x t=" << shape.t << ") of "
      << shape.volume.str() << "\n"
-     << "PSF:     " << s.psf.str() << ": " << psf.kernel.shape.str() << "\n"
+     << "PSF:     " << s.psf.str() << ": " << largest_psf_extent(psfs).str()
+     << (psfs.size() > 1 ? " (the largest extent of the channels')" : "") << "\n"
      << "output:  " << s.output.str() << ": float32, " << bytes_text(double(shape.size() * 4))
      << " (" << shape.size() * 4 << " bytes)\n"
      << "RL:      " << s.rl.iterations << " iterations, boundary " << to_string(s.rl.boundary)
@@ -143,7 +144,7 @@ void execute(const InfoSettings& info, MPI_Comm comm, int rank, int world) {
     std::string text;
     agree_on(comm, [&] { text = exact_info_text(comm, s, shape, psfs, info.ranks); });
     std::ostringstream os;
-    if (rank == 0) print_data(os, s, *input, psfs[0]);
+    if (rank == 0) print_data(os, s, *input, psfs);
     if (rank == 0) std::cout << "h5decon info: the plan of `run --mode exact`\n" << os.str() << text;
     return;
   }
@@ -157,7 +158,7 @@ void execute(const InfoSettings& info, MPI_Comm comm, int rank, int world) {
   if (rank != 0) return;
   std::ostringstream os;
   os << "h5decon info: the plan of `run` for these options\n";
-  print_data(os, s, *input, psfs[0]);
+  print_data(os, s, *input, psfs);
   os << describe(*plan);
   print_per_rank(os, *plan, *input, info.ranks > 0 ? info.ranks : world, world);
   std::cout << os.str() << std::flush;
