@@ -1,5 +1,5 @@
 #pragma once
-// Split of every (c, t) volume into 3D blocks with halos (DESIGN.md §3).
+// Split of every (c, t) volume into 3D blocks with halos (docs/design.md §3).
 // A pure function of (dataset shape, PSF shape, options): no MPI, no I/O.
 //
 // Terms, per axis:

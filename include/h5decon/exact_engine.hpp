@@ -1,5 +1,5 @@
 #pragma once
-// Exact mode (DESIGN.md §4): one whole volume deconvolved across every rank of a
+// Exact mode (docs/design.md §4): one whole volume deconvolved across every rank of a
 // communicator in z-slabs with FFTW3-MPI distributed transforms: no blocks, no
 // seams. The FFT shape, boundary extension and RL semantics are those of the
 // single-process CPU engine (padded_shape(), boundary.hpp); each rank holds only

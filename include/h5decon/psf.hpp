@@ -11,7 +11,7 @@
 namespace h5decon {
 
 /// A PSF ready for the engine: finite, non-negative, sum 1. Its centre voxel is
-/// index n/2 on every axis (integer division; DESIGN.md §2).
+/// index n/2 on every axis (integer division; docs/design.md §2).
 struct Psf {
   Volume kernel;
   std::string source;        ///< where it came from, for messages and provenance

@@ -25,7 +25,7 @@ struct BornWolfParams {
 void validate(const BornWolfParams& p);
 
 /// The Born-Wolf PSF, normalised to sum 1, float32 (z, y, x), centre voxel n/2 on
-/// every axis (DESIGN.md §2). Intensity at a point at lateral distance r and
+/// every axis (docs/design.md §2). Intensity at a point at lateral distance r and
 /// defocus z from the focus, with k = 2π/λ:
 ///   h(r, z) = | ∫_0^1 J0(k NA r ρ) exp(-i k NA² z ρ² / (2 n)) ρ dρ |²
 /// evaluated in double at voxel centres (point sampling, no supersampling): the

@@ -1,5 +1,5 @@
 #pragma once
-// The named modes of the Richardson-Lucy algorithm (DESIGN.md §2) and their parsing.
+// The named modes of the Richardson-Lucy algorithm (docs/design.md §2) and their parsing.
 
 #include <string>
 #include <string_view>

@@ -1,5 +1,5 @@
 #pragma once
-// Agreement on failure across MPI ranks (DESIGN.md §4): every step that may fail
+// Agreement on failure across MPI ranks (docs/design.md §4): every step that may fail
 // on some ranks only is followed by a collective check, so that a failure on any
 // rank ends the run on every rank with one message and one exit code, never a hang.
 

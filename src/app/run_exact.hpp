@@ -1,6 +1,6 @@
 #pragma once
 // `h5decon run --mode exact`: every (c, t) volume deconvolved whole across all
-// ranks with FFTW3-MPI (DESIGN.md §4), read and written in z-slabs by collective
+// ranks with FFTW3-MPI (docs/design.md §4), read and written in z-slabs by collective
 // parallel HDF5.
 
 #include <mpi.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Resumable runs (DESIGN.md §4): the signature of a run, the state of the output
+// Resumable runs (docs/design.md §4): the signature of a run, the state of the output
 // path (complete, partial and resumable, or free), the journal of finished
 // blocks, and the clean-up at the end. See run_journal.hpp for the guarantee.
 //

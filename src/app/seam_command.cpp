@@ -7,7 +7,7 @@
 // (explicit block, automatic halo from the factor), every block's region is
 // deconvolved with an engine made for its own padded FFT shape, the interiors are
 // assembled, and the result is compared:
-//   seam error = max |blocked - whole| / max(whole)                 (DESIGN.md §3)
+//   seam error = max |blocked - whole| / max(whole)                 (docs/design.md §3)
 //   near-seam  = mean of |blocked - whole| / whole over the voxels within 2 voxels
 //                of an interior boundary that is not a volume edge.
 // The measurement that sets DecompositionOptions::halo_psf_factor is this one

@@ -1,5 +1,5 @@
 #pragma once
-// `h5decon seams`: measures the seam error of the block decomposition (DESIGN.md §3)
+// `h5decon seams`: measures the seam error of the block decomposition (docs/design.md §3)
 // against the whole-volume result, by halo size and iteration count.
 
 namespace h5decon::app {

@@ -1,6 +1,6 @@
 #pragma once
 // `h5decon seams`' reference: volume (0, 0) deconvolved whole in exact mode
-// (FFTW3-MPI z-slabs over every rank of a communicator, DESIGN.md §4) and gathered
+// (FFTW3-MPI z-slabs over every rank of a communicator, docs/design.md §4) and gathered
 // on rank 0, where the blocked result is measured against it; and the rank-0-only
 // steps around it, during which the other ranks wait without spinning.
 

@@ -1,4 +1,4 @@
-// Parsing and validation of the RL option names (DESIGN.md §2).
+// Parsing and validation of the RL option names (docs/design.md §2).
 #include "h5decon/rl_options.hpp"
 
 #include <array>

@@ -6,7 +6,7 @@ Runs `seams` on the stack phantom (4 blocks, y and x seams) in one process and
 under mpiexec with 2 ranks, saving the references. Passes when the header names
 exact mode on the right rank count, the two references agree within 1e-5 of their
 maximum, both runs print the same seam errors, a halo of 0 gives a seam error
-above 1e-2 and the default halo one at or below 1e-4 (DESIGN.md §3).
+above 1e-2 and the default halo one at or below 1e-4 (docs/design.md §3).
 """
 import os
 import re

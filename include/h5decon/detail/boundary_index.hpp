@@ -1,5 +1,5 @@
 #pragma once
-// The boundary extension of DESIGN.md §2 on one axis: where extended index j of
+// The boundary extension of docs/design.md §2 on one axis: where extended index j of
 // a volume of n voxels takes its value from. One definition for every backend:
 // the CPU engine and exact mode build their tables from it on the host, the
 // CUDA engine on the host and in its kernels. Plain C++17 (device code is built

@@ -1,5 +1,5 @@
 #pragma once
-// The distributed block runtime (DESIGN.md §4): rank 0 serves the blocks of a
+// The distributed block runtime (docs/design.md §4): rank 0 serves the blocks of a
 // decomposition plan to every computing rank (itself included), each rank
 // deconvolves its blocks and writes their interiors to the output.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// GPU binding (DESIGN.md §4): each rank takes the device numbered by its
+// GPU binding (docs/design.md §4): each rank takes the device numbered by its
 // node-local rank modulo the devices it can see, logs host, device name and
 // UUID, and says when ranks of one node share a device. `--backend cuda` on a
 // rank that sees no device is an error naming the rank and its host;

@@ -125,7 +125,7 @@ PsfFile read_psf_file(const DatasetRef& ref, MPI_Comm comm, std::int64_t channel
 /// read_psf_file()'s volumes only.
 std::vector<Volume> read_psfs(const DatasetRef& ref, MPI_Comm comm, std::int64_t channels);
 
-/// Provenance written as attributes of the output dataset (DESIGN.md §1).
+/// Provenance written as attributes of the output dataset (docs/design.md §1).
 struct Provenance {
   std::string command_line;
   std::map<std::string, std::string> options;  ///< resolved options, one attribute each ("opt_<name>")

@@ -1,5 +1,5 @@
 #pragma once
-// The boundary extension of DESIGN.md §2, laid out for circular FFTs.
+// The boundary extension of docs/design.md §2, laid out for circular FFTs.
 //
 // A volume of extent n on an axis is extended by m = psf/2 voxels on both sides
 // according to the boundary mode. Inside an FFT array of extent P >= n + 2m the

@@ -1,5 +1,5 @@
 #pragma once
-// The boundary extension of DESIGN.md §2 in the padded FFT array, shared by host
+// The boundary extension of docs/design.md §2 in the padded FFT array, shared by host
 // code (tables built once per engine) and device code (kernels), so that both
 // follow one definition (h5decon/detail/boundary_index.hpp, the CPU's too):
 // volume index j in [-m, n + m) of an axis (m = psf / 2) lives at position

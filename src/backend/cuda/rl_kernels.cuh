@@ -19,7 +19,7 @@ namespace h5decon::cuda {
 constexpr int kMeanPartials = 1024;
 
 /// fft_array (zeroed by the caller) receives the PSF `psf` of extent `k`, rolled
-/// so that its centre voxel k/2 sits at the origin (DESIGN.md §2).
+/// so that its centre voxel k/2 sits at the origin (docs/design.md §2).
 void launch_scatter_psf(const float* psf, Dims k, float* fft_array, Dims fft, cudaStream_t stream);
 
 /// dst[i] = src[i] * scale for i < n (the OTF with FFT normalisation folded in).
