@@ -25,10 +25,8 @@ std::string describe(const po::error& e, const std::string& command, const std::
   return (where.empty() ? std::string() : where + ": ") + e.what() + see;
 }
 
-// The shortest text that reads back as the same value: two runs' options compare
-// equal exactly when their values are equal (0.01 and 1e-2 alike, 0.01 and 0.0100001 not).
 template <class Real>
-std::string shortest(Real value) {
+std::string shortest_of(Real value) {
   char text[64];
   const auto [end, error] = std::to_chars(text, text + sizeof text, value);
   return error == std::errc() ? std::string(text, end) : std::string("?");
@@ -45,9 +43,9 @@ std::string any_to_string(const boost::any& v) {
   else if (const auto* u = boost::any_cast<std::uint64_t>(&v))
     os << *u;
   else if (const auto* f = boost::any_cast<float>(&v))
-    return shortest(*f);
+    return shortest_text(*f);
   else if (const auto* d = boost::any_cast<double>(&v))
-    return shortest(*d);
+    return shortest_text(*d);
   else
     os << "?";
   return os.str();
@@ -87,6 +85,9 @@ void read_config_file(ParsedOptions& parsed, const std::string& command,
 }
 
 }  // namespace
+
+std::string shortest_text(float value) { return shortest_of(value); }
+std::string shortest_text(double value) { return shortest_of(value); }
 
 po::options_description generic_options() {
   po::options_description desc("Generic options");

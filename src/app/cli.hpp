@@ -46,6 +46,11 @@ void print_help(std::ostream& os, const std::string& command, const std::string&
 /// help, config and dry-run; for provenance and --dry-run.
 std::map<std::string, std::string> resolved_options(const ParsedOptions& parsed);
 
+/// The shortest text that reads back as the same value: two options' texts compare
+/// equal exactly when their values do (0.01 and 1e-2 alike, 0.01 and 0.0100001 not).
+std::string shortest_text(float value);
+std::string shortest_text(double value);
+
 /// The program's command line as one string, arguments shell-quoted where needed.
 std::string join_command_line(int argc, const char* const argv[]);
 

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "run_resume.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 
@@ -89,6 +90,19 @@ void check_free_space(const std::string& output_file, std::int64_t bytes, bool r
                   parent.string(), "': the output needs ", needed, " bytes (", mib(needed), ")",
                   resume ? " more" : "", ", ", free, " bytes (", mib(free),
                   ") are free; free some space or choose another --output");
+}
+
+void claim_output(const RunSettings& s, int rank, std::optional<OutputLock>& lock) {
+  if (rank == 0) lock.emplace(s.output.file);
+  check_output_state(s);
+}
+
+io::FileIdentity check_opened_input(const RunSettings& s, const io::InputDataset& input,
+                                    std::int64_t volumes, int rank) {
+  check_background_for(s.rl, input.dtype(), s.input.str());
+  if (rank != 0) return {};
+  check_free_space(s.output.file, volumes * input.shape().volume.size() * 4, s.resume);
+  return input_identity(s);
 }
 
 }  // namespace h5decon::app

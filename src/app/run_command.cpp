@@ -183,8 +183,7 @@ void resolve_target(Run& run) {
     run.shard = resolve_shard(run.s.shard);
     if (run.shard.enabled) run.s.output.file = shard_file_name(run.s.output.file, run.shard);
     use_auto_wisdom(run.s);
-    if (run.rank == 0) run.lock.emplace(run.s.output.file);
-    check_output_state(run.s);
+    claim_output(run.s, run.rank, run.lock);
   });
   log_shard_choice(run.comm, run.shard, run.s.shard);
   if (run.shard.enabled) run.log("shard ", run.shard.str(), ": writing ", run.s.output.file);
@@ -200,12 +199,9 @@ io::InputDataset open_input(Run& run) {
           io::to_string(input->dtype()), ", ", shape.c * shape.t, " volumes on ", run.size,
           run.size == 1 ? " rank" : " ranks");
   agree_on(run.comm, [&] {
-    check_background_for(run.s.rl, input->dtype(), run.s.input.str());
-    if (run.rank != 0) return;
     const auto volumes = run.shard.enabled ? std::int64_t(shard_volumes(shape, run.shard).size())
                                            : shape.c * shape.t;
-    check_free_space(run.s.output.file, volumes * shape.volume.size() * 4, run.s.resume);
-    run.input_identity = input_identity(run.s);
+    run.input_identity = check_opened_input(run.s, *input, volumes, run.rank);
   });
   return std::move(*input);
 }

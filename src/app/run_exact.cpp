@@ -164,18 +164,12 @@ void execute(Exact& x) {
   agree_on(x.comm, [&] { require_supported(x.s); });
   // The same checks as blocks mode, before anything is planned or written.
   agree_on(x.comm, [&] { check_launch(x.comm, x.s.allow_singleton); });
-  agree_on(x.comm, [&] {
-    if (x.rank == 0) x.lock.emplace(x.s.output.file);
-    check_output_state(x.s);
-  });
+  agree_on(x.comm, [&] { claim_output(x.s, x.rank, x.lock); });
   std::optional<io::InputDataset> input;
   agree_on(x.comm, [&] { input.emplace(x.s.input, x.comm, x.s.axes); });
   const Shape5 shape = input->shape();
   agree_on(x.comm, [&] {
-    check_background_for(x.s.rl, input->dtype(), x.s.input.str());
-    if (x.rank != 0) return;
-    check_free_space(x.s.output.file, shape.c * shape.t * shape.volume.size() * 4, false);
-    x.input_identity = input_identity(x.s);
+    x.input_identity = check_opened_input(x.s, *input, shape.c * shape.t, x.rank);
   });
   std::vector<Psf> psfs;
   agree_on(x.comm, [&] { psfs = load_run_psfs(x.s, *input, x.comm); });

@@ -1,10 +1,10 @@
 // One background estimate per volume (volume_background.hpp).
 #include "volume_background.hpp"
 
-#include <charconv>
 #include <string>
 
 #include "agreement.hpp"
+#include "cli.hpp"
 #include "h5decon/rl_domain.hpp"
 
 namespace h5decon::app {
@@ -63,10 +63,9 @@ std::map<io::VolumeIndex, float> estimate_volume_backgrounds(
 std::string describe_backgrounds(const std::map<io::VolumeIndex, float>& backgrounds) {
   std::string out;
   for (const auto& [ct, value] : backgrounds) {
-    char text[32];
-    const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-    out += (out.empty() ? "" : "; ") + std::string("c=") + std::to_string(ct[0]) +
-           " t=" + std::to_string(ct[1]) + ": " + std::string(text, end);
+    if (!out.empty()) out += "; ";
+    out += "c=" + std::to_string(ct[0]) + " t=" + std::to_string(ct[1]) + ": " +
+           shortest_text(value);
   }
   return out;
 }
