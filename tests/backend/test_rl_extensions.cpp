@@ -10,7 +10,7 @@
 #include "backend/reference.hpp"
 #include "backend/rl_scenes.hpp"
 #include "h5decon/convolve.hpp"
-#include "h5decon/detail/log_extrapolation.hpp"
+#include "rl/log_extrapolation.hpp"
 #include "h5decon/fft_shape.hpp"
 #include "h5decon/metrics.hpp"
 #include "h5decon/rl_constants.hpp"

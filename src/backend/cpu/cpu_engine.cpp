@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "h5decon/error.hpp"
-#include "h5decon/rl_constants.hpp"
 #include "h5decon/rl_domain.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::cpu {
 namespace {
@@ -62,21 +62,19 @@ void CpuEngine::initialise(std::span<const float> observed) {
     case InitMode::observed:  // the domain beyond the volume (bertero): its edge replicated
       for (std::int64_t z = 0; z < e.z; ++z)
         for (std::int64_t y = 0; y < e.y; ++y) {
-          const std::int64_t zo = std::clamp<std::int64_t>(z - margin_.z, 0, n.z - 1);
-          const std::int64_t yo = std::clamp<std::int64_t>(y - margin_.y, 0, n.y - 1);
+          const std::int64_t zo = rl::clamp_index(z - margin_.z, n.z);
+          const std::int64_t yo = rl::clamp_index(y - margin_.y, n.y);
           const float* d = observed.data() + (zo * n.y + yo) * n.x;
           float* u = u_ + (z * e.y + y) * e.x;
-          for (std::int64_t x = 0; x < e.x; ++x)
-            u[x] = d[std::clamp<std::int64_t>(x - margin_.x, 0, n.x - 1)];
+          for (std::int64_t x = 0; x < e.x; ++x) u[x] = d[rl::clamp_index(x - margin_.x, n.x)];
         }
       return;
     case InitMode::constant:
-      std::fill_n(u_, e.size(), 0.5f);
-      return;
     case InitMode::mean: {
       double s = 0.0;  // serial: the same bits on every run and thread count
-      for (float v : observed) s += v;
-      std::fill_n(u_, e.size(), static_cast<float>(s / double(observed.size())));
+      if (options_.init == InitMode::mean)
+        for (float v : observed) s += v;
+      std::fill_n(u_, e.size(), rl::flat_initial_value(options_.init, s, double(observed.size())));
       return;
     }
   }
@@ -92,47 +90,25 @@ void CpuEngine::deconvolve(std::span<const float> observed, std::span<float> res
   background_ = resolve_background(options_, observed, shape_);
   initialise(observed);
   conv_.load(u_);
-  run(observer);
+  rl::iterate(*this, options_, observer);
   if (bertero()) copy_estimate(result);
 }
 
-void CpuEngine::run(const IterationObserver& observer) {
-  const bool biggs = extrapolates(options_.accel);
-  const int n = options_.iterations;
-  alpha_ = 0.0f;
-  for (int it = 1; it <= n; ++it) {
-    // Biggs from the second iteration: the operand is the prediction, not x_k.
-    predicted_ = biggs && it > 1;
-    if (predicted_)
-      conv_.load_planes([&](std::int64_t z, float* plane) { predict_plane(z, plane); });
-    const double alpha_used = predicted_ ? alpha_ : 0.0;
-    step(it, !biggs && it < n);
-    const bool stopping =
-        it == n || (options_.stop_rel_change > 0 && relative_change_ < options_.stop_rel_change);
-    if (observer) {
-      IterationReport r{it, relative_change_, alpha_used, stopping, {}};
-      r.copy_estimate = [&](std::span<float> out) { copy_estimate(out); };
-      observer(r);
-    }
-    if (stopping) break;
-  }
+void CpuEngine::predict(float alpha) {
+  alpha_ = alpha;
+  conv_.load_planes([&](std::int64_t z, float* plane) { predict_plane(z, plane); });
 }
 
-void CpuEngine::step(int it, bool refill) {
+rl::StepTotals CpuEngine::step(bool predicted, bool refill) {
+  predicted_ = predicted;
   sums_.reset(domain_.z);
   conv_.convolve_into(
       false, true, [&](std::int64_t z, const float* hu, float* next) { ratio_pass(z, hu, next); });
   conv_.convolve_into(
       true, refill, [&](std::int64_t z, const float* c, float* next) { update_pass(z, c, next); });
-  const double norm = PlaneSums::total(sums_.norm);
-  relative_change_ = norm > 0 ? PlaneSums::total(sums_.change) / norm : 0.0;
-  if (extrapolates(options_.accel)) {
-    // alpha_{k+1} = g_k.g_{k-1} / g_{k-1}.g_{k-1}: needs two steps' changes (deconvlucy: k > 2).
-    const double a =
-        PlaneSums::total(sums_.dot) / (PlaneSums::total(sums_.gg) + kBiggsDenominatorGuard);
-    alpha_ = it >= 2 ? static_cast<float>(std::clamp(a, 0.0, kBiggsMaxAlpha)) : 0.0f;
-    std::swap(g_new_, g_old_);
-  }
+  if (extrapolates(options_.accel)) std::swap(g_new_, g_old_);
+  return {PlaneSums::total(sums_.change), PlaneSums::total(sums_.norm),
+          PlaneSums::total(sums_.dot), PlaneSums::total(sums_.gg)};
 }
 
 void CpuEngine::copy_estimate(std::span<float> out) const {

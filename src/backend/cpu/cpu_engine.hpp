@@ -7,10 +7,11 @@
 #include "backend/cpu/fft_convolver.hpp"
 #include "backend/cpu/rl_extensions.hpp"
 #include "h5decon/backend.hpp"
+#include "rl/iteration.hpp"
 
 namespace h5decon::cpu {
 
-/// The CPU RL engine. Per iteration:
+/// The CPU executor of the RL iteration (rl/iteration.hpp). Per iteration:
 ///   0. Biggs only, from the second iteration: prediction pass
 ///      y = max(x + alpha (x - x_prev), 0) (biggs-log: y = x (x / x_prev)^alpha), the
 ///      operand of step 1 (FftConvolver::load_planes)
@@ -43,9 +44,17 @@ class CpuEngine final : public RlEngine {
 
  private:
   bool bertero() const { return options_.boundary == Boundary::bertero; }
+  // The executor interface of rl::iterate().
+  void predict(float alpha);
+  void load_estimate() {}  // the operand holds x_k: loaded by deconvolve(), refilled by step()
+  rl::StepTotals step(bool predicted, bool refill);
+  std::function<void(std::span<float>)> estimate_copier() {
+    return [this](std::span<float> out) { copy_estimate(out); };
+  }
+  template <class Executor>
+  friend void rl::iterate(Executor&, const RlOptions&, const IterationObserver&);
+
   void initialise(std::span<const float> observed);
-  void run(const IterationObserver& observer);
-  void step(int it, bool refill);
   void predict_plane(std::int64_t z, float* plane);
   void ratio_pass(std::int64_t z, const float* blurred, float* next);
   void update_pass(std::int64_t z, const float* correction, float* next);
@@ -66,9 +75,8 @@ class CpuEngine final : public RlEngine {
   const float* d_ = nullptr;
   float* u_ = nullptr;
   float background_ = 0.0f;
-  float alpha_ = 0.0f;
+  float alpha_ = 0.0f;      // of this iteration's prediction
   bool predicted_ = false;  // x_prev_ holds x_{k-1} (a prediction pass ran this iteration)
-  double relative_change_ = 0.0;
 };
 
 }  // namespace h5decon::cpu

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "h5decon/rl_constants.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::cpu {
 
@@ -31,7 +31,6 @@ void TvFactor::unit_gradient(const float* u, std::int64_t z, float* g) const {
   const std::int64_t nx = s_.x, ny = s_.y;
   const float* p = u + z * plane_;
   const float* above = z + 1 < s_.z ? p + plane_ : nullptr;
-  const float eps2 = kTvEpsilon * kTvEpsilon;
   for (std::int64_t y = 0; y < ny; ++y) {
     const float* r = p + y * nx;
     const float* next_row = y + 1 < ny ? r + nx : nullptr;
@@ -42,7 +41,7 @@ void TvFactor::unit_gradient(const float* u, std::int64_t z, float* g) const {
       const float dx = x + 1 < nx ? r[x + 1] - r[x] : 0.0f;
       const float dy = next_row ? next_row[x] - r[x] : 0.0f;
       const float dz = above ? above[y * nx + x] - r[x] : 0.0f;
-      const float inv = 1.0f / std::sqrt(dx * dx + dy * dy + dz * dz + eps2);
+      const float inv = rl::tv_unit_scale(dx, dy, dz);
       gx[x] = dx * inv;
       gy[x] = dy * inv;
       gz[x] = dz * inv;
@@ -66,7 +65,7 @@ void TvFactor::plane(const float* u, std::int64_t z, float lambda, float* out) c
       // Backward differences; the component before the first voxel is 0.
       const float div = gx[x] - (x > 0 ? gx[x - 1] : 0.0f) + gy[x] - (y > 0 ? gy[x - nx] : 0.0f) +
                         gz[x] - (gz_below ? gz_below[x] : 0.0f);
-      o[x] = 1.0f / std::max(1.0f - lambda * div, kTvMinDenominator);
+      o[x] = rl::tv_factor(div, lambda);
     }
   }
 }
@@ -88,7 +87,7 @@ std::vector<float> bertero_inverse_weights(FftConvolver& conv, Shape3 v, Shape3 
     for (std::int64_t y = 0; y < e.y; ++y) {
       float* out = inv.data() + (z * e.y + y) * e.x;
       for (std::int64_t x = 0; x < e.x; ++x)
-        out[x] = 1.0f / std::max(w[y * stride + x], kBerteroWeightFloor);
+        out[x] = rl::inverse_weight(w[y * stride + x]);
     }
   });
   return inv;

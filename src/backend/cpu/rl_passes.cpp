@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "backend/cpu/cpu_engine.hpp"
-#include "h5decon/detail/log_extrapolation.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::cpu {
 namespace {
@@ -20,7 +20,7 @@ __attribute__((target_clones("avx2", "default"))) void predict_row_log(float* __
                                                                        std::int64_t n, float a) {
 #pragma omp simd
   for (std::int64_t x = 0; x < n; ++x) {
-    const float xk = u[x], pred = log_extrapolation(xk, xp[x], a);
+    const float xk = u[x], pred = rl::predict_log(xk, xp[x], a);
     xp[x] = xk;
     u[x] = pred;
     r[x] = pred;
@@ -46,7 +46,7 @@ void CpuEngine::predict_plane(std::int64_t z, float* plane) {
 #pragma omp simd
     for (std::int64_t x = 0; x < e.x; ++x) {
       const float xk = u[x];
-      const float pred = std::max(xk + a * (xk - xp[x]), 0.0f);  // deconvlucy's positivity
+      const float pred = rl::predict_linear(xk, xp[x], a);
       xp[x] = xk;
       u[x] = pred;
       r[x] = pred;
@@ -73,7 +73,7 @@ void CpuEngine::ratio_pass(std::int64_t z, const float* blurred, float* next) {
     const float* d = d_ + (zo * n.y + yo) * n.x;
     float* rr = r + m.x;
 #pragma omp simd
-    for (std::int64_t x = 0; x < n.x; ++x) rr[x] = d[x] / std::max(hu[x] + b, eps);
+    for (std::int64_t x = 0; x < n.x; ++x) rr[x] = rl::ratio(d[x], hu[x], b, eps);
   }
 }
 
@@ -91,11 +91,7 @@ void CpuEngine::update_row(std::int64_t z, std::int64_t y, const float* correcti
     float* row = rows_.data() + omp_get_thread_num() * nx;
     const float* w = inv_weights_.empty() ? nullptr : inv_weights_.data() + i0;
     const float* t = tv_ ? tv_factor_.data() + i0 : nullptr;
-    for (std::int64_t x = 0; x < nx; ++x) {
-      // Bertero: the FFT's rounding may leave H^T r slightly negative where it is ~0.
-      float c = w ? std::max(correction[x], 0.0f) * w[x] : correction[x];
-      row[x] = t ? c * t[x] : c;
-    }
+    for (std::int64_t x = 0; x < nx; ++x) row[x] = rl::update_factor(correction[x], w, t, x);
     f = row;
   }
   float* u = u_ + i0;
@@ -112,8 +108,8 @@ void CpuEngine::update_row(std::int64_t z, std::int64_t y, const float* correcti
       gn[x] = xn - yv;
       dot += double(gn[x]) * go[x];
       gg += double(go[x]) * go[x];
-      change += std::abs(double(xn) - r);
-      norm += std::abs(double(r));
+      change += rl::change_term(xn, r);
+      norm += rl::norm_term(r);
       u[x] = xn;
     }
     sums_.dot[z] += dot;
@@ -122,8 +118,8 @@ void CpuEngine::update_row(std::int64_t z, std::int64_t y, const float* correcti
 #pragma omp simd reduction(+ : change, norm)
     for (std::int64_t x = 0; x < nx; ++x) {
       const float xk = u[x], xn = xk * f[x];
-      change += std::abs(double(xn) - xk);
-      norm += std::abs(double(xk));
+      change += rl::change_term(xn, xk);
+      norm += rl::norm_term(xk);
       u[x] = xn;
     }
   }

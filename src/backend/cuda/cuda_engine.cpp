@@ -1,4 +1,5 @@
-// Richardson-Lucy iterations on a CUDA device.
+// Richardson-Lucy on a CUDA device: the executor of rl/iteration.hpp's algorithm,
+// its decisions from rl::Schedule, its iterations queued ahead of the host.
 #include "backend/cuda/cuda_engine.hpp"
 
 #include <cuda_runtime.h>  // make_cudaPitchedPtr, make_cudaPos, make_cudaExtent
@@ -10,6 +11,7 @@
 #include "backend/cuda/rl_kernels.cuh"
 #include "h5decon/error.hpp"
 #include "h5decon/rl_domain.hpp"
+#include "rl/iteration.hpp"
 
 namespace h5decon::cuda {
 namespace {
@@ -217,8 +219,9 @@ void CudaEngine::run_iterations(const IterationObserver& observer) {
   // report an iteration only once the next one is queued: the device never waits
   // for the host, and the observer still sees finished iterations.
   const bool look_ahead = options_.stop_rel_change <= 0 && !options_.estimate_every_iteration;
+  const rl::Schedule schedule{options_};
   for (int it = 1; it <= n; ++it) {
-    iterate(it, !biggs() && it < n);
+    iterate(it, schedule.refills(it));
     H5DECON_CHECK_CUDA(cudaEventRecord(event(it), stream_.get()));
     if (!look_ahead) {
       if (finish_iteration(it, false, observer)) return;
@@ -242,10 +245,10 @@ bool CudaEngine::finish_iteration(int it, bool look_ahead, const IterationObserv
       cudaMemcpy(&change, changes_.data() + (it - 1), sizeof change, cudaMemcpyDeviceToHost));
   H5DECON_CHECK_CUDA(
       cudaMemcpy(&alpha, alphas_.data() + (it - 1), sizeof alpha, cudaMemcpyDeviceToHost));
-  const bool stopping = it == options_.iterations ||
-                        (options_.stop_rel_change > 0 && change < options_.stop_rel_change);
+  const rl::Schedule schedule{options_};
+  const bool stopping = schedule.stops(it, change);
   if (observer) {
-    IterationReport r{it, change, biggs() && it > 1 ? double(alpha) : 0.0, stopping, {}};
+    IterationReport r{it, change, schedule.predicts(it) ? double(alpha) : 0.0, stopping, {}};
     if (!look_ahead) r.copy_estimate = [this](std::span<float> out) { copy_estimate(out); };
     observer(r);
   }
@@ -254,7 +257,8 @@ bool CudaEngine::finish_iteration(int it, bool look_ahead, const IterationObserv
 
 void CudaEngine::iterate(int it, bool refill) {
   const cudaStream_t s = stream_.get();
-  const bool predicted = biggs() && it > 1;
+  const rl::Schedule schedule{options_};
+  const bool predicted = schedule.predicts(it);
   if (predicted) {
     launch_predict(geometry_, alphas_.data() + (it - 1),
                    options_.accel == Acceleration::biggs_log, estimate_.data(), x_prev_.data(),
@@ -273,7 +277,7 @@ void CudaEngine::iterate(int it, bool refill) {
                       options_.tv_lambda > 0 ? tv_factor_.data() : nullptr};
   launch_step_sums(geometry_, f, estimate_.data(), predicted ? x_prev_.data() : nullptr,
                    biggs() ? g_old_.data() : nullptr, step_scratch_.data(), s);
-  launch_finish_step(step_scratch_.data(), biggs() && it >= 2, changes_.data() + (it - 1),
+  launch_finish_step(step_scratch_.data(), schedule.alpha_valid(it), changes_.data() + (it - 1),
                      alphas_.data() + it, s);
   launch_update(geometry_, f, estimate_.data(), biggs() ? g_new_.data() : nullptr,
                 refill ? ext_.data() : nullptr, s);

@@ -4,6 +4,7 @@
 
 #include "backend/cuda/rl_device.cuh"
 #include "backend/cuda/rl_kernels.cuh"
+#include "rl/step.hpp"
 
 namespace h5decon::cuda {
 namespace {
@@ -30,8 +31,8 @@ __global__ void __launch_bounds__(kThreads)
     const i64 r = v / g.nx, x = v - r * g.nx;
     const float y = u[v], xn = y * step_factor(sf, v, g.row_offset(r / g.ny, r % g.ny) + x);
     const float base = ref ? ref[v] : y;
-    acc[0] += fabs(double(xn) - base);
-    acc[1] += fabs(double(base));
+    acc[0] += rl::change_term(xn, base);
+    acc[1] += rl::norm_term(base);
     if (g_old) {
       const float go = g_old[v];
       acc[2] += double(xn - y) * go;
@@ -51,9 +52,8 @@ __global__ void __launch_bounds__(kMeanPartials)
   for (int k = 0; k < kSums; ++k) v[k] = partials[k * kMeanPartials + threadIdx.x];
   block_sums(s, v, t);
   if (threadIdx.x != 0) return;
-  *change = t[1] > 0.0 ? t[0] / t[1] : 0.0;
-  const double a = t[2] / (t[3] + kBiggsDenominatorGuard);
-  *alpha = alpha_valid ? static_cast<float>(fmin(fmax(a, 0.0), kBiggsMaxAlpha)) : 0.0f;
+  *change = rl::relative_change(t[0], t[1]);
+  *alpha = rl::biggs_alpha(t[2], t[3], alpha_valid);
 }
 
 // grad u / sqrt(|grad u|^2 + eps^2) at (z, y, x), forward differences, 0 at each
@@ -63,8 +63,7 @@ __device__ float unit_gradient(const float* u, Dims d, i64 z, i64 y, i64 x, int 
   const float dx = x + 1 < d.x ? p[1] - p[0] : 0.0f;
   const float dy = y + 1 < d.y ? p[d.x] - p[0] : 0.0f;
   const float dz = z + 1 < d.z ? p[d.y * d.x] - p[0] : 0.0f;
-  const float inv = 1.0f / sqrtf(dx * dx + dy * dy + dz * dz + kTvEpsilon * kTvEpsilon);
-  return (axis == 0 ? dz : axis == 1 ? dy : dx) * inv;
+  return (axis == 0 ? dz : axis == 1 ? dy : dx) * rl::tv_unit_scale(dx, dy, dz);
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -77,7 +76,7 @@ __global__ void __launch_bounds__(kThreads)
         unit_gradient(u, d, z, y, x, 2) - (x > 0 ? unit_gradient(u, d, z, y, x - 1, 2) : 0.0f) +
         unit_gradient(u, d, z, y, x, 1) - (y > 0 ? unit_gradient(u, d, z, y - 1, x, 1) : 0.0f) +
         unit_gradient(u, d, z, y, x, 0) - (z > 0 ? unit_gradient(u, d, z - 1, y, x, 0) : 0.0f);
-    out[v] = 1.0f / fmaxf(1.0f - lambda * div, kTvMinDenominator);
+    out[v] = rl::tv_factor(div, lambda);
   }
 }
 

@@ -5,7 +5,6 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/rl_device.cuh"
 #include "backend/cuda/rl_kernels.cuh"
-#include "h5decon/detail/log_extrapolation.hpp"
 
 namespace h5decon::cuda {
 namespace {
@@ -48,10 +47,10 @@ __global__ void __launch_bounds__(kThreads) partial_sums(const float* d, i64 n, 
   if (threadIdx.x == 0) partials[blockIdx.x] = total;
 }
 
-__global__ void __launch_bounds__(kMeanPartials) final_mean(double* partials, i64 n) {
+__global__ void __launch_bounds__(kMeanPartials) final_sum(double* partials) {
   __shared__ double s[kMeanPartials];
   const double total = block_sum(s, partials[threadIdx.x]);
-  if (threadIdx.x == 0) partials[kMeanPartials] = total / static_cast<double>(n);
+  if (threadIdx.x == 0) partials[kMeanPartials] = total;
 }
 
 // The estimate's domain (the volume, or bertero's extension of it) and the
@@ -62,22 +61,20 @@ struct DomainRow {
   __device__ i64 y(i64 r) const { return r % map.domain.y - map.margin.y; }
 };
 
-__device__ inline i64 clamp_index(i64 i, i64 n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
-
 struct InitOp {
   InitMode mode;
   const float* d;
-  const double* mean;
+  const double* sum;
   float* u;
   DomainRow rows;  // observed: beyond the volume (bertero), the edge replicated
   i64 nx;          // domain row length
   __device__ float operator()(i64 r, i64 x, i64 /*f*/) const {
     const Dims n = rows.map.volume;
-    float value = 0.5f;
-    if (mode == InitMode::mean) value = static_cast<float>(*mean);
-    if (mode == InitMode::observed)
-      value = d[(clamp_index(rows.z(r), n.z) * n.y + clamp_index(rows.y(r), n.y)) * n.x +
-                clamp_index(x - rows.map.margin.x, n.x)];
+    const float value =
+        mode == InitMode::observed
+            ? d[(rl::clamp_index(rows.z(r), n.z) * n.y + rl::clamp_index(rows.y(r), n.y)) * n.x +
+                rl::clamp_index(x - rows.map.margin.x, n.x)]
+            : rl::flat_initial_value(mode, *sum, double(n.z * n.y * n.x));
     u[r * nx + x] = value;
     return value;
   }
@@ -98,8 +95,7 @@ struct RatioOp {
       if (z < 0 || z >= n.z || y < 0 || y >= n.y || xo < 0 || xo >= n.x) return 0.0f;
       v = (z * n.y + y) * n.x + xo;
     }
-    const float hu = blurred[f] + background;
-    return d[v] / (hu < eps ? eps : hu);  // std::max(hu, eps), as the CPU engine
+    return rl::ratio(d[v], blurred[f], background, eps);
   }
 };
 
@@ -126,9 +122,7 @@ struct PredictOp {
   __device__ float operator()(i64 r, i64 x, i64 /*f*/) const {
     const i64 v = r * nx + x;
     const float xk = u[v], xp = x_prev[v], a = *alpha;
-    // biggs-log: the CPU engines' log_extrapolation() itself (its polynomials and its
-    // clamped exponent); biggs: deconvlucy's clamp at 0.
-    const float pred = log_domain ? log_extrapolation(xk, xp, a) : fmaxf(xk + a * (xk - xp), 0.0f);
+    const float pred = log_domain ? rl::predict_log(xk, xp, a) : rl::predict_linear(xk, xp, a);
     x_prev[v] = xk;
     u[v] = pred;
     return pred;
@@ -161,7 +155,7 @@ __global__ void __launch_bounds__(kThreads)
   for (i64 v = first_index(); v < n; v += grid_stride()) {
     const i64 r = v / g.nx, x = v - r * g.nx;
     const float w = weights[g.row_offset(r / g.ny, r % g.ny) + x];
-    inv[v] = 1.0f / (w < kBerteroWeightFloor ? kBerteroWeightFloor : w);
+    inv[v] = rl::inverse_weight(w);
   }
 }
 
@@ -202,14 +196,14 @@ void launch_mean(const float* d, i64 n, double* scratch, cudaStream_t stream) {
   // A fixed grid and a fixed tree: the same summation order, so the same bits, every run.
   partial_sums<<<kMeanPartials, kThreads, 0, stream>>>(d, n, scratch);
   H5DECON_CHECK_LAUNCH("partial_sums");
-  final_mean<<<1, kMeanPartials, 0, stream>>>(scratch, n);
-  H5DECON_CHECK_LAUNCH("final_mean");
+  final_sum<<<1, kMeanPartials, 0, stream>>>(scratch);
+  H5DECON_CHECK_LAUNCH("final_sum");
 }
 
-void launch_init(const RowGeometry& g, InitMode mode, const float* d, const double* mean, float* u,
+void launch_init(const RowGeometry& g, InitMode mode, const float* d, const double* sum, float* u,
                  const DomainMap& map, float* ext, cudaStream_t stream) {
   extend_rows<<<row_blocks(g), kThreads, 0, stream>>>(
-      g, InitOp{mode, d, mean, u, DomainRow{map}, g.nx}, ext);
+      g, InitOp{mode, d, sum, u, DomainRow{map}, g.nx}, ext);
   H5DECON_CHECK_LAUNCH("extend_rows<InitOp>");
 }
 

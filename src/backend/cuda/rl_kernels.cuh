@@ -11,6 +11,7 @@
 #include "backend/cuda/extension_layout.cuh"
 #include "h5decon/rl_constants.hpp"
 #include "h5decon/rl_options.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::cuda {
 
@@ -30,13 +31,12 @@ void launch_scale_spectrum(float2* dst, const float2* src, std::int64_t n, float
 void launch_multiply_spectrum(float2* s, const float2* otf, std::int64_t n, bool adjoint,
                               cudaStream_t stream);
 
-/// scratch[kMeanPartials] = mean of d[0, n), summed in double in a fixed order
-/// (the same bits on every run).
+/// scratch[kMeanPartials] = the sum of d[0, n) in double in a fixed order (the
+/// same bits on every run); rl::flat_initial_value() makes it the mean.
 void launch_mean(const float* d, std::int64_t n, double* scratch, cudaStream_t stream);
 
-/// What turns the correction H^T r into each estimate voxel's RL factor:
-/// c = correction[f]; bertero: c = max(c, 0) * inv_weights[v]; RL-TV: c *= tv[v].
-/// Pointers that do not apply are null. The CPU engine's update_row, term for term.
+/// What turns the correction H^T r into each estimate voxel's RL factor
+/// (rl::update_factor): pointers that do not apply are null.
 struct StepFactors {
   const float* correction;   ///< H^T r in the FFT array
   const float* inv_weights;  ///< bertero: 1 / max(H^T M, kBerteroWeightFloor)
@@ -44,18 +44,16 @@ struct StepFactors {
 };
 
 #if defined(__CUDACC__)
-/// The RL factor of domain voxel v (FFT position f).
+/// The RL factor of domain voxel v (FFT position f): rl::update_factor().
 __device__ inline float step_factor(const StepFactors& s, std::int64_t v, std::int64_t f) {
-  float c = s.correction[f];
-  if (s.inv_weights) c = fmaxf(c, 0.0f) * s.inv_weights[v];
-  if (s.tv) c *= s.tv[v];
-  return c;
+  return rl::update_factor(s.correction[f], s.inv_weights, s.tv, v);
 }
 #endif
 
-/// u_0 by `mode` (observed: d, the edge replicated beyond the volume; constant:
-/// 0.5; mean: *mean) on the domain rows of g into u and ext, with their x margins.
-void launch_init(const RowGeometry& g, InitMode mode, const float* d, const double* mean, float* u,
+/// u_0 by `mode` (observed: d, the edge replicated beyond the volume; constant,
+/// mean: rl::flat_initial_value() of *sum over the volume's voxels) on the domain
+/// rows of g into u and ext, with their x margins.
+void launch_init(const RowGeometry& g, InitMode mode, const float* d, const double* sum, float* u,
                  const DomainMap& map, float* ext, cudaStream_t stream);
 
 /// ext = M d / max(blurred + background, eps) on the domain rows and their x

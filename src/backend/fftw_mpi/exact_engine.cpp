@@ -1,4 +1,4 @@
-// Exact mode: set-up, OTF, initial estimate and the iteration loop; see
+// Exact mode: set-up, OTF, initial estimate and the step of rl::iterate(); see
 // exact_engine_impl.hpp for one iteration.
 #include <omp.h>
 
@@ -9,8 +9,9 @@
 #include "backend/fftw_mpi/exact_engine_impl.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/fft_shape.hpp"
-#include "h5decon/rl_constants.hpp"
 #include "h5decon/rl_domain.hpp"
+#include "rl/iteration.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::exact {
 namespace {
@@ -160,7 +161,7 @@ void ExactEngine::Impl::compute_weights() {
       const float* w = work_plane(z) + y * rs;
       float* o = inv_weights.data() + ((z - dom.begin) * domain.y + y) * domain.x;
       for (std::int64_t x = 0; x < domain.x; ++x)
-        o[x] = 1.0f / std::max(w[x], kBerteroWeightFloor);
+        o[x] = rl::inverse_weight(w[x]);
     }
 }
 
@@ -184,44 +185,24 @@ void ExactEngine::Impl::initialise() {
     case InitMode::observed:  // the domain beyond the volume (bertero): its edge replicated
       for (std::int64_t z = dom.begin; z < dom.end; ++z)
         for (std::int64_t y = 0; y < e.y; ++y) {
-          const std::int64_t zo = std::clamp<std::int64_t>(z - margin.z, 0, n.z - 1);
-          const std::int64_t yo = std::clamp<std::int64_t>(y - margin.y, 0, n.y - 1);
+          const std::int64_t zo = rl::clamp_index(z - margin.z, n.z);
+          const std::int64_t yo = rl::clamp_index(y - margin.y, n.y);
           const float* src = d + ((zo - in.begin) * n.y + yo) * n.x;
           float* dst = u.data() + ((z - dom.begin) * e.y + y) * e.x;
-          for (std::int64_t x = 0; x < e.x; ++x)
-            dst[x] = src[std::clamp<std::int64_t>(x - margin.x, 0, n.x - 1)];
+          for (std::int64_t x = 0; x < e.x; ++x) dst[x] = src[rl::clamp_index(x - margin.x, n.x)];
         }
       return;
     case InitMode::constant:
-      std::fill(u.begin(), u.end(), 0.5f);
-      return;
     case InitMode::mean: {
-      const double s = volume_sum();
-      std::fill(u.begin(), u.end(), static_cast<float>(s / double(n.size())));
+      const double s = options.init == InitMode::mean ? volume_sum() : 0.0;
+      std::fill(u.begin(), u.end(), rl::flat_initial_value(options.init, s, double(n.size())));
       return;
     }
   }
 }
 
-void ExactEngine::Impl::run(const IterationObserver& observer) {
-  const bool biggs = extrapolates(options.accel);
-  alpha = 0.0f;
-  for (int it = 1; it <= options.iterations; ++it) {
-    predicted = biggs && it > 1;  // from the second iteration the operand is the prediction
-    if (predicted)
-      predict();
-    else
-      load_estimate();
-    const double alpha_used = predicted ? alpha : 0.0;
-    step(it);
-    const bool stopping = it == options.iterations ||
-                          (options.stop_rel_change > 0 && relative_change < options.stop_rel_change);
-    if (observer) observer(IterationReport{it, relative_change, alpha_used, stopping, {}});
-    if (stopping) break;
-  }
-}
-
-void ExactEngine::Impl::step(int it) {
+rl::StepTotals ExactEngine::Impl::step(bool was_predicted, bool /*refill: load_estimate() does*/) {
+  predicted = was_predicted;
   sums.reset(domain.z);
   convolve(false);
   ratio_pass();
@@ -229,19 +210,13 @@ void ExactEngine::Impl::step(int it) {
   convolve(true);
   update_pass();
   sums.combine(comm);
-  auto total = [](const std::vector<double>& v) {
+  if (extrapolates(options.accel)) std::swap(g_new, g_old);
+  auto total = [](const std::vector<double>& v) {  // serially in plane order, as the CPU engine
     double s = 0.0;
     for (double x : v) s += x;
     return s;
   };
-  const double norm = total(sums.norm);
-  relative_change = norm > 0 ? total(sums.change) / norm : 0.0;
-  if (extrapolates(options.accel)) {
-    // alpha_{k+1} = g_k.g_{k-1} / g_{k-1}.g_{k-1}: needs two steps' changes (deconvlucy: k > 2).
-    const double a = total(sums.dot) / (total(sums.gg) + kBiggsDenominatorGuard);
-    alpha = it >= 2 ? static_cast<float>(std::clamp(a, 0.0, kBiggsMaxAlpha)) : 0.0f;
-    std::swap(g_new, g_old);
-  }
+  return {total(sums.change), total(sums.norm), total(sums.dot), total(sums.gg)};
 }
 
 void Sums::reset(std::int64_t planes) {
@@ -303,7 +278,7 @@ void ExactEngine::deconvolve(std::span<const float> observed, std::span<float> r
   m.d = observed.data();
   m.background = m.options.background;
   m.initialise();
-  m.run(observer);
+  rl::iterate(m, m.options, observer);
   for (std::int64_t z = m.out.begin; z < m.out.end; ++z)
     for (std::int64_t y = 0; y < n.y; ++y) {
       const float* src =

@@ -21,6 +21,7 @@
 #include "backend/fftw_mpi/mpi_fft.hpp"
 #include "backend/fftw_mpi/slab_geometry.hpp"
 #include "h5decon/exact_engine.hpp"
+#include "rl/step.hpp"
 
 namespace h5decon::exact {
 
@@ -45,13 +46,14 @@ struct ExactEngine::Impl {
   void compute_weights();
   void initialise();
   double volume_sum() const;
-  void run(const IterationObserver& observer);
-  void step(int it);
+  // The executor interface of rl::iterate() (rl/iteration.hpp).
+  rl::StepTotals step(bool predicted, bool refill);
+  void predict(float alpha);
+  void load_estimate();
+  std::function<void(std::span<float>)> estimate_copier() const { return {}; }  // a slab each
 
   // Passes (exact_passes.cpp).
   void complete_operand();
-  void load_estimate();
-  void predict();
   void convolve(bool adjoint);
   void ratio_pass();
   void update_pass();
@@ -70,9 +72,8 @@ struct ExactEngine::Impl {
   Sums sums;
   // State of one deconvolve() call.
   const float* d = nullptr;  // observed planes `in`
-  float background = 0.0f, alpha = 0.0f;
+  float background = 0.0f, alpha = 0.0f;  // alpha: of this iteration's prediction
   bool predicted = false;
-  double relative_change = 0.0;
 };
 
 /// The ranks' FFT planes (local_n0, local_0_start), gathered, in rank order.

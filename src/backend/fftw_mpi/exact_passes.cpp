@@ -9,7 +9,7 @@
 
 #include "backend/cpu/otf_multiply.hpp"
 #include "backend/fftw_mpi/exact_engine_impl.hpp"
-#include "h5decon/detail/log_extrapolation.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::exact {
 namespace {
@@ -59,9 +59,9 @@ void ExactEngine::Impl::load_estimate() {
 
 // Biggs: y = max(x + alpha (x - x_prev), 0) (biggs-log: x (x / x_prev)^alpha)
 // becomes u and the operand; x_prev = x.
-void ExactEngine::Impl::predict() {
+void ExactEngine::Impl::predict(float a) {
+  alpha = a;
   const std::int64_t rs = fft.row_stride(), nx = domain.x;
-  const float a = alpha;
   const bool log_domain = options.accel == Acceleration::biggs_log;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::int64_t z = dom.begin; z < dom.end; ++z)
@@ -73,8 +73,8 @@ void ExactEngine::Impl::predict() {
 #pragma omp simd
       for (std::int64_t x = 0; x < nx; ++x) {
         const float xk = uu[x];
-        const float pred = log_domain ? log_extrapolation(xk, xp[x], a)
-                                      : std::max(xk + a * (xk - xp[x]), 0.0f);  // deconvlucy
+        const float pred =
+            log_domain ? rl::predict_log(xk, xp[x], a) : rl::predict_linear(xk, xp[x], a);
         xp[x] = xk;
         uu[x] = pred;
         r[x] = pred;
@@ -109,7 +109,7 @@ void ExactEngine::Impl::ratio_pass() {
       const float* dd = d + ((zo - in.begin) * n.y + yo) * n.x;
       float* rr = r + m.x;
 #pragma omp simd
-      for (std::int64_t x = 0; x < n.x; ++x) rr[x] = dd[x] / std::max(rr[x] + b, eps);
+      for (std::int64_t x = 0; x < n.x; ++x) rr[x] = rl::ratio(dd[x], rr[x], b, eps);
     }
   }
 }
@@ -127,8 +127,7 @@ void ExactEngine::Impl::update_row(std::int64_t z, std::int64_t y, float* f) {
   const std::int64_t nx = domain.x, i0 = ((z - dom.begin) * domain.y + y) * nx;
   if (!inv_weights.empty()) {
     const float* w = inv_weights.data() + i0;
-    // Bertero: the FFT's rounding may leave H^T r slightly negative where it is ~0.
-    for (std::int64_t x = 0; x < nx; ++x) f[x] = std::max(f[x], 0.0f) * w[x];
+    for (std::int64_t x = 0; x < nx; ++x) f[x] = rl::update_factor(f[x], w, nullptr, x);
   }
   float* uu = u.data() + i0;
   double change = 0.0, norm = 0.0;
@@ -144,8 +143,8 @@ void ExactEngine::Impl::update_row(std::int64_t z, std::int64_t y, float* f) {
       gn[x] = xn - yv;
       dot += double(gn[x]) * go[x];
       gg += double(go[x]) * go[x];
-      change += std::abs(double(xn) - r);
-      norm += std::abs(double(r));
+      change += rl::change_term(xn, r);
+      norm += rl::norm_term(r);
       uu[x] = xn;
     }
     sums.dot[z] += dot;
@@ -154,8 +153,8 @@ void ExactEngine::Impl::update_row(std::int64_t z, std::int64_t y, float* f) {
 #pragma omp simd reduction(+ : change, norm)
     for (std::int64_t x = 0; x < nx; ++x) {
       const float xk = uu[x], xn = xk * f[x];
-      change += std::abs(double(xn) - xk);
-      norm += std::abs(double(xk));
+      change += rl::change_term(xn, xk);
+      norm += rl::norm_term(xk);
       uu[x] = xn;
     }
   }

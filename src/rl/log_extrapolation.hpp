@@ -1,6 +1,6 @@
 #pragma once
 // Biggs-Andrews extrapolation along log u (Acceleration::biggs_log), one definition
-// for every engine (cpu, exact, and the CUDA kernels, which compile it as device
+// for every engine (rl/voxel.hpp's predict(); the CUDA kernels compile it as device
 // code): x (x / x_prev)^alpha with a polynomial log2 / exp2 that vectorises without
 // fast-math, so the prediction pass stays memory bound, and whose exponent is
 // clamped alike everywhere.
@@ -11,11 +11,7 @@
 #include <bit>
 #endif
 
-#if defined(__CUDACC__)
-#define H5DECON_HOST_DEVICE __host__ __device__
-#else
-#define H5DECON_HOST_DEVICE
-#endif
+#include "rl/host_device.hpp"
 
 namespace h5decon {
 

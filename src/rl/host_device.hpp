@@ -1,0 +1,9 @@
+#pragma once
+// H5DECON_HOST_DEVICE: a function the CPU engines call and the CUDA kernels
+// compile as device code. The headers of src/rl are plain C++17 for nvcc.
+
+#if defined(__CUDACC__)
+#define H5DECON_HOST_DEVICE __host__ __device__
+#else
+#define H5DECON_HOST_DEVICE
+#endif

@@ -1,0 +1,173 @@
+// rl::iterate() over a small dense executor: it computes Richardson-Lucy (plain and
+// Biggs-Andrews) as a hand-written reference does, calls its executor in the
+// documented order, and stops where the options say.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "rl/iteration.hpp"
+#include "rl/voxel.hpp"
+
+using namespace h5decon;
+
+namespace {
+
+using Vec = std::vector<float>;
+
+// A 1D blur with zero boundary: (H v)[i] = sum_j k[j] v[i + j - 1]; H^T mirrors k.
+Vec blur(const Vec& v, bool adjoint) {
+  const float k[3] = {0.2f, 0.5f, 0.3f};
+  const int n = int(v.size());
+  Vec out(v.size(), 0.0f);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < 3; ++j) {
+      const int s = adjoint ? i - (j - 1) : i + (j - 1);
+      if (s >= 0 && s < n) out[i] += k[j] * v[s];
+    }
+  return out;
+}
+
+const Vec kData = {1, 3, 8, 20, 9, 2, 1, 0, 4, 12, 5, 1};
+
+// The executor: its passes are written with the rl functions, as an engine's are.
+struct DenseExecutor {
+  explicit DenseExecutor(Acceleration a) : accel(a) {}
+  Acceleration accel;
+  Vec d = kData, u = kData, x_prev = Vec(kData.size()), g_new = Vec(kData.size()),
+      g_old = Vec(kData.size());
+  std::vector<std::string> calls;
+
+  void predict(float alpha) {
+    calls.push_back("predict");
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      const float y = rl::predict(accel, u[i], x_prev[i], alpha);
+      x_prev[i] = u[i];
+      u[i] = y;
+    }
+  }
+  void load_estimate() { calls.push_back("load"); }
+  rl::StepTotals step(bool predicted, bool refill) {
+    calls.push_back(refill ? "step+refill" : "step");
+    Vec r = blur(u, false);
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = rl::ratio(d[i], r[i], 0.0f, 1e-6f);
+    const Vec c = blur(r, true);
+    rl::StepTotals t;
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      const float y = u[i], xn = y * rl::update_factor(c[i], nullptr, nullptr, 0);
+      const float ref = predicted ? x_prev[i] : y;
+      g_new[i] = xn - y;
+      t.dot += double(g_new[i]) * g_old[i];
+      t.gg += double(g_old[i]) * g_old[i];
+      t.change += rl::change_term(xn, ref);
+      t.norm += rl::norm_term(ref);
+      u[i] = xn;
+    }
+    std::swap(g_new, g_old);
+    return t;
+  }
+  std::function<void(std::span<float>)> estimate_copier() {
+    return [this](std::span<float> out) { std::copy(u.begin(), u.end(), out.begin()); };
+  }
+};
+
+// Richardson-Lucy written out plainly, with Biggs-Andrews as MATLAB's deconvlucy.
+Vec reference(int iterations, bool biggs) {
+  Vec x = kData, x_prev(x.size()), g_old(x.size());
+  float alpha = 0.0f;
+  for (int k = 1; k <= iterations; ++k) {
+    Vec y = x;
+    if (biggs && k > 1)
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        y[i] = std::max(x[i] + alpha * (x[i] - x_prev[i]), 0.0f);
+        x_prev[i] = x[i];
+      }
+    Vec r = blur(y, false);
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = kData[i] / std::max(r[i], 1e-6f);
+    const Vec c = blur(r, true);
+    double dot = 0.0, gg = 0.0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const float xn = y[i] * c[i], g = xn - y[i];
+      dot += double(g) * g_old[i];
+      gg += double(g_old[i]) * g_old[i];
+      g_old[i] = g;
+      x[i] = xn;
+    }
+    alpha = k >= 2 ? float(std::clamp(dot / (gg + 1e-30), 0.0, 0.999)) : 0.0f;
+  }
+  return x;
+}
+
+RlOptions options(int iterations, Acceleration a) {
+  RlOptions o;
+  o.iterations = iterations;
+  o.accel = a;
+  return o;
+}
+
+}  // namespace
+
+TEST(RlIterate, PlainRlEqualsTheWrittenOutAlgorithm) {
+  DenseExecutor ex{Acceleration::none};
+  rl::iterate(ex, options(15, Acceleration::none), {});
+  const Vec want = reference(15, false);
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_FLOAT_EQ(ex.u[i], want[i]) << i;
+}
+
+TEST(RlIterate, BiggsEqualsDeconvlucysExtrapolation) {
+  DenseExecutor ex{Acceleration::biggs};
+  rl::iterate(ex, options(15, Acceleration::biggs), {});
+  const Vec want = reference(15, true);
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_FLOAT_EQ(ex.u[i], want[i]) << i;
+  EXPECT_NE(want, reference(15, false)) << "the extrapolation must have acted";
+}
+
+TEST(RlIterate, CallsTheExecutorInTheDocumentedOrder) {
+  DenseExecutor plain{Acceleration::none};
+  rl::iterate(plain, options(3, Acceleration::none), {});
+  EXPECT_EQ(plain.calls, (std::vector<std::string>{"load", "step+refill", "load", "step+refill",
+                                                   "load", "step"}));
+  DenseExecutor biggs{Acceleration::biggs_log};
+  rl::iterate(biggs, options(3, Acceleration::biggs_log), {});
+  EXPECT_EQ(biggs.calls,
+            (std::vector<std::string>{"load", "step", "predict", "step", "predict", "step"}));
+}
+
+TEST(RlIterate, ReportsEachIterationAndStopsBelowTheRelativeChange) {
+  RlOptions o = options(50, Acceleration::biggs);
+  o.stop_rel_change = 0.02;
+  DenseExecutor ex{o.accel};
+  std::vector<double> changes, alphas;
+  int stopped_at = 0;
+  rl::iterate(ex, o, [&](const IterationReport& r) {
+    changes.push_back(r.relative_change);
+    alphas.push_back(r.alpha);
+    ASSERT_TRUE(r.copy_estimate);
+    if (r.stopping) stopped_at = r.iteration;
+  });
+  ASSERT_GT(stopped_at, 1);
+  ASSERT_LT(stopped_at, 50);
+  EXPECT_EQ(int(changes.size()), stopped_at);
+  EXPECT_LT(changes.back(), 0.02);
+  for (std::size_t i = 0; i + 1 < changes.size(); ++i) EXPECT_GE(changes[i], 0.02) << i;
+  EXPECT_EQ(alphas[0], 0.0) << "no prediction in iteration 1";
+  EXPECT_EQ(alphas[1], 0.0) << "alpha needs two steps: iteration 2 predicts with 0";
+  EXPECT_GT(*std::max_element(alphas.begin(), alphas.end()), 0.0);
+}
+
+TEST(RlSchedule, DecisionsOfEachIteration) {
+  const RlOptions plain = options(4, Acceleration::none), biggs = options(4, Acceleration::biggs);
+  const rl::Schedule p{plain}, b{biggs};
+  EXPECT_FALSE(p.predicts(2));
+  EXPECT_TRUE(p.refills(3));
+  EXPECT_FALSE(p.refills(4)) << "no operand after the last iteration";
+  EXPECT_FALSE(b.predicts(1));
+  EXPECT_TRUE(b.predicts(2));
+  EXPECT_FALSE(b.refills(1)) << "Biggs' operand is the next prediction";
+  EXPECT_FALSE(b.alpha_valid(1));
+  EXPECT_TRUE(b.alpha_valid(2));
+  EXPECT_TRUE(p.stops(4, 1.0));
+  EXPECT_FALSE(p.stops(3, 1e-9)) << "no threshold: every iteration runs";
+}
