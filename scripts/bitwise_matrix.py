@@ -53,6 +53,15 @@ for ranks in (1, 2):
         for accel in ("none", "biggs-log"):
             CASES.append((f"exact-np{ranks}-{boundary}-{accel}", "small", ranks,
                           ["--mode", "exact", "--boundary", boundary, "--accel", accel]))
+# Exact mode gives blocks mode's bits (one block) with RL-TV and --background auto too.
+for ranks in (1, 3):
+    CASES.append((f"exact-np{ranks}-tv-bertero-biggs-log", "small", ranks,
+                  ["--mode", "exact", "--boundary", "bertero", "--accel", "biggs-log",
+                   "--tv", "0.002"]))
+    CASES.append((f"exact-np{ranks}-tv-reflect-none", "small", ranks,
+                  ["--mode", "exact", "--boundary", "reflect", "--tv", "0.002"]))
+CASES.append(("exact-np2-background-auto", "small", 2,
+              ["--mode", "exact", "--background", "auto", "--accel", "biggs"]))
 CASES.append(("exact-np2-mean-biggs", "small", 2,
               ["--mode", "exact", "--init", "mean", "--accel", "biggs", "--background", "2"]))
 

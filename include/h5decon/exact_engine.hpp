@@ -35,14 +35,11 @@ struct ExactMemory {
   std::int64_t total() const { return fft_bytes + slab_bytes; }
 };
 
-/// Throws InputError "... not supported in --mode exact" for options exact mode cannot run.
-void require_exact_support(const RlOptions& options);
-
 /// Bytes the exact engine needs on the calling rank of `comm` for one volume
 /// shape, computed without allocating (fftwf_mpi_local_size). Collective on `comm`.
 /// `fft` as in ExactEngine.
 ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& options, MPI_Comm comm,
-                         Shape3 fft = {});
+                         const BackendOptions& backend = {}, Shape3 fft = {});
 
 /// Calls fftwf_init_threads() and fftwf_mpi_init() once per process (after MPI_Init).
 void init_fftw_mpi();
@@ -71,6 +68,10 @@ class ExactEngine {
   /// iteration (copy_estimate is empty: the estimate is distributed).
   void deconvolve(std::span<const float> observed, std::span<float> result,
                   const IterationObserver& observer = {});
+  /// The background b of the next deconvolve() calls, estimated for the volume by
+  /// the caller (--background auto: the whole volume's estimate, which no rank's
+  /// slab can make alone). Required before deconvolve() with background_auto.
+  void set_background(float background);
 
   Shape3 shape() const;
   Shape3 fft_shape() const;

@@ -21,7 +21,7 @@ exact::ExactMemory largest(MPI_Comm comm, const RunSettings& s, const Shape5& sh
                            const std::vector<Psf>& psfs) {
   exact::ExactMemory most;
   for (const Psf& p : psfs) {
-    const exact::ExactMemory m = exact::exact_memory(shape.volume, p.kernel.shape, s.rl, comm);
+    const exact::ExactMemory m = exact::exact_memory(shape.volume, p.kernel.shape, s.rl, comm, s.backend_options);
     if (m.total() >= most.total()) most = m;
   }
   return most;
@@ -34,7 +34,6 @@ std::string exact_info_text(MPI_Comm comm, const RunSettings& s, const Shape5& s
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  exact::require_exact_support(s.rl);
   const exact::ExactMemory m = largest(comm, s, shape, psfs);
   const std::int64_t mine[6] = {m.fft_range.begin, m.fft_range.end, m.output.begin,
                                 m.output.end,      m.fft_bytes,     m.slab_bytes};

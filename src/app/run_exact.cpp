@@ -10,6 +10,7 @@
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -28,6 +29,7 @@
 #include "run_resume.hpp"
 #include "run_psfs.hpp"
 #include "run_shard.hpp"
+#include "volume_background.hpp"
 
 namespace h5decon::app {
 namespace {
@@ -53,6 +55,7 @@ struct Exact {
   bool warned_negatives = false;            ///< the negative-data warning is given once per run
   std::optional<OutputLock> lock;           ///< rank 0: this run's hold on its output
   io::FileIdentity input_identity;          ///< rank 0: the input file at the run's start
+  std::map<io::VolumeIndex, float> backgrounds;  ///< --background auto: per volume
   template <class... Parts>
   void log(const Parts&... parts) const {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
@@ -68,7 +71,6 @@ void require_supported(const RunSettings& s) {
   H5DECON_REQUIRE(!resolve_shard(s.shard).enabled, InputError,
                   "--shard (job arrays) is not supported in --mode exact; run one job, or use "
                   "--mode blocks");
-  exact::require_exact_support(s.rl);
 }
 
 // The largest per-rank need of any channel against the budget every rank agrees on.
@@ -76,7 +78,8 @@ void check_memory(const Exact& x, const Shape5& shape, const std::vector<Psf>& p
   std::int64_t need = 0;
   exact::ExactMemory mem;
   for (const Psf& p : psfs) {
-    const exact::ExactMemory m = exact::exact_memory(shape.volume, p.kernel.shape, x.s.rl, x.comm);
+    const exact::ExactMemory m = exact::exact_memory(shape.volume, p.kernel.shape, x.s.rl, x.comm,
+                                                          x.s.backend_options);
     if (m.total() > mem.total()) mem = m;
   }
   std::int64_t local = mem.total();
@@ -109,6 +112,8 @@ io::Provenance provenance(const Exact& x, const io::InputDataset& input, const S
   p.backend = dist::describe_per_rank(x.comm, "fftw-mpi (fftw3f)");
   p.element_size_um = input.element_size_um();
   p.attributes = {{"mode", "exact"}};
+  if (!x.backgrounds.empty())
+    p.attributes["background_estimates"] = describe_backgrounds(x.backgrounds);
   return p;
 }
 
@@ -144,6 +149,7 @@ void deconvolve_volume(Exact& x, exact::ExactEngine& engine, const io::InputData
     negatives = input.read_box_collective(c, t, {in.begin, 0, 0}, {in.size(), v.y, v.x}, observed);
   });
   warn_negatives(x, input, c, t, negatives);
+  if (!x.backgrounds.empty()) engine.set_background(x.backgrounds.at({c, t}));
   const auto start = Clock::now();
   int iterations = 0;  // every rank gets the same reports (their sums are reduced)
   const IterationObserver observer = [&](const IterationReport& r) {
@@ -174,6 +180,12 @@ void execute(Exact& x) {
   std::vector<Psf> psfs;
   agree_on(x.comm, [&] { psfs = load_run_psfs(x.s, *input, x.comm); });
   agree_on(x.comm, [&] { check_memory(x, shape, psfs); });
+  if (x.s.rl.background_auto) {
+    const auto step = Clock::now();
+    x.backgrounds = estimate_volume_backgrounds(x.comm, *input, {});
+    x.log("--background auto, one estimate per volume (its darkest 8^3 tiles) in ",
+          seconds_since(step), " s: ", describe_backgrounds(x.backgrounds));
+  }
   // One engine at a time (per channel): memory is the point of exact mode.
   std::unique_ptr<exact::ExactEngine> engine;
   auto make_engine = [&](std::int64_t c) {
@@ -206,7 +218,7 @@ void execute(Exact& x) {
 }  // namespace
 
 int run_exact(MPI_Comm comm, RunSettings& settings, const std::string& command_line) {
-  Exact x{comm, 0, 1, settings, command_line, {}, false, {}, {}};
+  Exact x{comm, 0, 1, settings, command_line, {}, false, {}, {}, {}};
   MPI_Comm_rank(comm, &x.rank);
   MPI_Comm_size(comm, &x.size);
   if (x.s.backend == "auto") x.s.backend = "cpu";

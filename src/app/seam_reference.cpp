@@ -59,12 +59,9 @@ Volume gather_planes(const std::vector<float>& mine, exact::PlaneRange out, Shap
 }  // namespace
 
 void require_reference_support(const RlOptions& rl) {
-  try {
-    exact::require_exact_support(rl);
-  } catch (const InputError& e) {
-    throw UsageError(
-        detail::concat("'h5decon seams' computes its reference in exact mode: ", e.what()));
-  }
+  H5DECON_REQUIRE(!rl.background_auto, UsageError,
+                  "'h5decon seams' compares blocks with the whole volume, each of which would "
+                  "estimate its own --background auto; give the offset as a number");
 }
 
 Volume exact_reference(const io::InputDataset& input, const Psf& psf, const RlOptions& rl,

@@ -3,7 +3,8 @@
 
 usage: exact_runs.py H5DECON MPIEXEC WORKDIR STEP [ARGS]
   prepare          synth --preset small into WORKDIR/small.h5
-  match NP MODE INIT   exact on NP ranks == blocks with one block (the whole volume)
+  match NP MODE INIT [OPTIONS...]   exact on NP ranks == blocks with one block (the
+                   whole volume); with OPTIONS (e.g. --tv, --background auto), bit for bit
   budget           a --memory-budget one rank cannot meet: refused on 1 rank with the
                    budget and the needed bytes named; on 3 ranks the same budget runs
 """
@@ -53,9 +54,9 @@ def prepare():
                    stdout=subprocess.DEVNULL)
 
 
-def match(np_, boundary, init):
-    modes = ["--boundary", boundary, "--init", init]
-    tag = f"{boundary}_{init}_{np_}"
+def match(np_, boundary, init, extra):
+    modes = ["--boundary", boundary, "--init", init] + extra
+    tag = f"{boundary}_{init}_{np_}_{len(extra)}"
     blocks = os.path.join(WORK, f"blocks_{tag}.h5")
     exact = os.path.join(WORK, f"exact_{tag}.h5")
     run(1, modes + ["--output", blocks, "--block", "64,128,128"])
@@ -63,6 +64,13 @@ def match(np_, boundary, init):
     with h5py.File(exact, "r") as f:
         assert f["/data"].attrs["mode"] == "exact", "the output does not record exact mode"
     compare(exact, blocks, f"{boundary}/{init} on {np_} ranks")
+    if extra:
+        if not np.array_equal(read(exact), read(blocks)):
+            sys.exit(f"FAIL: {' '.join(extra)}: exact mode's bits differ from blocks mode's")
+        print(f"{' '.join(extra)}: exact == blocks bit for bit")
+        with h5py.File(exact, "r") as f:
+            if "--background" in extra and "background_estimates" not in f["/data"].attrs:
+                sys.exit("FAIL: the output does not record the background estimates")
 
 
 def budget():
@@ -87,7 +95,7 @@ if __name__ == "__main__":
     if step == "prepare":
         prepare()
     elif step == "match":
-        match(int(sys.argv[5]), sys.argv[6], sys.argv[7])
+        match(int(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8:])
     elif step == "budget":
         budget()
     else:

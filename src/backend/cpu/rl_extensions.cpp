@@ -25,12 +25,11 @@ TvFactor::TvFactor(Shape3 domain, int threads)
       plane_(domain.y * domain.x),
       scratch_(static_cast<std::size_t>(6 * plane_ * threads), 0.0f) {}
 
-// g = grad u / sqrt(|grad u|^2 + eps^2) on plane z, forward differences, each
-// difference 0 at the axis' last voxel (zero flux); components x, y, z one plane apart.
-void TvFactor::unit_gradient(const float* u, std::int64_t z, float* g) const {
+// g = grad u / sqrt(|grad u|^2 + eps^2) on plane p (the next plane `above`, null
+// at the last), forward differences, each difference 0 at the axis' last voxel
+// (zero flux); components x, y, z one plane apart.
+void TvFactor::unit_gradient(const float* p, const float* above, float* g) const {
   const std::int64_t nx = s_.x, ny = s_.y;
-  const float* p = u + z * plane_;
-  const float* above = z + 1 < s_.z ? p + plane_ : nullptr;
   for (std::int64_t y = 0; y < ny; ++y) {
     const float* r = p + y * nx;
     const float* next_row = y + 1 < ny ? r + nx : nullptr;
@@ -50,16 +49,22 @@ void TvFactor::unit_gradient(const float* u, std::int64_t z, float* g) const {
 }
 
 void TvFactor::plane(const float* u, std::int64_t z, float lambda, float* out) const {
+  const float* p = u + z * plane_;
+  plane(z > 0 ? p - plane_ : nullptr, p, z + 1 < s_.z ? p + plane_ : nullptr, lambda, out);
+}
+
+void TvFactor::plane(const float* u_below, const float* u_cur, const float* u_above, float lambda,
+                     float* out) const {
   float* cur = scratch_.data() + 6 * plane_ * omp_get_thread_num();
   float* below = cur + 3 * plane_;
-  unit_gradient(u, z, cur);
-  if (z > 0) unit_gradient(u, z - 1, below);  // only its z component is read
+  unit_gradient(u_cur, u_above, cur);
+  if (u_below) unit_gradient(u_below, u_cur, below);  // only its z component is read
   const std::int64_t nx = s_.x;
   for (std::int64_t y = 0; y < s_.y; ++y) {
     const float* gx = cur + y * nx;
     const float* gy = gx + plane_;
     const float* gz = gy + plane_;
-    const float* gz_below = z > 0 ? below + 2 * plane_ + y * nx : nullptr;
+    const float* gz_below = u_below ? below + 2 * plane_ + y * nx : nullptr;
     float* o = out + y * nx;
     for (std::int64_t x = 0; x < nx; ++x) {
       // Backward differences; the component before the first voxel is 0.

@@ -31,14 +31,19 @@ class TvFactor {
  public:
   /// For estimates of shape `domain`, computed by up to `threads` threads at once.
   TvFactor(Shape3 domain, int threads);
-  /// Writes the factor of plane z of `u` to `out` (one plane, rows of domain.x).
-  /// Reads planes z - 1, z and z + 1 of u; call it from an OpenMP loop.
+  /// Writes the factor of plane z of `u` to `out` (one plane, rows of domain.x)
+  /// from u's planes z - 1 (`below`), z (`cur`) and z + 1 (`above`); `below` and
+  /// `above` are null beyond the domain's first and last plane. Call it from an
+  /// OpenMP loop (one scratch per thread).
+  void plane(const float* below, const float* cur, const float* above, float lambda,
+             float* out) const;
+  /// The same, for plane z of a whole domain `u`.
   void plane(const float* u, std::int64_t z, float lambda, float* out) const;
   /// Bytes of the per-thread scratch.
   std::int64_t bytes() const { return std::int64_t(sizeof(float) * scratch_.size()); }
 
  private:
-  void unit_gradient(const float* u, std::int64_t z, float* g) const;
+  void unit_gradient(const float* p, const float* above, float* g) const;
   Shape3 s_;
   std::int64_t plane_;
   mutable std::vector<float> scratch_;  // per thread: unit gradients of two planes

@@ -45,13 +45,6 @@ Slabs slabs_of(PlaneRange dom, std::int64_t m, std::int64_t n) {
 
 }  // namespace
 
-void require_exact_support(const RlOptions& o) {
-  H5DECON_REQUIRE(o.tv_lambda == 0.0f, InputError,
-                  "--tv (RL-TV regularisation) is not supported in --mode exact; use --mode blocks");
-  H5DECON_REQUIRE(!o.background_auto, InputError,
-                  "--background auto is not supported in --mode exact; give the offset as a number");
-}
-
 SlabGeometry make_geometry(Shape3 domain, Shape3 psf, Boundary boundary, Shape3 fft,
                            const LocalSizes& local, MPI_Comm comm) {
   int ranks = 1, rank = 0;
@@ -74,7 +67,8 @@ SlabGeometry make_geometry(Shape3 domain, Shape3 psf, Boundary boundary, Shape3 
   return SlabGeometry(domain, psf, boundary, fft, std::move(starts), std::move(counts), rank);
 }
 
-ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm comm, Shape3 fft) {
+ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm comm,
+                         const BackendOptions& backend, Shape3 fft) {
   fft = resolve_fft_shape(volume, psf, fft);
   const LocalSizes local = local_sizes(fft, comm);
   const SlabGeometry g = geometry_for(volume, psf, o, fft, local, comm);
@@ -86,10 +80,13 @@ ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm
   m.fft_range = {local.start0, local.start0 + local.n0};
   m.output = s.out;
   m.fft_bytes = 8 * (local.alloc + local.n1 * fft.z * (fft.x / 2 + 1));
+  const bool tv = o.tv_lambda > 0;
   const std::int64_t estimates = 1 + (o.boundary == Boundary::bertero) +
-                                 3 * extrapolates(o.accel);
+                                 3 * extrapolates(o.accel) + tv;
   const std::int64_t plane = volume.y * volume.x;
-  m.slab_bytes = 4 * (estimates * g.local_domain().size() * e.y * e.x +
+  // RL-TV: two neighbouring planes and TvFactor's scratch (6 planes per thread).
+  const std::int64_t tv_planes = tv ? 2 + 6 * cpu::resolve_threads(backend) : 0;
+  m.slab_bytes = 4 * (estimates * g.local_domain().size() * e.y * e.x + tv_planes * e.y * e.x +
                       (s.in.size() + s.out.size()) * plane) +
                  HaloExchange(g, comm).bytes();
   return m;
@@ -119,6 +116,55 @@ ExactEngine::Impl::Impl(const Psf& psf, Shape3 volume, const RlOptions& o, MPI_C
   if (bertero()) compute_weights();
   if (extrapolates(options.accel))
     for (auto* v : {&x_prev, &g_new, &g_old}) v->assign(slab, 0.0f);
+  if (options.tv_lambda > 0) {
+    tv.emplace(domain, threads);
+    tv_factor.assign(slab, 0.0f);
+    u_below.assign(std::size_t(domain_plane()), 0.0f);
+    u_above.assign(std::size_t(domain_plane()), 0.0f);
+    for (int r = 0; r < ranks; ++r) doms.push_back(geom.domain_planes(r));
+  }
+}
+
+// RL-TV reads u one plane beyond the slab on each side: each rank sends its first
+// owned plane to the owner of the plane before and its last to the owner of the next.
+void ExactEngine::Impl::exchange_edge_planes() {
+  if (dom.size() == 0) return;
+  const int count = int(domain_plane());
+  auto owner = [&](std::int64_t z) {
+    for (int r = 0; r < ranks; ++r)
+      if (doms[r].size() > 0 && z >= doms[r].begin && z < doms[r].end) return r;
+    return -1;
+  };
+  constexpr int kToAbove = 0x5456, kToBelow = 0x5457;  // the receiver's below / above plane
+  std::vector<MPI_Request> req;
+  auto add = [&](auto call) { req.emplace_back(); call(&req.back()); };
+  const int below = dom.begin > 0 ? owner(dom.begin - 1) : -1;
+  const int above = dom.end < domain.z ? owner(dom.end) : -1;
+  if (below >= 0) {
+    add([&](MPI_Request* r) { MPI_Irecv(u_below.data(), count, MPI_FLOAT, below, kToAbove, comm, r); });
+    add([&](MPI_Request* r) { MPI_Isend(u.data(), count, MPI_FLOAT, below, kToBelow, comm, r); });
+  }
+  if (above >= 0) {
+    add([&](MPI_Request* r) { MPI_Irecv(u_above.data(), count, MPI_FLOAT, above, kToBelow, comm, r); });
+    const float* last = u.data() + (dom.size() - 1) * domain_plane();
+    add([&](MPI_Request* r) { MPI_Isend(last, count, MPI_FLOAT, above, kToAbove, comm, r); });
+  }
+  MPI_Waitall(int(req.size()), req.data(), MPI_STATUSES_IGNORE);
+}
+
+void ExactEngine::Impl::compute_tv_factor() {
+  exchange_edge_planes();
+  const std::int64_t plane = domain_plane();
+  auto u_plane = [&](std::int64_t z) -> const float* {
+    if (z < 0 || z >= domain.z) return nullptr;
+    if (z < dom.begin) return u_below.data();
+    if (z >= dom.end) return u_above.data();
+    return u.data() + (z - dom.begin) * plane;
+  };
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::int64_t z = dom.begin; z < dom.end; ++z)
+    tv->plane(u_plane(z - 1), u_plane(z), u_plane(z + 1), options.tv_lambda,
+              tv_factor.data() + (z - dom.begin) * plane);
 }
 
 void ExactEngine::Impl::compute_otf(const Volume& kernel) {
@@ -204,6 +250,7 @@ void ExactEngine::Impl::initialise() {
 rl::StepTotals ExactEngine::Impl::step(bool was_predicted, bool /*refill: load_estimate() does*/) {
   predicted = was_predicted;
   sums.reset(domain.z);
+  if (tv) compute_tv_factor();
   convolve(false);
   ratio_pass();
   complete_operand();
@@ -247,8 +294,12 @@ void Sums::combine(MPI_Comm comm) {
 ExactEngine::ExactEngine(const Psf& psf, Shape3 volume, const RlOptions& options, MPI_Comm comm,
                          const BackendOptions& backend, Shape3 fft) {
   validate(options);
-  require_exact_support(options);
   impl_ = std::make_unique<Impl>(psf, volume, options, comm, backend, fft);
+}
+
+void ExactEngine::set_background(float background) {
+  impl_->options.background = background;
+  impl_->options.background_auto = false;
 }
 
 ExactEngine::~ExactEngine() = default;
@@ -261,8 +312,11 @@ Shape3 ExactEngine::fft_shape() const { return impl_->fft.shape(); }
 std::int64_t ExactEngine::bytes() const {
   const Impl& m = *impl_;
   std::size_t floats = 0;
-  for (const auto* v : {&m.u, &m.inv_weights, &m.x_prev, &m.g_new, &m.g_old}) floats += v->size();
-  return m.fft.bytes() + 8 * m.otf.size() + m.halo.bytes() + std::int64_t(4 * floats);
+  for (const auto* v : {&m.u, &m.inv_weights, &m.x_prev, &m.g_new, &m.g_old, &m.tv_factor,
+                        &m.u_below, &m.u_above})
+    floats += v->size();
+  return m.fft.bytes() + 8 * m.otf.size() + m.halo.bytes() + std::int64_t(4 * floats) +
+         (m.tv ? m.tv->bytes() : 0);
 }
 
 void ExactEngine::deconvolve(std::span<const float> observed, std::span<float> result,
@@ -275,6 +329,8 @@ void ExactEngine::deconvolve(std::span<const float> observed, std::span<float> r
                   Error, "ExactEngine: rank ", m.rank, " expected observed planes [", m.in.begin,
                   ", ", m.in.end, ") and result planes [", m.out.begin, ", ", m.out.end, ") of ",
                   n.str());
+  H5DECON_REQUIRE(!m.options.background_auto, Error,
+                  "ExactEngine: --background auto needs the volume's estimate (set_background)");
   m.d = observed.data();
   m.background = m.options.background;
   m.initialise();

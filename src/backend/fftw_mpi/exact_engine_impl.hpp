@@ -9,14 +9,18 @@
 //   2. H u: distributed r2c, OTF multiply in the transposed spectrum, c2r
 //   3. ratio r = M d / max(H u + b, eps) in place; complete_operand()
 //   4. H^T r: the same with conj(OTF)
-//   5. update u *= H^T r [/ (H^T M)], per-plane sums; the sums are combined by an
+//   RL-TV: before 2, the factor of u on the owned planes (u's edge planes exchanged
+//      with the neighbouring slabs); applied in 5
+//   5. update u *= H^T r [/ (H^T M)] [* TV factor], per-plane sums; the sums are combined by an
 //      all-reduce in which every plane has one contributor (x + 0 = x: exact), and
 //      totalled serially in plane order as the CPU engine does.
 
 #include <mpi.h>
 
+#include <optional>
 #include <vector>
 
+#include "backend/cpu/rl_extensions.hpp"
 #include "backend/fftw_mpi/halo_exchange.hpp"
 #include "backend/fftw_mpi/mpi_fft.hpp"
 #include "backend/fftw_mpi/slab_geometry.hpp"
@@ -58,6 +62,8 @@ struct ExactEngine::Impl {
   void ratio_pass();
   void update_pass();
   void update_row(std::int64_t z, std::int64_t y, float* correction);
+  void exchange_edge_planes();
+  void compute_tv_factor();
 
   Shape3 shape, domain, margin;  // volume, estimate domain, volume's offset in it
   RlOptions options;
@@ -69,6 +75,11 @@ struct ExactEngine::Impl {
   ComplexBuffer otf;
   PlaneRange dom, in, out;  // owned domain planes, observed planes supplied, result planes
   std::vector<float> u, inv_weights, x_prev, g_new, g_old;  // owned domain planes
+  // RL-TV (tv_lambda > 0): the factor on the owned planes, from u's owned planes and
+  // the neighbouring ranks' edge planes (dom.begin - 1 and dom.end, where they exist).
+  std::optional<cpu::TvFactor> tv;
+  std::vector<float> tv_factor, u_below, u_above;
+  std::vector<PlaneRange> doms;  // every rank's owned domain planes
   Sums sums;
   // State of one deconvolve() call.
   const float* d = nullptr;  // observed planes `in`

@@ -121,13 +121,14 @@ void ExactEngine::Impl::update_pass() {
     for (std::int64_t y = 0; y < domain.y; ++y) update_row(z, y, work_plane(z) + y * rs);
 }
 
-// u *= the correction (times the bertero weights), with the sums of the relative
+// u *= the correction (bertero: / H^T M; RL-TV: * its factor), with the sums of the relative
 // change and of Biggs' alpha; as CpuEngine::update_row.
 void ExactEngine::Impl::update_row(std::int64_t z, std::int64_t y, float* f) {
   const std::int64_t nx = domain.x, i0 = ((z - dom.begin) * domain.y + y) * nx;
-  if (!inv_weights.empty()) {
-    const float* w = inv_weights.data() + i0;
-    for (std::int64_t x = 0; x < nx; ++x) f[x] = rl::update_factor(f[x], w, nullptr, x);
+  if (!inv_weights.empty() || tv) {
+    const float* w = inv_weights.empty() ? nullptr : inv_weights.data() + i0;
+    const float* t = tv ? tv_factor.data() + i0 : nullptr;
+    for (std::int64_t x = 0; x < nx; ++x) f[x] = rl::update_factor(f[x], w, t, x);
   }
   float* uu = u.data() + i0;
   double change = 0.0, norm = 0.0;
