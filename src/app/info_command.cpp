@@ -19,6 +19,7 @@
 #include "h5decon/psf.hpp"
 #include "info_exact.hpp"
 #include "run_options.hpp"
+#include "run_plan.hpp"
 #include "run_psfs.hpp"
 
 namespace h5decon::app {
@@ -117,8 +118,8 @@ void print_per_rank(std::ostream& os, const DecompositionPlan& plan, const io::I
   // Blocks are handed out on demand, so the shares are even only on average.
   const double share = 1.0 / ranks;
   const std::int64_t most_blocks = (plan.block_count + ranks - 1) / ranks;
-  // A rank holds its engine plus the block it works on and the next one (§4).
-  const std::int64_t memory = plan.max_block_bytes + 2 * plan.max_region.size() * 4;
+  // A rank holds the largest block's engine and buffers (memory_fit.hpp's cost, §4).
+  const std::int64_t memory = plan.max_block_bytes;
   os << "ranks:   planned for " << ranks << " (world size " << world << ")\n"
      << "  read in all:      " << bytes_text(double(read_bytes))
      << " (halos included: " << std::fixed << std::setprecision(2)
@@ -127,7 +128,7 @@ void print_per_rank(std::ostream& os, const DecompositionPlan& plan, const io::I
      << bytes_text(write_bytes * share) << " written, at most " << most_blocks
      << (most_blocks == 1 ? " block" : " blocks") << "\n"
      << "  memory per rank:  about " << bytes_text(double(memory))
-     << " (the largest block's engine and two region buffers)\n"
+     << " (the largest block: its engine for these options and its buffers)\n"
      << "nothing was computed or written (h5decon info)\n";
 }
 
@@ -148,13 +149,11 @@ void execute(const InfoSettings& info, MPI_Comm comm, int rank, int world) {
     if (rank == 0) std::cout << "h5decon info: the plan of `run --mode exact`\n" << os.str() << text;
     return;
   }
-  DecompositionOptions options;
-  options.halo = s.halo;
-  options.block = s.block;
-  options.memory_budget_bytes =
-      s.auto_memory_budget ? dist::auto_memory_budget(comm) : s.memory_budget;
-  std::optional<DecompositionPlan> plan;
-  agree_on(comm, [&] { plan = plan_decomposition(shape, largest_psf_extent(psfs), options); });
+  // run's own planning: GPU binding, then blocks costed by their engines.
+  RunSettings planned = s;
+  const BackendChoice backend = resolve_backend(comm, planned, std::cout);
+  const std::optional<DecompositionPlan> plan =
+      plan_run(comm, planned, backend, *input, psfs, std::cout);
   if (rank != 0) return;
   std::ostringstream os;
   os << "h5decon info: the plan of `run` for these options\n";

@@ -38,6 +38,7 @@
 #include "run_hooks.hpp"
 #include "run_options.hpp"
 #include "run_psfs.hpp"
+#include "run_plan.hpp"
 #include "run_resume.hpp"
 #include "run_shard.hpp"
 
@@ -63,7 +64,6 @@ struct Run {
   RunSettings s;
   std::string command_line;
   std::string backend_kind;  ///< what make_backend() is asked for
-  int device_sharers = 1;    ///< ranks of this node on this rank's GPU
   Shard shard;
   std::vector<io::VolumeIndex> volumes;  ///< a shard's volumes; empty: all
   std::vector<std::int64_t> blocks;      ///< what this run computes (resume: what is left)
@@ -147,33 +147,6 @@ dist::BlockRunOptions block_run_options(Run& run) {
     };
   }
   return o;
-}
-
-// GPU binding: each rank's backend ("cpu" stays cpu everywhere) and device.
-void resolve_backend(Run& run) {
-  dist::GpuBinding binding;
-  agree_on(run.comm, [&] { binding = dist::bind_gpus(run.comm, run.s.backend, std::cout); });
-  run.backend_kind = binding.backend;
-  run.s.backend_options.device = binding.device;
-  run.device_sharers = binding.sharers;
-}
-
-// The decomposition every rank uses: for host memory, planned on every rank with
-// the budget every rank agrees on; for GPUs, from their free memory (memory_fit.hpp).
-DecompositionPlan make_plan(const Run& run, const Shape5& shape, const std::vector<Psf>& psfs) {
-  dist::BackendPlanRequest request;
-  request.options.halo = run.s.halo;
-  request.options.block = run.s.block;
-  request.options.memory_budget_bytes = run.s.memory_budget;
-  request.auto_budget = run.s.auto_memory_budget;
-  request.backend = run.backend_kind;
-  request.backend_options = run.s.backend_options;
-  request.rl = run.s.rl;
-  request.device_sharers = run.device_sharers;
-  DecompositionPlan plan;
-  agree_on(run.comm, [&] { plan = dist::plan_for_backend(run.comm, shape, psfs, request, std::cout); });
-  if (run.rank == 0) std::cout << describe(plan) << std::flush;
-  return plan;
 }
 
 // The shard (job arrays) and the output path it implies; then this run's lock on
@@ -270,8 +243,10 @@ void execute(Run& run) {
   const Shape5 shape = input->shape();
   std::vector<Psf> psfs;
   agree_on(run.comm, [&] { psfs = load_run_psfs(run.s, *input, run.comm); });
-  resolve_backend(run);
-  const DecompositionPlan plan = make_plan(run, shape, psfs);
+  const BackendChoice backend = resolve_backend(run.comm, run.s, std::cout);
+  run.backend_kind = backend.kind;
+  const DecompositionPlan plan = plan_run(run.comm, run.s, backend, *input, psfs, std::cout);
+  if (run.rank == 0) std::cout << describe(plan) << std::flush;
   select_blocks(run, *input, psfs, plan);
   if (run.s.rl.background_auto && !run.blocks.empty()) {
     const auto step = Clock::now();

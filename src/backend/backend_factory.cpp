@@ -32,6 +32,11 @@ class CpuBackend final : public Backend {
     fft = resolve_fft_shape(shape, psf.kernel.shape, fft);
     return std::make_unique<cpu::CpuEngine>(psf, shape, options, fft, options_);
   }
+  std::int64_t engine_bytes(Shape3 psf, Shape3 shape, Shape3 fft,
+                            const RlOptions& options) const override {
+    return cpu::CpuEngine::planned_bytes(psf, shape, options, resolve_fft_shape(shape, psf, fft),
+                                         cpu::resolve_threads(options_));
+  }
 
  private:
   BackendOptions options_;

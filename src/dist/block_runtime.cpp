@@ -22,6 +22,7 @@
 #include "dist/engine_cache.hpp"
 #include "dist/progress.hpp"
 #include "dist/protocol.hpp"
+#include "h5decon/dist/memory_fit.hpp"
 #include "h5decon/error.hpp"
 
 namespace h5decon::dist {
@@ -208,7 +209,13 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
               << std::endl;
 
   std::mutex h5_lock;
-  EngineCache engines(*d.backend, d.psfs, d.options.rl, d.plan.memory_budget_bytes);
+  // The budget covers a block's engine and its host buffers (memory_fit.hpp): in
+  // host memory, cached engines get what the largest block's buffers leave.
+  std::int64_t engine_capacity = d.plan.memory_budget_bytes;
+  if (engine_capacity > 0 && d.backend->device_memory_budget() <= 0)
+    engine_capacity = std::max<std::int64_t>(
+        1, engine_capacity - block_buffer_bytes(d.plan.max_region, sample_bytes(type)));
+  EngineCache engines(*d.backend, d.psfs, d.options.rl, engine_capacity);
   BlockProcessor processor(d.plan, input, engines, output, h5_lock, d.options.on_block_written,
                            d.options.no_compute, d.options.on_iteration);
   processor.set_volume_backgrounds(d.options.backgrounds);

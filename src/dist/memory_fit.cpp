@@ -205,6 +205,10 @@ DecompositionPlan fit_device_plan(MPI_Comm comm, const Shape5& dataset,
 
 }  // namespace
 
+std::int64_t block_buffer_bytes(const Shape3& region, int sample_bytes) {
+  return region.size() * (3 * std::int64_t(sizeof(float)) + 2 * std::int64_t(sample_bytes));
+}
+
 DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
                                    const std::vector<Psf>& psfs, const BackendPlanRequest& request,
                                    std::ostream& log) {
@@ -213,7 +217,17 @@ DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
   if (smallest <= 0) {  // every rank computes in host memory
     DecompositionOptions options = request.options;
     if (request.auto_budget) options.memory_budget_bytes = auto_memory_budget(comm);
-    return plan_decomposition(dataset, largest_psf_extent(psfs), options);
+    const Shape3 psf = largest_psf_extent(psfs);
+    // On rank 0 only: the cost depends on its thread count, and every rank must
+    // use one plan.
+    return plan_on_rank0(comm, [&] {
+      const std::unique_ptr<Backend> cpu = make_backend("cpu", request.backend_options);
+      options.block_cost = [&](const Shape3& region, const Shape3& fft) {
+        return cpu->engine_bytes(psf, region, fft, request.rl) +
+               block_buffer_bytes(region, request.sample_bytes);
+      };
+      return plan_decomposition(dataset, psf, options);
+    });
   }
   const std::int64_t budget = request.auto_budget ? smallest : request.options.memory_budget_bytes;
   if (comm_rank(comm) == 0)

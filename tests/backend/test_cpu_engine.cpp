@@ -104,3 +104,28 @@ TEST(CpuEngine, RefusesAnFftShapeTooSmall) {
                    ->make_engine(delta_psf({5, 5, 5}), {8, 8, 8}, {}, Shape3{10, 12, 12}),
                InputError);
 }
+
+TEST(CpuEngine, PlannedBytesAreTheEnginesOwnForEveryOptionCombination) {
+  // Memory planning costs a block with Backend::engine_bytes() before any engine
+  // exists: it must count exactly the state the engine then allocates.
+  Volume h({5, 7, 3}, 1.0f / 105.0f);
+  const Psf psf{h, "box", 0};
+  for (const Boundary b : {Boundary::periodic, Boundary::reflect, Boundary::bertero})
+    for (const Acceleration a : {Acceleration::none, Acceleration::biggs, Acceleration::biggs_log})
+      for (const float tv : {0.0f, 0.01f})
+        for (const int threads : {1, 3})
+          for (const Shape3 shape : {Shape3{9, 20, 17}, Shape3{1, 33, 8}}) {
+            RlOptions o;
+            o.boundary = b;
+            o.accel = a;
+            o.tv_lambda = tv;
+            BackendOptions bo = quick();
+            bo.threads = threads;
+            const auto backend = make_backend("cpu", bo);
+            const Shape3 fft = padded_shape(shape, h.shape);
+            const auto engine = backend->make_engine(psf, shape, o, fft);
+            EXPECT_EQ(engine->bytes(), backend->engine_bytes(h.shape, shape, fft, o))
+                << to_string(b) << " " << to_string(a) << " tv " << tv << " threads " << threads
+                << " shape " << shape.str();
+          }
+}

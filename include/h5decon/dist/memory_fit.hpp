@@ -4,7 +4,8 @@
 // backend's own estimate (cuFFT's work area included), and a shortage seen when
 // the largest engine is actually made shrinks the blocks: the budget is halved
 // and the volumes re-planned, a few times, then a clear error with the free and
-// requested bytes. Host-memory backends (CPU) plan as before.
+// requested bytes. Host-memory backends (CPU): the budget is the host's, the cost
+// of a block its CPU engine's state for the RL options plus the block's buffers.
 
 #include <mpi.h>
 
@@ -70,10 +71,18 @@ struct BackendPlanRequest {
   /// Ranks on this node computing on the same GPU (by UUID, GpuBinding::sharers):
   /// each plans with its share of the device's free memory.
   int device_sharers = 1;
+  /// Bytes of one stored input sample (the regions received are in the stored type).
+  int sample_bytes = 4;
 };
 
+/// Host bytes of one block beyond its engine: the float32 region, the result and
+/// the cropped interior (BlockProcessor), and two regions of stored samples (the
+/// block being computed and the next, received meanwhile; BlockWorker).
+std::int64_t block_buffer_bytes(const Shape3& region, int sample_bytes);
+
 /// Collective. The plan every rank uses. With a host backend on every rank:
-/// plan_decomposition with auto_memory_budget() or the given budget. Where some
+/// rank 0 plans with auto_memory_budget() or the given budget, each block costed
+/// as the CPU engine for request.rl (Backend::engine_bytes) plus block_buffer_bytes(). Where some
 /// rank computes on a device: the budget is the smallest device budget of all
 /// ranks (and at most the given one), rank 0 plans with its backend's block cost
 /// and broadcasts the plan, every rank tries the largest engine, and the blocks

@@ -25,10 +25,10 @@ Ranges live_positions(const std::vector<AxisEntry>& axis) {
   return out;
 }
 
+}  // namespace
+
 // 16 floats: 64 bytes, the widest SIMD alignment FFTW may exploit.
 std::int64_t padded_row(std::int64_t n) { return (n + 15) / 16 * 16; }
-
-}  // namespace
 
 ExtensionLayout::ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary boundary)
     : volume_(volume), fft_(fft), row_stride_(padded_row(fft.x)) {

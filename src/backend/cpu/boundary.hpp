@@ -38,6 +38,9 @@ using Ranges = std::vector<IndexRange>;
 using ::h5decon::boundary_source;
 
 /// Where every margin voxel of an extended volume comes from, in an FFT array.
+/// The row stride of FFT arrays of x extent `fft_x`: a multiple of 16 floats (64 bytes).
+std::int64_t padded_row(std::int64_t fft_x);
+
 class ExtensionLayout {
  public:
   ExtensionLayout(Shape3 volume, Shape3 psf, Shape3 fft, Boundary boundary);

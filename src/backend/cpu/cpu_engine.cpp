@@ -49,6 +49,17 @@ CpuEngine::CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Sha
   rows_.resize(static_cast<std::size_t>(conv_.threads() * domain_.x));
 }
 
+std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions& o, Shape3 fft,
+                                      int threads) {
+  const Shape3 e = estimate_shape(o.boundary, shape, psf);
+  const std::int64_t volumes = 2 * (o.boundary == Boundary::bertero) +  // weights, estimate
+                               (o.tv_lambda > 0.0f) +                   // TV factor
+                               3 * extrapolates(o.accel);               // x_prev, g_new, g_old
+  const std::int64_t floats = volumes * e.size() + threads * e.x +      // rows_
+                              (o.tv_lambda > 0.0f ? 6 * e.y * e.x * threads : 0);  // TvFactor
+  return FftConvolver::planned_bytes(fft, threads) + std::int64_t(sizeof(float)) * floats;
+}
+
 std::int64_t CpuEngine::bytes() const {
   std::size_t floats = 0;
   for (const auto* v : {&inv_weights_, &tv_factor_, &estimate_, &x_prev_, &g_new_, &g_old_, &rows_})

@@ -41,6 +41,10 @@ class CpuEngine final : public RlEngine {
   Shape3 shape() const override { return shape_; }
   Shape3 fft_shape() const override { return conv_.layout().fft(); }
   std::int64_t bytes() const override;
+  /// bytes() of an engine for these arguments, from the same list of state, without
+  /// making one: the cost memory planning gives a block.
+  static std::int64_t planned_bytes(Shape3 psf, Shape3 shape, const RlOptions& options, Shape3 fft,
+                                    int threads);
 
  private:
   bool bertero() const { return options_.boundary == Boundary::bertero; }
@@ -61,6 +65,7 @@ class CpuEngine final : public RlEngine {
   void update_row(std::int64_t z, std::int64_t y, const float* correction, float* next_row);
   void copy_estimate(std::span<float> out) const;
 
+  // The engine's state beyond the convolver; planned_bytes() counts the same list.
   Shape3 shape_, domain_, margin_;  // volume, estimate domain, volume's offset in it
   RlOptions options_;
   FftConvolver conv_;

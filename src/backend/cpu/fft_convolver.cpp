@@ -106,6 +106,12 @@ void FftConvolver::convolve(bool adjoint) {
   });
 }
 
+std::int64_t FftConvolver::planned_bytes(Shape3 fft, int threads) {
+  return std::int64_t(sizeof(float)) * 2 * threads * fft.y * padded_row(fft.x) +
+         SplitFft::planned_bytes(fft, threads) +
+         std::int64_t(sizeof(cfloat)) * SplitFft::otf_size(fft);
+}
+
 std::int64_t FftConvolver::bytes() const {
   return static_cast<std::int64_t>(sizeof(float) * (planes_.size() + out_.size()) +
                                    sizeof(cfloat) * otf_.size()) +

@@ -51,6 +51,9 @@ class FftConvolver {
   const float* output() const { return out_.data(); }
   /// Bytes of buffers, spectrum and OTF.
   std::int64_t bytes() const;
+  /// bytes() of a convolver of `fft` on `threads` threads that never calls
+  /// convolve() (the engines' use), without making one.
+  static std::int64_t planned_bytes(Shape3 fft, int threads);
 
  private:
   void compute_otf(const Volume& kernel);

@@ -91,6 +91,17 @@ std::int64_t SplitFft::bytes() const {
   return static_cast<std::int64_t>(sizeof(cfloat) * (spectrum_.size() + pencils_.size()));
 }
 
+std::int64_t SplitFft::planned_bytes(Shape3 fft, int threads) {
+  const std::int64_t h = fft.x / 2 + 1;
+  return std::int64_t(sizeof(cfloat)) *
+         (fft.z * fft.y * padded_spectrum_row(h) + threads * fft.z * pencil_width(h));
+}
+
+std::int64_t SplitFft::otf_size(Shape3 fft) {
+  const std::int64_t h = fft.x / 2 + 1, bw = pencil_width(h);
+  return fft.y * ((h + bw - 1) / bw) * fft.z * bw;
+}
+
 cfloat* SplitFft::pencil_buffer() const {
   return pencils_.data() + omp_get_thread_num() * fft_.z * bw_;
 }

@@ -45,9 +45,12 @@ class SplitFft {
            const BackendOptions& options, Ranges live_rows, IndexRange out_rows);
 
   /// Complex elements of an OTF in the layout filter_pencils() reads.
-  std::int64_t otf_size() const { return fft_.y * batches_ * fft_.z * bw_; }
+  std::int64_t otf_size() const { return otf_size(fft_); }
+  static std::int64_t otf_size(Shape3 fft);
   /// Bytes of the spectrum and the per-thread pencil buffers.
   std::int64_t bytes() const;
+  /// The same for a SplitFft of `fft` on `threads` threads, without making one.
+  static std::int64_t planned_bytes(Shape3 fft, int threads);
 
   /// Step 1 on plane z: `real` holds its live rows (or every row if `all_rows`).
   void forward_plane(const float* real, std::int64_t z, bool all_rows) const;
