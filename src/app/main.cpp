@@ -9,7 +9,6 @@
 #include <string>
 
 #include "agreement.hpp"
-#include "bench_command.hpp"
 #include "cli.hpp"
 #include "export_command.hpp"
 #include "h5decon/backend.hpp"
@@ -20,10 +19,11 @@
 #include "merge_command.hpp"
 #include "preview_command.hpp"
 #include "psf_command.hpp"
-#include "quality_command.hpp"
 #include "run_command.hpp"
-#include "seam_command.hpp"
 #include "synth_command.hpp"
+#include "tools/bench_command.hpp"
+#include "tools/quality_command.hpp"
+#include "tools/seam_command.hpp"
 
 namespace h5decon::app {
 namespace {
@@ -70,10 +70,10 @@ int dispatch(int argc, char** argv, int rank) {
   if (command == "synth") return synth_command(argc - 1, argv + 1);
   if (command == "merge")
     return merge_command(argc - 1, argv + 1, join_command_line(argc, argv));
-  if (command == "bench") return bench_command(argc - 1, argv + 1);
-  if (command == "quality") return quality_command(argc - 1, argv + 1);
+  if (command == "bench") return tools::bench_command(argc - 1, argv + 1);
+  if (command == "quality") return tools::quality_command(argc - 1, argv + 1);
   if (command == "info") return info_command(argc - 1, argv + 1);
-  if (command == "seams") return seam_command(argc - 1, argv + 1);
+  if (command == "seams") return tools::seam_command(argc - 1, argv + 1);
   if (command == "psf") return psf_command(argc - 1, argv + 1);
   if (command == "preview") return preview_command(argc - 1, argv + 1);
   if (command == "export")

@@ -28,7 +28,6 @@
 #include "preflight.hpp"
 #include "run_resume.hpp"
 #include "run_psfs.hpp"
-#include "run_shard.hpp"
 #include "volume_background.hpp"
 
 namespace h5decon::app {
@@ -61,17 +60,6 @@ struct Exact {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
   }
 };
-
-// What exact mode refuses, on every rank alike (the settings are the same everywhere).
-void require_supported(const RunSettings& s) {
-  H5DECON_REQUIRE(s.backend != "cuda", InputError,
-                  "--backend cuda is not supported in --mode exact (it runs on the CPU with "
-                  "FFTW3-MPI); use --backend cpu or --mode blocks");
-  H5DECON_REQUIRE(!s.resume, InputError, "--resume is not supported in --mode exact");
-  H5DECON_REQUIRE(!resolve_shard(s.shard).enabled, InputError,
-                  "--shard (job arrays) is not supported in --mode exact; run one job, or use "
-                  "--mode blocks");
-}
 
 // The largest per-rank need of any channel against the budget every rank agrees on.
 void check_memory(const Exact& x, const Shape5& shape, const std::vector<Psf>& psfs) {
@@ -167,7 +155,6 @@ void deconvolve_volume(Exact& x, exact::ExactEngine& engine, const io::InputData
 
 void execute(Exact& x) {
   const auto start = Clock::now();
-  agree_on(x.comm, [&] { require_supported(x.s); });
   // The same checks as blocks mode, before anything is planned or written.
   agree_on(x.comm, [&] { check_launch(x.comm, x.s.allow_singleton); });
   agree_on(x.comm, [&] { claim_output(x.s, x.rank, x.lock); });
@@ -221,7 +208,6 @@ int run_exact(MPI_Comm comm, RunSettings& settings, const std::string& command_l
   Exact x{comm, 0, 1, settings, command_line, {}, false, {}, {}, {}};
   MPI_Comm_rank(comm, &x.rank);
   MPI_Comm_size(comm, &x.size);
-  if (x.s.backend == "auto") x.s.backend = "cpu";
   if (x.s.log_iterations > 0)
     x.iterations.emplace(x.s.log_iterations, x.s.rl, std::cout, x.rank == 0);
   exact::init_fftw_mpi();

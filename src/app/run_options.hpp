@@ -21,6 +21,7 @@ struct RunSettings {
   io::DatasetRef input, psf, output;
   std::string axes;  ///< "" (rank 5, ctzyx), "zyx", "czyx" or "tzyx"
   RlOptions rl;
+  int max_iterations = 0;  ///< --max-iterations when given (then rl.iterations too)
   double psf_crop = 0;  ///< --psf-crop: share of each PSF's flux kept by cropping; 0: off
   bool ignore_voxel_size = false;  ///< --ignore-voxel-size: a PSF voxel size unlike the data's is a warning
   std::string backend = "cpu";  ///< as given: auto, cpu or cuda
@@ -38,22 +39,22 @@ struct RunSettings {
   std::string shard = "off";        ///< --shard: K/N, auto (from SLURM_ARRAY_*) or off
   bool sync_blocks = false;         ///< --sync-blocks: fdatasync the output after each block
   bool no_compute = false;          ///< --no-compute (diagnostic): write the observed data
-  std::map<std::string, std::string> resolved;  ///< every option's value, for provenance
+  /// Every recorded option's canonical value (run_option_table.hpp), for the
+  /// provenance, --dry-run and the signature.
+  std::map<std::string, std::string> resolved;
 };
 
-/// Adds the result-quality options (--max-iterations, --accel, --tv, --background,
-/// --stop-rel-change) to an option group; `run` and its relatives share them.
-void add_quality_options(po::options_description& algo);
-
-/// The option descriptions of `run` (generic options included).
+/// The option descriptions of `run` (generic options included), from its table
+/// (run_option_table.hpp).
 po::options_description run_option_descriptions();
 
 /// One-line synopsis and description of `run`, for --help.
 extern const char* const kRunSynopsis;
 extern const char* const kRunDescription;
 
-/// Parses and validates the options of `run`; argv[0] is the command name.
-/// Throws UsageError for a missing, unknown or invalid option.
+/// Parses and validates the options of `run` through the table; argv[0] is the
+/// command name. Throws UsageError for a missing, unknown or invalid option, and
+/// for options the chosen --mode does not support.
 RunSettings parse_run_settings(int argc, const char* const argv[]);
 
 /// InputError when --background B is at least the largest value the input's

@@ -1,6 +1,8 @@
 // Resumable runs: output state, signature, journal start and clean-up.
 #include "run_resume.hpp"
 
+#include "run_option_table.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -94,21 +96,6 @@ void use_auto_wisdom(RunSettings& s) {
     s.backend_options.wisdom_file = auto_wisdom_path(s.output.file);
 }
 
-const std::set<std::string>& options_outside_signature() {
-  static const std::set<std::string> names = {
-      // in the signature in another form
-      "input", "psf", "output",  // the input's identity, the PSFs' bits, the dataset path
-      "max-iterations",          // --iterations under another name: "iterations" is resolved
-      "halo", "block", "memory-budget",  // the plan they give: halo, block, grid, chunk
-      "wisdom",                  // "wisdom": the file, or auto
-      "shard",                   // "shards"/"shard": the resolved K/N
-      // what cannot change an output voxel
-      "threads",  // bitwise independent of the thread count (a note: plans may differ)
-      "overwrite", "resume", "dry-run", "config", "help", "progress-interval", "log-iterations",
-      "sync-blocks", "allow-singleton", "ignore-voxel-size"};
-  return names;
-}
-
 void check_output_state(const RunSettings& s) {
   const std::string& out = s.output.file;
   const io::ProtectedFiles inputs{{s.input.file, "the input file"}, {s.psf.file, "the PSF file"}};
@@ -162,11 +149,8 @@ Signature run_signature(const RunSettings& s, const std::string& backend,
       {"note.threads", value_of(s, "threads")},
   };
   out.insert(out.end(), rest.begin(), rest.end());
-  // Every other option, as resolved: an option not listed as unable to change the
-  // result is in the signature from the day it is added.
-  for (const auto& [name, value] : s.resolved)
-    if (!options_outside_signature().count(name) && name != "iterations")
-      out.emplace_back("opt." + name, value);
+  // Every option the table says can change the result, as resolved.
+  for (auto& entry : result_option_signature(s.resolved)) out.push_back(std::move(entry));
   return out;
 }
 

@@ -43,14 +43,9 @@ void use_auto_wisdom(RunSettings& s);
 /// with a journal (resumable work is never destroyed silently).
 void check_output_state(const RunSettings& s);
 
-/// The options of `run` that are not in the signature as "opt.NAME": those that
-/// cannot change an output voxel, and those the signature holds in another form.
-/// Every other option is in it, so a new option is guarded from the day it exists.
-const std::set<std::string>& options_outside_signature();
-
 /// Every setting that changes the output's bits (see Signature): the input's
-/// identity (io::FileIdentity), the PSFs' bits, the plan, and every option not in
-/// options_outside_signature() as "opt.NAME" = its resolved value.
+/// identity (io::FileIdentity), the PSFs' bits, the plan, and every option whose
+/// table entry (run_option_table.hpp) says it can change the result, as "opt.NAME".
 Signature run_signature(const RunSettings& s, const std::string& backend,
                         const io::InputDataset& input, const std::vector<Psf>& psfs,
                         const DecompositionPlan& plan, const Shard& shard,

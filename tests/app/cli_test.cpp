@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/run_option_table.hpp"
 #include "app/run_options.hpp"
 
 namespace h5decon::app {
@@ -204,7 +205,7 @@ TEST(RunQualityOptions, InvalidValuesAreRefusedNamingTheOption) {
   EXPECT_NE(error_with({"--background", "12abc"}).find("--background"), std::string::npos);
   EXPECT_NE(error_with({"--stop-rel-change", "-1"}).find("--stop-rel-change must be a number >= 0"),
             std::string::npos);
-  EXPECT_NE(error_with({"--max-iterations", "0"}).find("--iterations must be >= 1"),
+  EXPECT_NE(error_with({"--max-iterations", "0"}).find("iterations must be >= 1"),
             std::string::npos);
   EXPECT_NE(error_with({"--max-iterations", "5", "--iterations", "6"}).find("disagree"),
             std::string::npos);
@@ -220,4 +221,92 @@ TEST(RunQualityOptions, ComeFromAConfigFileToo) {
   EXPECT_DOUBLE_EQ(rl.stop_rel_change, 0.001);
 }
 
+}  // namespace h5decon::app
+
+namespace h5decon::app {
+namespace {
+
+std::vector<std::string> with_required(std::vector<std::string> extra) {
+  std::vector<std::string> args = kRequired;
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// A value other than the default for every option that can change the result.
+// A new such option fails the test below until it is listed here.
+const std::map<std::string, std::vector<std::string>> kOtherValue = {
+    {"axes", {"--axes", "zyx"}},
+    {"boundary", {"--boundary", "reflect"}},
+    {"init", {"--init", "mean"}},
+    {"eps", {"--eps", "0.001"}},
+    {"psf-crop", {"--psf-crop", "0.99"}},
+    {"accel", {"--accel", "biggs"}},
+    {"tv", {"--tv", "0.002"}},
+    {"background", {"--background", "auto"}},
+    {"stop-rel-change", {"--stop-rel-change", "0.01"}},
+    {"backend", {"--backend", "auto"}},
+    {"fft-planner", {"--fft-planner", "estimate"}},
+    {"mode", {"--mode", "exact"}},
+    {"no-compute", {"--no-compute"}},
+};
+
+TEST(RunOptionTable, EveryResultChangingOptionIsInTheSignature) {
+  const auto base = result_option_signature(parse(kRequired).resolved);
+  int result_options = 0;
+  for (const RunOption& o : run_option_table()) {
+    if (o.signature != InSignature::result) continue;
+    ++result_options;
+    const std::string name(o.name);
+    ASSERT_TRUE(kOtherValue.count(name)) << "--" << name << " changes the result: list a value";
+    const auto changed = result_option_signature(parse(with_required(kOtherValue.at(name))).resolved);
+    EXPECT_NE(changed, base) << "--" << name << " does not change the signature";
+    bool present = false;
+    for (const auto& [key, value] : base) present = present || key == "opt." + name;
+    EXPECT_TRUE(present) << "opt." << name << " missing from the default signature";
+  }
+  EXPECT_EQ(result_options, static_cast<int>(kOtherValue.size()));
+  // What cannot change a voxel is not in it: threads, logging, the safety switches.
+  const auto quiet = result_option_signature(
+      parse(with_required({"--threads", "3", "--log-iterations", "2", "--overwrite",
+                           "--progress-interval", "2", "--allow-singleton"}))
+          .resolved);
+  EXPECT_EQ(quiet, base);
+}
+
+TEST(RunOptionTable, EquivalentTextsAreOneValue) {
+  const auto a = parse(with_required({"--tv", "0.010", "--eps", "1e-6", "--background", "5"}));
+  const auto b = parse(with_required({"--tv", "1e-2", "--eps", "0.000001", "--background", "5.0"}));
+  EXPECT_EQ(result_option_signature(a.resolved), result_option_signature(b.resolved));
+  const auto c = parse(with_required({"--tv", "0.0100001"}));
+  EXPECT_NE(result_option_signature(a.resolved), result_option_signature(c.resolved));
+}
+
+TEST(RunOptionTable, HelpAndProvenanceListEveryOption) {
+  std::ostringstream help;
+  help << run_option_descriptions();
+  const RunSettings s = parse(with_required({"--max-iterations", "5", "--wisdom", "w.txt"}));
+  for (const RunOption& o : run_option_table()) {
+    EXPECT_NE(help.str().find("--" + std::string(o.name)), std::string::npos) << o.name;
+    EXPECT_EQ(s.resolved.count(std::string(o.name)), o.recorded ? 1u : 0u) << o.name;
+  }
+}
+
+TEST(RunOptionTable, ExactModeRefusesWhatOnlyBlocksModeUses) {
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--block", "8,8,8"}, {"--halo", "4"}, {"--resume"},
+        {"--shard", "0/2"}, {"--sync-blocks"}, {"--no-compute"}, {"--backend", "cuda"}}) {
+    auto args = with_required(extra);
+    args.insert(args.end(), {"--mode", "exact"});
+    EXPECT_NE(usage_error(args).find("not supported in --mode exact"), std::string::npos)
+        << extra[0];
+    args.resize(args.size() - 2);
+    EXPECT_EQ(usage_error(args), "(no UsageError)") << extra[0] << " in blocks mode";
+  }
+  // Their defaults, given explicitly, are fine; auto resolves to the CPU.
+  const RunSettings s = parse(with_required(
+      {"--mode", "exact", "--block", "auto", "--shard", "off", "--backend", "auto"}));
+  EXPECT_EQ(s.backend, "cpu");
+}
+
+}  // namespace
 }  // namespace h5decon::app

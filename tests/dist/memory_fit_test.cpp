@@ -172,20 +172,34 @@ TEST(MemoryFit, AFailureOtherThanAShortageIsThrownOnItsRankOnly) {
     EXPECT_FALSE(shortage_on_any_rank(MPI_COMM_WORLD, step).has_value());
 }
 
-TEST(MemoryFit, HostBackendsPlanAsBefore) {
+TEST(MemoryFit, HostBackendsCostABlockAsItsCpuEngineForTheOptionsPlusItsBuffers) {
   BackendPlanRequest r;
   r.backend = "cpu";
   r.auto_budget = false;
   r.options.memory_budget_bytes = 300 * kMiB;
+  r.backend_options.threads = 2;
+  r.sample_bytes = 2;
   std::ostringstream log;
   const DecompositionPlan p =
       plan_for_backend(MPI_COMM_WORLD, kDataset, {psf_of(kPsf)}, r, log);
+  const auto cpu = make_backend("cpu", r.backend_options);
   DecompositionOptions o;
   o.memory_budget_bytes = 300 * kMiB;
+  o.block_cost = [&](const Shape3& region, const Shape3& fft) {
+    return cpu->engine_bytes(kPsf, region, fft, r.rl) + block_buffer_bytes(region, 2);
+  };
   const DecompositionPlan q = plan_decomposition(kDataset, kPsf, o);
   EXPECT_EQ(p.interior, q.interior);
   EXPECT_EQ(p.max_block_bytes, q.max_block_bytes);
+  EXPECT_LE(p.max_block_bytes, 300 * kMiB);
   EXPECT_TRUE(log.str().empty());
+  // Biggs' three vectors and the TV factor cost memory: the blocks shrink to fit.
+  BackendPlanRequest heavy = r;
+  heavy.rl.accel = Acceleration::biggs_log;
+  heavy.rl.tv_lambda = 0.002f;
+  const DecompositionPlan h = plan_for_backend(MPI_COMM_WORLD, kDataset, {psf_of(kPsf)}, heavy, log);
+  EXPECT_LE(h.max_block_bytes, 300 * kMiB);
+  EXPECT_LT(h.max_region.size(), p.max_region.size());
 }
 
 }  // namespace

@@ -10,14 +10,14 @@
 #include <string>
 #include <utility>
 
-#include "agreement.hpp"
+#include "app/agreement.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
 #include "h5decon/rl_options.hpp"
 #include "h5decon/volume.hpp"
 
-namespace h5decon::app {
+namespace h5decon::tools {
 
 /// Throws UsageError when exact mode cannot run `rl`, so that no comparison is
 /// made between a blocked result and a reference computed with other options.
@@ -55,7 +55,7 @@ void on_rank0_agreed(MPI_Comm comm, Step&& step) {
     }
   }
   wait_quietly(comm);
-  agree(comm, error);
+  app::agree(comm, error);
 }
 
-}  // namespace h5decon::app
+}  // namespace h5decon::tools

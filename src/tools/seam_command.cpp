@@ -12,7 +12,7 @@
 //                of an interior boundary that is not a volume edge.
 // The measurement that sets DecompositionOptions::halo_psf_factor is this one
 // (docs/seam_error.md); `--check BOUND` turns it into a test of the default.
-#include "seam_command.hpp"
+#include "tools/seam_command.hpp"
 
 #include <mpi.h>
 
@@ -28,7 +28,7 @@
 #include <tuple>
 #include <vector>
 
-#include "agreement.hpp"
+#include "app/agreement.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/decomposition.hpp"
 #include "h5decon/error.hpp"
@@ -36,10 +36,11 @@
 #include "h5decon/fft_shape.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
-#include "seam_options.hpp"
-#include "seam_reference.hpp"
+#include "tools/seam_options.hpp"
+#include "tools/seam_reference.hpp"
 
-namespace h5decon::app {
+namespace h5decon::tools {
+using namespace app;  // the program's shared pieces: options, agreement, errors
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -279,4 +280,4 @@ int seam_command(int argc, char** argv) {
   return kExitOk;
 }
 
-}  // namespace h5decon::app
+}  // namespace h5decon::tools

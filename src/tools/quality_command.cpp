@@ -2,7 +2,7 @@
 // Markdown tables of PSNR / SSIM against /truth by iteration and elapsed time.
 // Elapsed time counts the engine only: the observer's snapshot and metrics are
 // timed and subtracted.
-#include "app/quality_command.hpp"
+#include "tools/quality_command.hpp"
 
 #include <mpi.h>
 
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "app/run_options.hpp"
+#include "app/cli.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
@@ -28,7 +28,8 @@
 
 namespace po = boost::program_options;
 
-namespace h5decon::app {
+namespace h5decon::tools {
+using namespace app;  // the program's shared pieces: options, agreement, errors
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -363,4 +364,4 @@ int quality_command(int argc, char** argv) {
   return run(o);
 }
 
-}  // namespace h5decon::app
+}  // namespace h5decon::tools

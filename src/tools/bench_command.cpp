@@ -1,6 +1,6 @@
 // `h5decon bench`: times RL iterations on one volume of a synthetic data set,
 // next to the FFT floor and to scikit-image measured in the same run.
-#include "app/bench_command.hpp"
+#include "tools/bench_command.hpp"
 
 #include <mpi.h>
 
@@ -23,7 +23,7 @@
 
 namespace po = boost::program_options;
 
-namespace h5decon::app {
+namespace h5decon::tools {
 namespace {
 
 struct BenchOptions {
@@ -151,4 +151,4 @@ int bench_command(int argc, char** argv) {
   return run(o);
 }
 
-}  // namespace h5decon::app
+}  // namespace h5decon::tools

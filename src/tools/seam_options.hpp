@@ -12,7 +12,7 @@
 #include "h5decon/rl_options.hpp"
 #include "h5decon/shape.hpp"
 
-namespace h5decon::app {
+namespace h5decon::tools {
 
 /// What `h5decon seams` measures, and how.
 struct SeamSettings {
@@ -35,4 +35,4 @@ SeamSettings parse_seam_settings(int argc, const char* const argv[]);
 /// Prints `h5decon seams --help`.
 void print_seam_help(std::ostream& out);
 
-}  // namespace h5decon::app
+}  // namespace h5decon::tools

@@ -1,15 +1,16 @@
 // The options of `h5decon seams`: descriptions, help text, parsing.
-#include "seam_options.hpp"
+#include "tools/seam_options.hpp"
 
 #include <filesystem>
 #include <sstream>
 
-#include "cli.hpp"
+#include "app/cli.hpp"
 #include "h5decon/decomposition.hpp"
 #include "h5decon/rl_options.hpp"
-#include "seam_reference.hpp"
+#include "tools/seam_reference.hpp"
 
-namespace h5decon::app {
+namespace h5decon::tools {
+using namespace app;  // the program's shared pieces: options, agreement, errors
 namespace {
 
 const char* const kSeamSynopsis =
@@ -138,4 +139,4 @@ void print_seam_help(std::ostream& out) {
   print_help(out, "seams", kSeamSynopsis, kSeamDescription, seam_option_descriptions());
 }
 
-}  // namespace h5decon::app
+}  // namespace h5decon::tools

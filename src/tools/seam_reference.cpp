@@ -2,7 +2,7 @@
 // planes its slab needs, ExactEngine runs RL on the whole volume across the ranks,
 // and the result planes (which partition the volume in rank order) are gathered
 // on rank 0 as whole planes.
-#include "seam_reference.hpp"
+#include "tools/seam_reference.hpp"
 
 #include <chrono>
 #include <climits>
@@ -11,11 +11,12 @@
 #include <thread>
 #include <vector>
 
-#include "cli.hpp"
+#include "app/cli.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/exact_engine.hpp"
 
-namespace h5decon::app {
+namespace h5decon::tools {
+using namespace app;  // the program's shared pieces: options, agreement, errors
 namespace {
 
 /// An MPI datatype of `floats` contiguous floats, freed on destruction.
@@ -96,4 +97,4 @@ void wait_quietly(MPI_Comm comm) {
   }
 }
 
-}  // namespace h5decon::app
+}  // namespace h5decon::tools
