@@ -123,6 +123,12 @@ class Backend {
   /// True when engines plan FFTs with FFTW, whose plans travel as wisdom: rank 0
   /// plans each shape once and shares it. False for cuFFT (nothing to share).
   virtual bool shares_fft_wisdom() const { return false; }
+  /// The FFT plans made so far, as text another process can import (FFTW's
+  /// wisdom); empty where there is nothing to share.
+  virtual std::string export_fft_plans() const { return {}; }
+  /// Makes `plans` (export_fft_plans() of another process) this process's choice
+  /// for the shapes they cover, so that both compute the same bits.
+  virtual void import_fft_plans(const std::string& /*plans*/) {}
 };
 
 /// Returns the backend named `kind` ("cpu"; "cuda" and "auto" once built with

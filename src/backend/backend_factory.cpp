@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "backend/cpu/cpu_engine.hpp"
+#include "backend/cpu/fftw_plan.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/config.hpp"
 #include "h5decon/detail/cuda_backend.hpp"
@@ -27,6 +28,8 @@ class CpuBackend final : public Backend {
     return "cpu (fftw3f, " + std::to_string(cpu::resolve_threads(options_)) + " threads)";
   }
   bool shares_fft_wisdom() const override { return true; }
+  std::string export_fft_plans() const override { return cpu::export_wisdom_text(); }
+  void import_fft_plans(const std::string& plans) override { cpu::import_wisdom_text(plans); }
   std::unique_ptr<RlEngine> make_engine(const Psf& psf, Shape3 shape, const RlOptions& options,
                                         Shape3 fft) override {
     fft = resolve_fft_shape(shape, psf.kernel.shape, fft);

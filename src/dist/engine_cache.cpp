@@ -6,8 +6,6 @@
 // makes every other rank pick the same algorithms (with the same thread count).
 #include "dist/engine_cache.hpp"
 
-#include <fftw3.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
@@ -73,27 +71,6 @@ std::vector<std::pair<Shape3, Shape3>> distinct_fft_shapes(
   return shapes;
 }
 
-namespace {
-
-std::string export_wisdom() {
-  char* text = fftwf_export_wisdom_to_string();
-  H5DECON_REQUIRE(text != nullptr, BackendError, "FFTW could not export its wisdom");
-  std::string wisdom(text);
-  std::free(text);  // FFTW allocates it with malloc
-  return wisdom;
-}
-
-void import_wisdom(const std::string& wisdom) {
-  if (wisdom.empty()) return;
-  // Wisdom of threaded plans names the threads planner, which exists only once
-  // FFTW's threads are initialised (the backend does the same; repeating it is harmless).
-  H5DECON_REQUIRE(fftwf_init_threads() != 0, BackendError, "FFTW: fftwf_init_threads failed");
-  H5DECON_REQUIRE(fftwf_import_wisdom_from_string(wisdom.c_str()) != 0, BackendError,
-                  "FFTW could not import the wisdom broadcast by rank 0");
-}
-
-}  // namespace
-
 void share_fft_wisdom(MPI_Comm comm, Backend& backend, const Psf& psf, const RlOptions& rl,
                       const std::vector<std::pair<Shape3, Shape3>>& shapes) {
   int rank = 0;
@@ -103,7 +80,7 @@ void share_fft_wisdom(MPI_Comm comm, Backend& backend, const Psf& psf, const RlO
   if (rank == 0) {
     try {
       for (const auto& [region, fft] : shapes) backend.make_engine(psf, region, rl, fft);
-      wisdom = export_wisdom();
+      wisdom = backend.export_fft_plans();
     } catch (...) {
       error = std::current_exception();
     }
@@ -115,7 +92,7 @@ void share_fft_wisdom(MPI_Comm comm, Backend& backend, const Psf& psf, const RlO
   if (length < 0) return;
   wisdom.resize(static_cast<std::size_t>(length));
   MPI_Bcast(wisdom.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
-  if (rank != 0) import_wisdom(wisdom);
+  if (rank != 0) backend.import_fft_plans(wisdom);
 }
 
 }  // namespace h5decon::dist

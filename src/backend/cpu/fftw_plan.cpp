@@ -1,6 +1,8 @@
 // FFTW3 plans, threads and wisdom.
 #include "backend/cpu/fftw_plan.hpp"
 
+#include <cstdlib>
+
 #include <omp.h>
 
 #include <cstdio>
@@ -105,6 +107,25 @@ FftPair make_fft_pair(const Shape3& fft, float* real_in, std::complex<float>* sp
   };
   session.finish();
   return pair;
+}
+
+std::string export_wisdom_text() {
+  std::lock_guard lock(planner_mutex());
+  char* text = fftwf_export_wisdom_to_string();
+  H5DECON_REQUIRE(text != nullptr, BackendError, "FFTW could not export its wisdom");
+  std::string wisdom(text);
+  std::free(text);  // FFTW allocates it with malloc
+  return wisdom;
+}
+
+void import_wisdom_text(const std::string& wisdom) {
+  if (wisdom.empty()) return;
+  std::lock_guard lock(planner_mutex());
+  // Wisdom of threaded plans names the threads planner, which exists only once
+  // FFTW's threads are initialised (repeating it is harmless).
+  H5DECON_REQUIRE(fftwf_init_threads() != 0, BackendError, "FFTW: fftwf_init_threads failed");
+  H5DECON_REQUIRE(fftwf_import_wisdom_from_string(wisdom.c_str()) != 0, BackendError,
+                  "FFTW could not import the wisdom broadcast by rank 0");
 }
 
 }  // namespace h5decon::cpu

@@ -90,6 +90,12 @@ class PlannerSession {
 FftPair make_fft_pair(const Shape3& fft, float* real_in, std::complex<float>* spectrum,
                       float* real_out, const BackendOptions& options);
 
+/// FFTW's accumulated wisdom as text, under the planner lock (BackendError on failure).
+std::string export_wisdom_text();
+/// Adds `wisdom` (export_wisdom()'s text from another process) to FFTW's, under
+/// the planner lock; nothing for empty text (BackendError when FFTW refuses it).
+void import_wisdom_text(const std::string& wisdom);
+
 /// Threads a backend with these options will use (options.threads, or all available).
 int resolve_threads(const BackendOptions& options);
 
