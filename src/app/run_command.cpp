@@ -137,8 +137,8 @@ dist::BlockRunOptions block_run_options(Run& run) {
   o.on_block_written = [&run](const Block& block) {
     if (run.sync) run.sync->sync();
     log_block_written(run.rank, block.id);
-    stop_if_terminated();
   };
+  o.stop_requested = termination_requested;
   if (run.s.log_iterations > 0) {
     run.iterations.emplace(run.s.log_iterations, run.s.rl, std::cout, true,
                            isatty(STDOUT_FILENO) != 0);
@@ -267,10 +267,14 @@ void execute(Run& run) {
   std::optional<io::OutputDataset> output = open_output(run, *input, plan, backends);
   dist::BlockRunSummary summary;
   if (!run.blocks.empty()) {
-    const GracefulTermination graceful;  // SIGTERM: stop after the current block
+    const GracefulTermination graceful;  // SIGTERM: stop after the blocks in progress
     agree_on(run.comm, [&] { summary = runtime->run(*input, *output); });
   }
   run.log(summary.str());
+  // Stopped by SIGTERM: the partial output and its journal stay for --resume.
+  agree_on(run.comm, [&] {
+    if (summary.stopped) throw stopped_by_sigterm(summary.stop_rank);
+  });
   if (run.iterations && !run.blocks.empty()) run.log(run.iterations->summary(run.comm));
   // A result of an input rewritten under the run is never presented, nor resumable.
   agree_on(run.comm, [&] {

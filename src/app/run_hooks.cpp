@@ -37,10 +37,12 @@ GracefulTermination::GracefulTermination() {
 
 GracefulTermination::~GracefulTermination() { sigaction(SIGTERM, &previous, nullptr); }
 
-void stop_if_terminated() {
-  if (terminations.load() > 0)
-    throw Error("stopped by SIGTERM after writing this block; the blocks recorded done are kept: "
-                "finish with --resume");
+bool termination_requested() { return terminations.load() > 0; }
+
+Error stopped_by_sigterm(int rank) {
+  return Error(detail::concat("stopped by SIGTERM (first seen by rank ", rank,
+                              ") after the blocks in progress were written; the blocks recorded "
+                              "done are kept: finish with --resume"));
 }
 
 void log_block_written(int rank, std::int64_t block) {

@@ -225,7 +225,7 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   if (d.rank == 0)
     failure = d.serve(comm, input, layout, processor, h5_lock, threads, summary);
   else
-    BlockWorker(comm, d.plan, layout, type, processor).run();
+    BlockWorker(comm, d.plan, layout, type, processor, d.options.stop_requested).run();
   MPI_Comm_free(&comm);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   d.gather(processor.work(), summary);
@@ -243,10 +243,10 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   std::vector<int> workers;
   for (int r = summary.rank0_computes ? 0 : 1; r < size; ++r) workers.push_back(r);
   BlockServer server(comm, plan, blocks, layout, input, h5_lock, workers, progress,
-                     options.on_block_done);
+                     options.on_block_done, options.stop_requested);
   if (summary.rank0_computes) {
     std::thread serving([&server] { server.run(); });  // both loops are noexcept: join is reached
-    BlockWorker(comm, plan, layout, input.sample_type(), processor).run();
+    BlockWorker(comm, plan, layout, input.sample_type(), processor, options.stop_requested).run();
     serving.join();
   } else {
     server.run();
@@ -254,7 +254,9 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   summary.blocks = server.blocks_done();
   summary.voxels = server.voxels_done();
   summary.bytes_served = server.bytes_served();
-  if (server.failure())
+  summary.stop_rank = server.stop_rank();
+  summary.stopped = summary.stop_rank >= 0 && server.blocks_done() < std::int64_t(blocks.size());
+  if (server.failure() || summary.stopped)
     progress.abandon();
   else
     progress.finish();
@@ -269,6 +271,12 @@ std::optional<Failure> BlockRuntime::Impl::run_serial(const io::InputDataset& in
   std::vector<std::byte> region;
   NegativesWarning negatives(input.description());
   for (std::int64_t id : blocks) {
+    if (options.stop_requested && options.stop_requested()) {  // between blocks
+      summary.stopped = true;
+      summary.stop_rank = 0;
+      progress.abandon();
+      return std::nullopt;
+    }
     const Block b = block_at(plan, id);
     try {
       region.resize(static_cast<std::size_t>(b.region_count.size()) *

@@ -11,7 +11,7 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
                          const std::vector<std::int64_t>& blocks, const PieceLayout& layout,
                          const io::InputDataset& input, std::mutex& h5_lock,
                          const std::vector<int>& workers, Progress& progress,
-                         BlockDoneHook on_done)
+                         BlockDoneHook on_done, std::function<bool()> stop_requested)
     : comm_(comm),
       plan_(plan),
       blocks_(blocks),
@@ -21,7 +21,8 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
       workers_(workers),
       progress_(progress),
       on_done_(std::move(on_done)),
-      negatives_(input.description()) {
+      negatives_(input.description()),
+      stop_requested_(std::move(stop_requested)) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   states_.resize(static_cast<std::size_t>(size));
@@ -30,6 +31,7 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
 void BlockServer::run() noexcept {
   try {
     while (gone_ < workers_.size()) {
+      if (stop_rank_ < 0 && stop_requested_ && stop_requested_()) stop_rank_ = 0;
       const bool reported = poll_report();
       const bool sent = reap_sends();
       progress_.update(done_blocks_, done_voxels_);
@@ -76,6 +78,9 @@ void BlockServer::handle(const Report& report, int source) {
       fail(Failure{source, report.block, static_cast<int>(report.error_class), report.text},
            source);
       break;
+    case Report::kStop:
+      if (stop_rank_ < 0) stop_rank_ = source;
+      break;
     case Report::kBye:
       state(source).gone = true;
       ++gone_;
@@ -101,7 +106,7 @@ void BlockServer::record_done(std::int64_t block) {
 }
 
 void BlockServer::serve(int worker) {
-  if (failure_ || next_ >= blocks_.size()) return stop(worker);
+  if (failure_ || stop_rank_ >= 0 || next_ >= blocks_.size()) return stop(worker);
   const Block block = block_at(plan_, blocks_[next_++]);
   Outgoing& out = outgoing_.emplace_back();
   try {

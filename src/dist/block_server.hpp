@@ -27,11 +27,14 @@ class BlockServer {
   /// calls with rank 0's compute thread.
   BlockServer(MPI_Comm comm, const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
               const PieceLayout& layout, const io::InputDataset& input, std::mutex& h5_lock,
-              const std::vector<int>& workers, Progress& progress, BlockDoneHook on_done = {});
+              const std::vector<int>& workers, Progress& progress, BlockDoneHook on_done = {},
+              std::function<bool()> stop_requested = {});
   /// Serves until every worker has left. Never throws: failures are recorded.
   void run() noexcept;
   /// The first failure of the run, on any rank.
   const std::optional<Failure>& failure() const { return failure_; }
+  /// The rank that asked first to stop before every block was served; -1: none.
+  int stop_rank() const { return stop_rank_; }
   std::int64_t blocks_done() const { return done_blocks_; }
   std::int64_t voxels_done() const { return done_voxels_; }
   /// Bytes of regions read and sent.
@@ -74,6 +77,8 @@ class BlockServer {
   NegativesWarning negatives_;
   std::size_t gone_ = 0;
   std::optional<Failure> failure_;
+  std::function<bool()> stop_requested_;  // rank 0's own request
+  int stop_rank_ = -1;
   std::list<Outgoing> outgoing_;
   std::list<std::pair<Abort, Requests>> aborts_;
 };

@@ -19,8 +19,14 @@ double seconds_since(Clock::time_point start) {
 }  // namespace
 
 BlockWorker::BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
-                         SampleType type, BlockProcessor& processor)
-    : comm_(comm), plan_(plan), layout_(layout), type_(type), processor_(processor) {}
+                         SampleType type, BlockProcessor& processor,
+                         std::function<bool()> stop_requested)
+    : comm_(comm),
+      plan_(plan),
+      layout_(layout),
+      type_(type),
+      processor_(processor),
+      stop_requested_(std::move(stop_requested)) {}
 
 void BlockWorker::run() noexcept {
   try {
@@ -31,6 +37,12 @@ void BlockWorker::run() noexcept {
       const Block block = block_at(plan_, reply.block);
       request();  // the next block travels while this one is computed
       if (!compute(block)) return drain(wait_reply());
+      if (stop_requested_ && stop_requested_()) {
+        // Between blocks: finish what started, say so, and take no further block
+        // (one that has arrived meanwhile is left for --resume).
+        if (finish_started(0)) report_stop();
+        return drain(wait_reply());
+      }
       reply = wait_reply();
     }
     if (!finish_started(0)) return drain(reply);
@@ -129,6 +141,12 @@ void BlockWorker::report_failure(std::int64_t block, std::exception_ptr error) {
   report.error_class = classify(error);
   const std::string text = describe_block(plan_, block_at(plan_, block)) + ": " + message_of(error);
   std::strncpy(report.text, text.c_str(), sizeof(report.text) - 1);
+  send_report(comm_, report);
+}
+
+void BlockWorker::report_stop() {
+  Report report;
+  report.kind = Report::kStop;
   send_report(comm_, report);
 }
 

@@ -17,7 +17,8 @@ class BlockWorker {
  public:
   /// Blocks arrive in `type`, the input's sample type.
   BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
-              SampleType type, BlockProcessor& processor);
+              SampleType type, BlockProcessor& processor,
+              std::function<bool()> stop_requested = {});
   /// Runs until the server says stop. Block failures are reported to rank 0,
   /// not thrown; anything escaping would leave the server waiting, so nothing does.
   void run() noexcept;
@@ -38,6 +39,8 @@ class BlockWorker {
   /// DONE for a written block, with the negative input values it had set to 0.
   void report_done(const Block& block, std::int64_t negatives);
   void report_failure(std::int64_t block, std::exception_ptr error);
+  /// STOP: this rank was asked to stop; the server starts no further block.
+  void report_stop();
   void poll_abort();
   void drain(Reply reply);
   void leave(const Reply& stop);
@@ -50,6 +53,7 @@ class BlockWorker {
   Slot next_;
   std::vector<std::byte> current_;
   bool abort_received_ = false;
+  std::function<bool()> stop_requested_;
 };
 
 }  // namespace h5decon::dist

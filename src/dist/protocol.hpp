@@ -9,6 +9,7 @@
 //   server -> worker  REPLY{block id} + DATA pieces (the region, in the input's sample type)
 //                  or REPLY{stop}                   (no more work, or the run failed)
 //   worker -> server  DONE{block, voxels, negatives} after writing, ERROR{block, cause} on failure,
+//                     STOP when asked to stop (SIGTERM): the server starts no further block,
 //                     BYE after the stop reply: the server ends when every worker said BYE.
 //   server -> worker  ABORT, unasked, when another rank failed: the worker polls
 //                     for it between iterations; the stop reply says whether one was
@@ -35,7 +36,7 @@ enum Tag : int { kTagReport = 101, kTagReply = 102, kTagData = 103, kTagAbort = 
 
 /// Worker -> server.
 struct Report {
-  enum Kind : std::int64_t { kRequest = 1, kDone = 2, kError = 3, kBye = 4 };
+  enum Kind : std::int64_t { kRequest = 1, kDone = 2, kError = 3, kBye = 4, kStop = 5 };
   std::int64_t kind = kRequest;
   std::int64_t block = -1;
   std::int64_t voxels = 0;       ///< done: interior voxels written

@@ -66,6 +66,10 @@ struct BlockRunOptions {
   std::int64_t max_message_bytes = 0;
   BlockWrittenHook on_block_written;
   BlockDoneHook on_block_done;
+  /// Polled by every rank between blocks (and by rank 0's server as it serves):
+  /// once true anywhere, no further block is started; the blocks in progress are
+  /// finished and written, and run() returns with BlockRunSummary::stopped.
+  std::function<bool()> stop_requested;
   IterationHook on_iteration;
   /// Diagnostic: skip the deconvolution and write each interior of the observed
   /// data, to measure serving and writing alone.
@@ -91,6 +95,10 @@ struct BlockRunSummary {
   std::int64_t max_message_bytes = 0;
   std::int64_t bytes_served = 0;  ///< regions (halos included) rank 0 read and handed out
   std::string sample_type;        ///< the type they travelled in, e.g. "uint16"
+  /// Rank 0: a stop was requested (BlockRunOptions::stop_requested) before every
+  /// block was served; the rank that asked first (-1: none).
+  bool stopped = false;
+  int stop_rank = -1;
   std::vector<RankWork> ranks;
   /// One line per rank and a total line.
   std::string str() const;
