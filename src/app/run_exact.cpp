@@ -1,7 +1,6 @@
-// `h5decon run --mode exact`: checks what exact mode supports, plans memory per
-// rank against --memory-budget, then for every (c, t) volume: collective read of
-// each rank's observed planes, distributed RL (include/h5decon/exact_engine.hpp),
-// collective write of each rank's result planes. Steps that may fail on some
+// `h5decon run --mode exact`: the run pipeline's checks (preflight.hpp), memory per
+// rank against --memory-budget, the output, then dist::run_slabs() (the slab loop,
+// include/h5decon/dist/slab_runtime.hpp) and the finish. Steps that may fail on some
 // ranks end in agree_on(), so every rank leaves together with one message.
 #include "run_exact.hpp"
 
@@ -18,8 +17,10 @@
 
 #include "agreement.hpp"
 #include "h5decon/dist/block_runtime.hpp"
+#include "h5decon/dist/slab_runtime.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/exact_engine.hpp"
+#include "h5decon/fft_shape.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/psf.hpp"
 #include "h5decon/samples.hpp"
@@ -112,47 +113,6 @@ Shape3 output_chunk(const Shape3& v) {
           std::min<std::int64_t>(v.x, 256)};
 }
 
-// Negative data is set to 0 by every rank in its planes; rank 0 warns once per run
-// with the volume's total (collective: every rank calls it for every volume).
-void warn_negatives(Exact& x, const io::InputDataset& input, std::int64_t c, std::int64_t t,
-                    std::int64_t negatives) {
-  std::int64_t total = 0;
-  MPI_Allreduce(&negatives, &total, 1, MPI_INT64_T, MPI_SUM, x.comm);
-  if (total == 0 || x.warned_negatives) return;
-  x.warned_negatives = true;
-  if (x.rank == 0)
-    std::cerr << "h5decon: warning: "
-              << negatives_warning(input.description(), c, t, total, "volume") << std::endl;
-}
-
-// One volume: collective read of this rank's planes, RL, collective write.
-void deconvolve_volume(Exact& x, exact::ExactEngine& engine, const io::InputDataset& input,
-                       io::OutputDataset& output, std::int64_t c, std::int64_t t) {
-  const Shape3 v = input.shape().volume;
-  const exact::PlaneRange in = engine.input_planes(), out = engine.output_planes();
-  std::vector<float> observed(std::size_t(in.size() * v.y * v.x));
-  std::vector<float> result(std::size_t(out.size() * v.y * v.x));
-  std::int64_t negatives = 0;
-  agree_on(x.comm, [&] {
-    negatives = input.read_box_collective(c, t, {in.begin, 0, 0}, {in.size(), v.y, v.x}, observed);
-  });
-  warn_negatives(x, input, c, t, negatives);
-  if (!x.backgrounds.empty()) engine.set_background(x.backgrounds.at({c, t}));
-  const auto start = Clock::now();
-  int iterations = 0;  // every rank gets the same reports (their sums are reduced)
-  const IterationObserver observer = [&](const IterationReport& r) {
-    iterations = r.iteration;
-    if (x.iterations) x.iterations->record({-1, c, t}, r);
-  };
-  agree_on(x.comm, [&] { engine.deconvolve(observed, result, observer); });
-  const double seconds = seconds_since(start);
-  agree_on(x.comm, [&] {
-    output.write_box_collective(c, t, {out.begin, 0, 0}, {out.size(), v.y, v.x}, result);
-  });
-  x.log("volume c=", c, " t=", t, ": ", iterations, " iterations in ", seconds, " s (",
-        seconds / std::max(iterations, 1), " s per iteration)");
-}
-
 void execute(Exact& x) {
   const auto start = Clock::now();
   // The same checks as blocks mode, before anything is planned or written.
@@ -167,32 +127,43 @@ void execute(Exact& x) {
   std::vector<Psf> psfs;
   agree_on(x.comm, [&] { psfs = load_run_psfs(x.s, *input, x.comm); });
   agree_on(x.comm, [&] { check_memory(x, shape, psfs); });
+  if (x.rank == 0 && (x.s.halo || x.s.block))
+    std::cerr << "h5decon: warning: --halo and --block are not used in --mode exact (each "
+                 "volume is computed whole, without blocks)" << std::endl;
   if (x.s.rl.background_auto) {
     const auto step = Clock::now();
     x.backgrounds = estimate_volume_backgrounds(x.comm, *input, {});
     x.log("--background auto, one estimate per volume (its darkest 8^3 tiles) in ",
           seconds_since(step), " s: ", describe_backgrounds(x.backgrounds));
   }
-  // One engine at a time (per channel): memory is the point of exact mode.
-  std::unique_ptr<exact::ExactEngine> engine;
-  auto make_engine = [&](std::int64_t c) {
-    agree_on(x.comm, [&] {
-      engine = std::make_unique<exact::ExactEngine>(psfs[std::size_t(c)], shape.volume, x.s.rl,
-                                                    x.comm, x.s.backend_options);
-    });
-  };
-  make_engine(0);
   std::optional<io::OutputDataset> output;
   agree_on(x.comm, [&] {
+    const Shape3 fft = resolve_fft_shape(shape.volume, psfs.at(0).kernel.shape, {});
     output.emplace(x.s.output, x.s.input, shape, output_chunk(shape.volume),
-                   provenance(x, *input, engine->fft_shape()),
-                   x.s.overwrite, x.comm);
+                   provenance(x, *input, fft), x.s.overwrite, x.comm);
   });
-  for (std::int64_t c = 0; c < shape.c; ++c) {
-    if (!engine) make_engine(c);
-    for (std::int64_t t = 0; t < shape.t; ++t) deconvolve_volume(x, *engine, *input, *output, c, t);
-    engine.reset();
-  }
+  dist::SlabRunOptions o;
+  o.rl = x.s.rl;
+  o.backend_options = x.s.backend_options;
+  o.backgrounds = x.backgrounds;
+  if (x.iterations)
+    o.on_iteration = [&x](std::int64_t c, std::int64_t t, const IterationReport& r) {
+      x.iterations->record({-1, c, t}, r);
+    };
+  // Negative data is set to 0 by every rank in its planes; one warning per run.
+  o.on_negatives = [&x, &input](std::int64_t c, std::int64_t t, std::int64_t total) {
+    if (total == 0 || x.warned_negatives) return;
+    x.warned_negatives = true;
+    if (x.rank == 0)
+      std::cerr << "h5decon: warning: "
+                << negatives_warning(input->description(), c, t, total, "volume") << std::endl;
+  };
+  o.on_volume = [&x](std::int64_t c, std::int64_t t, int iterations, double seconds) {
+    x.log("volume c=", c, " t=", t, ": ", iterations, " iterations in ", seconds, " s (",
+          seconds / std::max(iterations, 1), " s per iteration)");
+  };
+  dist::run_slabs(x.comm, *input, *output, psfs, o,
+                  [&x](const std::function<void()>& step) { agree_on(x.comm, step); });
   if (x.iterations) x.log(x.iterations->summary(x.comm));
   agree_on(x.comm, [&] {
     if (x.rank == 0) check_input_unchanged(x.s, x.input_identity);

@@ -369,10 +369,10 @@ const std::vector<RunOption>& run_option_table() {
      S::result, kBothModes, kRecorded, apply_mode, !kRequired},
     {"halo", "Decomposition", "auto|Z,Y,X", "auto",
      "voxels read beyond each block side; auto: from the PSF extent",
-     S::other_form /* the plan */, kBlocksMode, kRecorded, apply_halo, !kRequired},
+     S::other_form /* the plan */, kBothModes /* exact mode: unused, said in its log */, kRecorded, apply_halo, !kRequired},
     {"block", "Decomposition", "auto|Z,Y,X", "auto",
      "block interior; auto: the least FFT work within the memory budget",
-     S::other_form /* the plan */, kBlocksMode, kRecorded, apply_block, !kRequired},
+     S::other_form /* the plan */, kBothModes /* exact mode: unused, said in its log */, kRecorded, apply_block, !kRequired},
     {"memory-budget", "Decomposition", "BYTES|auto", "auto",
      "most bytes one block (exact mode: one rank's slab) may need (K/M/G/T suffixes); "
      "0: unlimited; auto: half the node's memory shared by its ranks",

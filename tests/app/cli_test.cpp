@@ -293,8 +293,7 @@ TEST(RunOptionTable, HelpAndProvenanceListEveryOption) {
 
 TEST(RunOptionTable, ExactModeRefusesWhatOnlyBlocksModeUses) {
   for (const std::vector<std::string>& extra :
-       {std::vector<std::string>{"--block", "8,8,8"}, {"--halo", "4"}, {"--resume"},
-        {"--shard", "0/2"}, {"--sync-blocks"}, {"--no-compute"}, {"--backend", "cuda"}}) {
+       {std::vector<std::string>{"--resume"}, {"--shard", "0/2"}, {"--sync-blocks"}, {"--no-compute"}, {"--backend", "cuda"}}) {
     auto args = with_required(extra);
     args.insert(args.end(), {"--mode", "exact"});
     EXPECT_NE(usage_error(args).find("not supported in --mode exact"), std::string::npos)
