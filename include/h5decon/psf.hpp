@@ -16,6 +16,9 @@ struct Psf {
   Volume kernel;
   std::string source;        ///< where it came from, for messages and provenance
   std::int64_t clamped = 0;  ///< negative values set to zero during preparation
+  /// Share of the raw PSF's flux this kernel holds: below 1 once a PSF larger than
+  /// twice the volume was cropped (limit_psf_to_volume()).
+  double flux_used = 1.0;
 };
 
 /// The largest extent of `psfs` on each axis: blocks, halos and FFT shapes are
@@ -27,8 +30,19 @@ Shape3 largest_psf_extent(const std::vector<Psf>& psfs);
 Psf largest_psf(const std::vector<Psf>& psfs);
 
 /// Checks and normalises a raw PSF. Throws InputError naming `source` when it has
-/// non-finite values, a non-positive sum, or is larger than `volume` on any axis.
-/// Negative values are clamped to zero and counted.
+/// non-finite values or a non-positive sum. Negative values are clamped to zero and
+/// counted. Any size: a PSF larger than the volume is fine (see limit_psf_to_volume()).
+Psf prepare_psf(Volume raw, const std::string& source);
+
+/// A PSF may be larger than the volume on any axis: the estimate's domain (the
+/// bertero boundary) or the boundary extension holds the light it spreads. Only
+/// offsets below the volume's extent couple two observed voxels, so on an axis
+/// where the PSF is longer than 2 n - 1 it is cropped, centred, to 2 n - 1 (as
+/// deconwolf does) and renormalised; flux_used says what share of the light is
+/// kept. Returns "" when nothing was cropped, else a sentence for the log.
+std::string limit_psf_to_volume(Psf& psf, const Shape3& volume);
+
+/// prepare_psf(), then limit_psf_to_volume().
 Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume);
 
 /// "" when the PSF's centre of mass lies within one voxel of its centre voxel n/2

@@ -3,6 +3,7 @@
 
 #include <mpi.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "h5decon/io/attributes.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/io/output_path.hpp"
+#include "h5decon/io/tiff.hpp"
 #include "h5decon/psf_model.hpp"
 
 namespace h5decon::app {
@@ -40,7 +42,9 @@ po::options_description psf_option_descriptions() {
       "PSF extent in voxels; the centre is voxel n/2 on each axis (odd sizes are symmetric)")(
       "crop", po::value<double>()->default_value(0.0, "off")->value_name("ENERGY"),
       "crop to the smallest centred box holding this share of the flux (e.g. 0.999)")(
-      "output", po::value<std::string>()->value_name("FILE.h5[:/psf]"), "the file to write")(
+      "output", po::value<std::string>()->value_name("FILE.h5[:/psf]|FILE.tif"),
+      "the file to write: HDF5, or a TIFF stack with ImageJ's calibration when it ends in "
+      ".tif/.tiff")(
       "overwrite", switch_value(), "replace an existing output file")(
       "dry-run", switch_value(), "check the options and stop");
   desc.add(generic_options());
@@ -66,6 +70,12 @@ std::vector<double> parse_triple(const std::string& option, const std::string& t
   if (values.size() != 3)
     throw UsageError("--" + option + ": '" + text + "' is not three numbers Z,Y,X");
   return values;
+}
+
+bool is_tiff_name(const std::string& file) {
+  std::string lower = file;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.ends_with(".tif") || lower.ends_with(".tiff");
 }
 
 BornWolfParams parse_params(const po::variables_map& v) {
@@ -101,7 +111,9 @@ PsfSettings parse_psf_settings(int argc, const char* const argv[]) {
   s.crop = v["crop"].as<double>();
   if (!(std::isfinite(s.crop) && s.crop >= 0 && s.crop <= 1))
     throw UsageError("--crop must be a number in (0, 1] (0: off), got " + std::to_string(s.crop));
-  s.output = io::DatasetRef::parse(v["output"].as<std::string>(), "/psf");
+  const std::string output = v["output"].as<std::string>();
+  s.output = is_tiff_name(output) ? io::DatasetRef{output, ""}
+                                  : io::DatasetRef::parse(output, "/psf");
   s.overwrite = v["overwrite"].as<bool>();
   s.dry_run = v["dry-run"].as<bool>();
   try {
@@ -141,11 +153,17 @@ void generate_and_write(const PsfSettings& s) {
     psf = std::move(c.psf);
   }
   const Shape3 k = psf.shape;
-  io::write_array(s.output.file, s.output.path, psf.data, {k.z, k.y, k.x}, io::DType::float32,
-                  /*truncate_file=*/true);
-  io::write_attributes(s.output.file, s.output.path, attributes);
+  if (is_tiff_name(s.output.file)) {
+    io::write_tiff_stack(s.output.file, psf, s.params.voxel_um);
+  } else {
+    io::write_array(s.output.file, s.output.path, psf.data, {k.z, k.y, k.x}, io::DType::float32,
+                    /*truncate_file=*/true);
+    io::write_attributes(s.output.file, s.output.path, attributes);
+  }
   std::cout << "psf born-wolf NA " << s.params.na << ", " << s.params.wavelength_nm
-            << " nm, n " << s.params.immersion_index << ": wrote " << s.output.str()
+            << " nm, n " << s.params.immersion_index << ": wrote "
+            << (is_tiff_name(s.output.file) ? s.output.file + " (TIFF, ImageJ calibration)"
+                                            : s.output.str())
             << " float32 " << k.str() << " (z,y,x), sum 1" << cropped << "\n";
 }
 

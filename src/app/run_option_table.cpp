@@ -175,10 +175,12 @@ std::string apply_eps(const std::string& t, RunSettings& s) {
     throw UsageError("--eps must be a positive number, got " + t);
   // The guard only keeps d / max(Hu, eps) finite where Hu is 0; above one count it
   // replaces the model wherever the prediction is dimmer, and the result decays to 0.
-  if (s.rl.eps > 1.0f)
-    throw UsageError("--eps " + t + " would replace the data term d / Hu wherever Hu < " + t +
+  if (s.rl.eps > 1.0f) {
+    const std::string e = detail::concat(s.rl.eps);
+    throw UsageError("--eps " + e + " would replace the data term d / Hu wherever Hu < " + e +
                      " (the result decays towards 0); it guards against dividing by 0 and must "
                      "be at most 1 (default 1e-6)");
+  }
   return shortest_text(s.rl.eps);
 }
 std::string apply_psf_crop(const std::string& t, RunSettings& s) {

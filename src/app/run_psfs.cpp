@@ -46,12 +46,26 @@ std::vector<Psf> load_run_psfs(const RunSettings& s, const io::InputDataset& inp
     const std::string source =
         s.psf.str() + (shared ? std::string() : " (channel " + std::to_string(c) + ")");
     const double sum = raw_sum(kernel);
-    psfs.push_back(prepare_psf(std::move(kernel), source, shape.volume));
+    psfs.push_back(prepare_psf(std::move(kernel), source));
     Psf& psf = psfs.back();
+    // --psf-crop first, then the volume's limit: a PSF cropped to its support may
+    // no longer need the second.
     std::string cropped;
     if (s.psf_crop > 0) cropped = crop_to_support(psf, s.psf_crop);
+    const std::string limited = limit_psf_to_volume(psf, shape.volume);
     if (rank != 0) continue;
     if (!cropped.empty()) std::cout << "PSF c=" << c << ": " << cropped << std::endl;
+    if (!limited.empty()) std::cout << "PSF c=" << c << ": " << limited << std::endl;
+    for (int a = 0; a < 3; ++a)
+      if (psf.kernel.shape[a] > shape.volume[a]) {
+        std::cout << "PSF c=" << c << ": " << psf.kernel.shape.str()
+                  << " is larger than the volume " << shape.volume.str() << "; "
+                  << (psf.flux_used < 1.0 ? "the rest of its" : "all of its")
+                  << " flux is used (the boundary extension holds the light it spreads "
+                     "beyond the volume)"
+                  << std::endl;
+        break;
+      }
     if (const std::string note = off_centre_note(psf); !note.empty())
       std::cerr << "h5decon: warning: PSF " << source << ": " << note << std::endl;
     std::cout << "PSF c=" << c << ": " << psf.kernel.shape.str() << " from " << source

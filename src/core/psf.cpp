@@ -4,19 +4,16 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 
 #include "h5decon/error.hpp"
 
 namespace h5decon {
 
-Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume) {
+Psf prepare_psf(Volume raw, const std::string& source) {
   const Shape3 s = raw.shape;
   H5DECON_REQUIRE(s.size() > 0, InputError, "PSF ", source, ": it is empty (", s.str(), ")");
-  for (int a = 0; a < 3; ++a)
-    H5DECON_REQUIRE(s[a] <= volume[a], InputError, "PSF ", source, ": its shape ", s.str(),
-                    " is larger than the volume ", volume.str(), " on axis ", "zyx"[a],
-                    "; crop the PSF");
 
   Psf psf{std::move(raw), source, 0};
   double sum = 0.0;
@@ -33,6 +30,44 @@ Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume) {
                   ": its sum is not positive (", sum, " after clamping negative values)");
   const double scale = 1.0 / sum;
   for (float& v : psf.kernel.data) v = static_cast<float>(v * scale);
+  return psf;
+}
+
+std::string limit_psf_to_volume(Psf& psf, const Shape3& volume) {
+  const Shape3 s = psf.kernel.shape;
+  Shape3 keep = s, first{0, 0, 0};
+  for (int a = 0; a < 3; ++a) {
+    const std::int64_t most = std::max<std::int64_t>(1, 2 * volume[a] - 1);
+    if (s[a] <= most) continue;
+    keep[a] = most;
+    first[a] = s[a] / 2 - most / 2;  // the centre voxel n/2 stays the centre
+  }
+  if (keep == s) return {};
+  Volume cropped(keep);
+  double kept = 0.0;
+  for (std::int64_t z = 0; z < keep.z; ++z)
+    for (std::int64_t y = 0; y < keep.y; ++y)
+      for (std::int64_t x = 0; x < keep.x; ++x) {
+        const float v = psf.kernel.at(z + first.z, y + first.y, x + first.x);
+        cropped.at(z, y, x) = v;
+        kept += v;
+      }
+  H5DECON_REQUIRE(kept > 0.0, InputError, "PSF ", psf.source, ": no light within ",
+                  keep.str(), " voxels of its centre (twice the volume ", volume.str(), ")");
+  for (float& v : cropped.data) v = static_cast<float>(v / kept);
+  psf.kernel = std::move(cropped);
+  psf.flux_used *= kept;
+  std::ostringstream os;
+  os << "PSF " << s.str() << " is longer than twice the volume " << volume.str()
+     << " on some axis; cropped to " << keep.str()
+     << " (offsets beyond couple no two observed voxels), keeping " << std::fixed
+     << std::setprecision(1) << 100.0 * kept << "% of its flux";
+  return os.str();
+}
+
+Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume) {
+  Psf psf = prepare_psf(std::move(raw), source);
+  limit_psf_to_volume(psf, volume);
   return psf;
 }
 

@@ -76,6 +76,12 @@ void validate(const BornWolfParams& p) {
   H5DECON_REQUIRE(positive(p.na), InputError, "--na must be a positive number, got ", p.na);
   H5DECON_REQUIRE(positive(p.wavelength_nm), InputError,
                   "--wavelength-nm must be a positive number, got ", p.wavelength_nm);
+  // Fluorescence emission lies in the near UV to near infrared; a number outside is a
+  // wrong unit (0.52: micrometres) that would give a PSF of one voxel.
+  H5DECON_REQUIRE(p.wavelength_nm >= 100 && p.wavelength_nm <= 2000, InputError,
+                  "--wavelength-nm ", p.wavelength_nm, " is not a wavelength in nanometres "
+                  "(100 to 2000); ", p.wavelength_nm < 100 ? "micrometres? " : "",
+                  "give e.g. 520 for green emission");
   H5DECON_REQUIRE(positive(p.immersion_index), InputError,
                   "--immersion-index must be a positive number, got ", p.immersion_index);
   H5DECON_REQUIRE(p.na < p.immersion_index, InputError, "--na ", p.na,

@@ -42,6 +42,29 @@ def main():
         assert all(s % 2 == 1 for s in small.shape) and small.size < psf.size, small.shape
         assert np.unravel_index(small.argmax(), small.shape) == tuple(s // 2 for s in small.shape)
         assert f["/psf"].attrs["crop_energy_kept"] >= 0.99
+    # An output ending in .tif is a TIFF stack with ImageJ's calibration, the same values.
+    tif = os.path.join(work, "bw.tif")
+    cmd[cmd.index("--output") + 1] = tif
+    print(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    import tifffile
+    with tifffile.TiffFile(tif) as t:
+        assert t.is_imagej, "not an ImageJ TIFF"
+        stack = t.asarray()
+        ij = t.imagej_metadata
+        xres = t.pages[0].tags["XResolution"].value
+    assert stack.dtype == np.float32 and stack.shape == (31, 33, 33), (stack.dtype, stack.shape)
+    assert np.array_equal(stack, psf), "the TIFF's values differ from the HDF5's"
+    assert ij["unit"] == "micron" and abs(float(ij["spacing"]) - 0.2) < 1e-9, ij
+    assert abs(xres[1] / xres[0] - 0.1) < 1e-6, xres
+    # ... which `run` takes as a PSF, with its voxel size checked against the data's.
+    data = os.path.join(work, "data.h5")
+    with h5py.File(data, "w") as f:
+        d = f.create_dataset("data", data=np.full((1, 1, 40, 40, 40), 100, np.uint16))
+        d.attrs["element_size_um"] = [0.2, 0.1, 0.1]
+    r = subprocess.run([h5decon, "run", "--input", data, "--psf", tif, "--output",
+                        os.path.join(work, "out.h5"), "--overwrite", "--iterations", "2",
+                        "--fft-planner", "estimate"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
     print("psf command: ok")
 
 

@@ -81,6 +81,8 @@ std::vector<Case> cases() {
     out.push_back({{8, 11, 10}, {4, 2, 6}, b});  // even PSF
     out.push_back({{6, 7, 5}, {6, 7, 5}, b});    // PSF as large as the volume
     out.push_back({{5, 6, 7}, {1, 1, 1}, b});    // a single voxel
+    out.push_back({{5, 6, 7}, {9, 11, 13}, b});  // PSF 2n - 1 on every axis (deeper than the volume)
+    out.push_back({{7, 4, 6}, {10, 7, 3}, b});   // even PSF larger than the volume on two axes
   }
   return out;
 }

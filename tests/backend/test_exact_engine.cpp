@@ -169,6 +169,18 @@ TEST(ExactEngine, InitMeanGivesTheCpuEnginesBitsAfterNoUpdate) {
   EXPECT_LE(max_abs_diff(got, ref), 1e-6 * max_of(ref));
 }
 
+TEST(ExactEngine, MatchesTheCpuEngineWithAPsfDeeperThanTheVolume) {
+  // 6 planes, a PSF of 11 (2 n - 1): every plane's margins come from other ranks'
+  // slabs, several planes away.
+  const test::Scene s = test::phantom_scene({6, 14, 12}, {11, 5, 5}, 300.0, 0.02, 9);
+  for (Boundary b : kBoundaries) {
+    const RlOptions o = rl(4, b, InitMode::observed);
+    const Volume ref = test::run_engine("cpu", s.data, s.psf, o, {}, 1);
+    const Volume got = run_exact(s.data, s.psf, o);
+    EXPECT_LE(max_abs_diff(got, ref), 1e-5 * max_of(ref)) << to_string(b);
+  }
+}
+
 TEST(ExactEngine, RlTvMatchesTheCpuEngineOnEveryRankCount) {
   // TV reads u one plane beyond each slab: the planes exchanged between ranks must be
   // the CPU engine's neighbours, on every boundary and with Biggs' prediction. (Through

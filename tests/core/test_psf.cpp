@@ -58,10 +58,27 @@ TEST(Psf, ANonPositiveSumIsRefused) {
             std::string::npos);
 }
 
-TEST(Psf, APsfLargerThanTheVolumeIsRefused) {
-  const std::string msg = error_of(ramp({9, 3, 3}), {8, 8, 8});
-  EXPECT_NE(msg.find("larger than the volume"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("axis z"), std::string::npos) << msg;
+TEST(Psf, APsfUpToTwiceTheVolumeIsKeptWhole) {
+  Psf p = prepare_psf(ramp({15, 3, 3}), "x");
+  const Volume before = p.kernel;
+  EXPECT_EQ(limit_psf_to_volume(p, {8, 8, 8}), "");
+  EXPECT_EQ(p.kernel.data, before.data);
+  EXPECT_EQ(p.flux_used, 1.0);
+}
+
+TEST(Psf, ALongerPsfIsCroppedCentredToTwiceTheVolumeAndSaysWhatItKept) {
+  Volume raw({21, 3, 4}, 0.0f);
+  for (std::int64_t z = 0; z < 21; ++z) raw.at(z, 1, 2) = 1.0f + float(z == 10) * 9.0f;
+  Psf p = prepare_psf(raw, "x");
+  const std::string note = limit_psf_to_volume(p, {8, 8, 8});
+  EXPECT_EQ(p.kernel.shape, (Shape3{15, 3, 4}));
+  EXPECT_NE(note.find("cropped to 15x3x4"), std::string::npos) << note;
+  // 15 of the 20 unit voxels plus the centre's 10, of 30: the centre stays voxel n/2.
+  EXPECT_NEAR(p.flux_used, 24.0 / 30.0, 1e-6);
+  EXPECT_NEAR(p.kernel.at(7, 1, 2), 10.0 / 24.0, 1e-6);
+  double sum = 0;
+  for (float v : p.kernel.data) sum += v;
+  EXPECT_NEAR(sum, 1.0, 1e-6);
 }
 
 TEST(PsfVoxelSize, AgreesWithinOnePercentOrWhenEitherIsUnknown) {
