@@ -45,6 +45,18 @@ std::string limit_psf_to_volume(Psf& psf, const Shape3& volume);
 /// prepare_psf(), then limit_psf_to_volume().
 Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume);
 
+/// A PSF's share of flux that is a constant level (un-subtracted camera background):
+/// the smallest of the medians of its first plane, its last plane and its focal
+/// plane's edge (a widefield PSF's defocused light fills the far planes, not the
+/// focal plane's edge), times its voxel count, of a PSF normalised to sum 1.
+double constant_level_share(const Psf& psf);
+
+/// "" when constant_level_share() is below kPsfBackgroundWarning; else a sentence
+/// with the level (in the raw PSF's units: `raw_sum` is its sum before
+/// normalisation), its share of the flux and the fix.
+inline constexpr double kPsfBackgroundWarning = 0.05;
+std::string background_note(const Psf& psf, double raw_sum);
+
 /// "" when the PSF's centre of mass lies within one voxel of its centre voxel n/2
 /// on every axis; else a sentence saying where it is. An off-centre PSF is used as
 /// it is (the result is shifted by the offset), so this is a warning, not an error.

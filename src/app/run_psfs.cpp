@@ -68,6 +68,8 @@ std::vector<Psf> load_run_psfs(const RunSettings& s, const io::InputDataset& inp
       }
     if (const std::string note = off_centre_note(psf); !note.empty())
       std::cerr << "h5decon: warning: PSF " << source << ": " << note << std::endl;
+    if (const std::string note = background_note(psf, sum); !note.empty())
+      std::cerr << "h5decon: warning: PSF " << source << ": " << note << std::endl;
     std::cout << "PSF c=" << c << ": " << psf.kernel.shape.str() << " from " << source
               << ", raw sum " << sum << ", normalised to 1"
               << (psf.clamped ? ", " + std::to_string(psf.clamped) + " negative values set to 0"

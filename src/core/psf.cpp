@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iomanip>
 #include <sstream>
+#include <vector>
 
 #include "h5decon/error.hpp"
 
@@ -69,6 +70,47 @@ Psf prepare_psf(Volume raw, const std::string& source, const Shape3& volume) {
   Psf psf = prepare_psf(std::move(raw), source);
   limit_psf_to_volume(psf, volume);
   return psf;
+}
+
+namespace {
+
+float median_of(std::vector<float> v) {
+  if (v.empty()) return 0.0f;
+  auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
+}  // namespace
+
+// A camera background is the same everywhere; a widefield PSF's defocused light
+// fills its far planes but not the edge of its focal plane. So the level is the
+// smallest of three medians: the first plane, the last plane, the focal plane's edge.
+double constant_level_share(const Psf& psf) {
+  const Shape3 s = psf.kernel.shape;
+  const std::int64_t plane = s.y * s.x;
+  const float* d = psf.kernel.data.data();
+  const std::vector<float> first(d, d + plane), last(d + (s.z - 1) * plane, d + s.z * plane);
+  std::vector<float> edge;
+  const std::int64_t zc = s.z / 2;
+  for (std::int64_t y = 0; y < s.y; ++y)
+    for (std::int64_t x = 0; x < s.x; ++x)
+      if (y == 0 || x == 0 || y == s.y - 1 || x == s.x - 1) edge.push_back(psf.kernel.at(zc, y, x));
+  const float level = std::min({median_of(first), median_of(last), median_of(edge)});
+  return double(level) * double(s.size());
+}
+
+std::string background_note(const Psf& psf, double raw_sum) {
+  const double share = constant_level_share(psf);
+  if (share < kPsfBackgroundWarning) return {};
+  const double level = share / double(psf.kernel.shape.size()) * raw_sum;
+  std::ostringstream os;
+  os << "its first and last planes and the edge of its focal plane all hold a level of "
+     << std::setprecision(4) << level << " (in the file's units): about " << std::setprecision(3) << 100.0 * share
+     << "% of its flux is background, not light, and the result will be barely deconvolved; "
+        "subtract the background (e.g. that level) from the PSF, clamp at 0, and crop it to "
+        "its support";
+  return os.str();
 }
 
 std::string off_centre_note(const Psf& psf) {

@@ -56,6 +56,8 @@ def main(outdir):
     write(out("psf_zero.h5"), "psf", -psf)
     write(out("psf_big.h5"), "psf", gaussian_psf((33, 5, 5)))
     write(out("psf_2ch.h5"), "psf", np.stack([psf, psf]))
+    # A raw bead: the spot (1000 counts) on a camera offset of 100 per voxel.
+    write(out("psf_offset.h5"), "psf", (gaussian_psf((9, 9, 9)) * 1000 + 100).astype(np.float32))
     with open(out("not_hdf5.h5"), "w") as f:
         f.write("this is a text file, not HDF5\n")
     for name in ("existing.h5", "replace_me.h5"):

@@ -81,6 +81,33 @@ TEST(Psf, ALongerPsfIsCroppedCentredToTwiceTheVolumeAndSaysWhatItKept) {
   EXPECT_NEAR(sum, 1.0, 1e-6);
 }
 
+// A Gaussian spot of flux 1000 on a 17^3 box, plus a constant camera level.
+Volume spot_with_level(float level) {
+  Volume v({17, 17, 17}, level);
+  for (std::int64_t z = 0; z < 17; ++z)
+    for (std::int64_t y = 0; y < 17; ++y)
+      for (std::int64_t x = 0; x < 17; ++x) {
+        const double r2 = double((z - 8) * (z - 8) + (y - 8) * (y - 8) + (x - 8) * (x - 8));
+        v.at(z, y, x) += float(1000.0 * std::exp(-r2 / 4.0) / 50.13);
+      }
+  return v;
+}
+
+TEST(Psf, AConstantBackgroundInThePsfIsMeasuredAndWarnedAbout) {
+  const Psf clean = prepare_psf(spot_with_level(0.0f), "clean");
+  EXPECT_LT(constant_level_share(clean), 1e-3);
+  EXPECT_EQ(background_note(clean, 1000.0), "");
+  // 4913 voxels at 2 counts: 9826 of 10826 counts (91%) are background.
+  Volume raw = spot_with_level(2.0f);
+  double sum = 0;
+  for (float v : raw.data) sum += v;
+  const Psf offset = prepare_psf(raw, "bead.tif");
+  EXPECT_NEAR(constant_level_share(offset), 9826.0 / sum, 0.01);
+  const std::string note = background_note(offset, sum);
+  EXPECT_NE(note.find("hold a level of 2 "), std::string::npos) << note;
+  EXPECT_NE(note.find("subtract the background"), std::string::npos) << note;
+}
+
 TEST(PsfVoxelSize, AgreesWithinOnePercentOrWhenEitherIsUnknown) {
   const VoxelSize data{0.4, 0.1, 0.1};
   EXPECT_EQ(voxel_size_mismatch(data, "in", VoxelSize{0.403, 0.0995, 0.1}, "psf"), "");
