@@ -65,6 +65,12 @@ std::string off_centre_note(const Psf& psf);
 /// Voxel size (z, y, x) in micrometres.
 using VoxelSize = std::array<double, 3>;
 
+/// `psf` sampled at voxel size `from` (z, y, x, µm) moved onto a grid of voxel size
+/// `to`: the same physical extent (odd sizes, centre voxel on centre voxel), each
+/// target voxel the average of trilinear samples over its footprint (finer than
+/// the source's voxels when it is larger). Not normalised (prepare_psf() does).
+Volume resample_psf(const Volume& psf, const VoxelSize& from, const VoxelSize& to);
+
 /// Relative difference on an axis above which a PSF's voxel size does not match the data's.
 inline constexpr double kVoxelSizeTolerance = 0.01;
 

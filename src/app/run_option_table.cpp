@@ -139,6 +139,10 @@ std::string apply_ignore_voxel_size(const std::string& t, RunSettings& s) {
   s.ignore_voxel_size = switch_on(t);
   return t;
 }
+std::string apply_psf_resample(const std::string& t, RunSettings& s) {
+  s.psf_resample = switch_on(t);
+  return t;
+}
 std::string apply_output(const std::string& t, RunSettings& s) {
   s.output = parse_ref("output", t, s.input.path);  // after --input: its path by default
   return s.output.str();
@@ -310,6 +314,10 @@ const std::vector<RunOption>& run_option_table() {
      "run even though the PSF's recorded voxel size (element_size_um; a TIFF's ImageJ "
      "calibration) differs from the input's by more than 1% (otherwise an error)",
      S::none, kBothModes, kRecorded, apply_ignore_voxel_size, !kRequired},
+    {"psf-resample", "Data", "", "false",
+     "resample the PSF onto the input's voxel grid when their recorded voxel sizes differ "
+     "(by more than 1% on an axis; otherwise an error)",
+     S::result, kBothModes, kRecorded, apply_psf_resample, !kRequired},
     {"output", "Data", "OUT.h5[:/path]", "",
      "output file (never the input); the dataset path defaults to the input's",
      S::other_form /* the dataset path */, kBothModes, kRecorded, apply_output, kRequired},

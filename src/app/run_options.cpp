@@ -27,6 +27,9 @@ void check_combinations(RunSettings& s, const std::set<std::string>& given) {
   } catch (const InputError& e) {
     throw UsageError(e.what());
   }
+  if (s.psf_resample && s.ignore_voxel_size)
+    throw UsageError("--psf-resample and --ignore-voxel-size contradict each other: one moves "
+                     "the PSF onto the data's voxel grid, the other uses it as it is; give one");
   if (s.resume && s.overwrite)
     throw UsageError("--resume and --overwrite contradict each other: --resume finishes the "
                      "interrupted run's partial output, --overwrite starts over; give one");

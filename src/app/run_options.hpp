@@ -23,6 +23,7 @@ struct RunSettings {
   RlOptions rl;
   int max_iterations = 0;  ///< --max-iterations when given (then rl.iterations too)
   double psf_crop = 0;  ///< --psf-crop: share of each PSF's flux kept by cropping; 0: off
+  bool psf_resample = false;       ///< --psf-resample: a PSF at another voxel size is resampled
   bool ignore_voxel_size = false;  ///< --ignore-voxel-size: a PSF voxel size unlike the data's is a warning
   std::string backend = "cpu";  ///< as given: auto, cpu or cuda
   BackendOptions backend_options;

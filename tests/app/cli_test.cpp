@@ -240,6 +240,7 @@ const std::map<std::string, std::vector<std::string>> kOtherValue = {
     {"init", {"--init", "mean"}},
     {"eps", {"--eps", "0.001"}},
     {"psf-crop", {"--psf-crop", "0.99"}},
+    {"psf-resample", {"--psf-resample"}},
     {"accel", {"--accel", "biggs"}},
     {"tv", {"--tv", "0.002"}},
     {"background", {"--background", "auto"}},

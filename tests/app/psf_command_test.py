@@ -65,6 +65,20 @@ def main():
                         os.path.join(work, "out.h5"), "--overwrite", "--iterations", "2",
                         "--fft-planner", "estimate"], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+    # A PSF at half the data's voxel size: refused, or resampled with --psf-resample.
+    fine = os.path.join(work, "fine.h5")
+    subprocess.run([h5decon, "psf", "--na", "1.0", "--wavelength-nm", "520", "--immersion-index",
+                    "1.33", "--voxel-um", "0.1,0.05,0.05", "--shape", "41,41,41", "--output",
+                    fine, "--overwrite"], check=True, capture_output=True)
+    base = [h5decon, "run", "--input", data, "--psf", fine, "--output",
+            os.path.join(work, "out2.h5"), "--overwrite", "--iterations", "2",
+            "--fft-planner", "estimate"]
+    r = subprocess.run(base, capture_output=True, text=True)
+    assert r.returncode == 2 and "voxel size" in r.stderr, r.stdout + r.stderr
+    r = subprocess.run(base + ["--psf-resample"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "PSF resampled from voxel 0.1,0.05,0.05 um to the input's 0.2,0.1,0.1 um: " \
+           "41x41x41 -> 21x21x21" in r.stdout, r.stdout
     print("psf command: ok")
 
 

@@ -108,6 +108,48 @@ TEST(Psf, AConstantBackgroundInThePsfIsMeasuredAndWarnedAbout) {
   EXPECT_NE(note.find("subtract the background"), std::string::npos) << note;
 }
 
+// A Gaussian of sigma (0.4, 0.25, 0.25) um sampled at voxel v on n voxels, sum 1.
+Volume gaussian_at(Shape3 n, VoxelSize v) {
+  Volume g(n);
+  double sum = 0;
+  for (std::int64_t z = 0; z < n.z; ++z)
+    for (std::int64_t y = 0; y < n.y; ++y)
+      for (std::int64_t x = 0; x < n.x; ++x) {
+        const double dz = double(z - n.z / 2) * v[0] / 0.4, dy = double(y - n.y / 2) * v[1] / 0.25,
+                     dx = double(x - n.x / 2) * v[2] / 0.25;
+        g.at(z, y, x) = float(std::exp(-0.5 * (dz * dz + dy * dy + dx * dx)));
+        sum += g.at(z, y, x);
+      }
+  for (float& f : g.data) f = float(f / sum);
+  return g;
+}
+
+TEST(PsfResample, MovesAPsfOntoAnotherGridCentreOnCentre) {
+  const VoxelSize fine{0.1, 0.05, 0.05}, coarse{0.2, 0.1, 0.1};
+  // Down: 41x41x41 at the fine voxel is 4.1 um deep; at the coarse one 21 planes.
+  const Psf down = prepare_psf(resample_psf(gaussian_at({41, 41, 41}, fine), fine, coarse), "d");
+  EXPECT_EQ(down.kernel.shape, (Shape3{21, 21, 21}));
+  const Volume want = gaussian_at({21, 21, 21}, coarse);
+  double worst = 0, peak = 0;
+  for (std::size_t i = 0; i < want.data.size(); ++i) {
+    worst = std::max(worst, std::abs(double(down.kernel.data[i]) - want.data[i]));
+    peak = std::max(peak, double(want.data[i]));
+  }
+  EXPECT_LT(worst, 0.05 * peak) << "down: max difference " << worst << " of peak " << peak;
+  EXPECT_EQ(off_centre_note(down), "");
+  // Up: the coarse PSF onto the fine grid is the fine Gaussian within the same bound.
+  const Psf up = prepare_psf(resample_psf(want, coarse, fine), "u");
+  EXPECT_EQ(up.kernel.shape, (Shape3{43, 43, 43}));
+  const Volume fine_want = gaussian_at({43, 43, 43}, fine);
+  worst = peak = 0;
+  for (std::size_t i = 0; i < fine_want.data.size(); ++i) {
+    worst = std::max(worst, std::abs(double(up.kernel.data[i]) - fine_want.data[i]));
+    peak = std::max(peak, double(fine_want.data[i]));
+  }
+  // Linear interpolation flattens the peak of a Gaussian sampled at 2.5 voxels per sigma.
+  EXPECT_LT(worst, 0.08 * peak) << "up: max difference " << worst << " of peak " << peak;
+}
+
 TEST(PsfVoxelSize, AgreesWithinOnePercentOrWhenEitherIsUnknown) {
   const VoxelSize data{0.4, 0.1, 0.1};
   EXPECT_EQ(voxel_size_mismatch(data, "in", VoxelSize{0.403, 0.0995, 0.1}, "psf"), "");
