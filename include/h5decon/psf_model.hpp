@@ -18,6 +18,9 @@ struct BornWolfParams {
   double immersion_index = 0;           ///< refractive index of the immersion medium (> 0)
   std::array<double, 3> voxel_um{};     ///< voxel size (z, y, x) in micrometres (> 0)
   Shape3 shape;                         ///< PSF extent (z, y, x), each >= 1
+  /// Lateral pixel integration: each voxel is the mean of n x n points spread
+  /// evenly over its (y, x) area, as a camera pixel integrates; 1: the voxel centre.
+  int lateral_samples = 1;
 };
 
 /// Throws InputError naming the first invalid parameter: NA >= index, a value
@@ -28,7 +31,8 @@ void validate(const BornWolfParams& p);
 /// every axis (docs/design.md §2). Intensity at a point at lateral distance r and
 /// defocus z from the focus, with k = 2π/λ:
 ///   h(r, z) = | ∫_0^1 J0(k NA r ρ) exp(-i k NA² z ρ² / (2 n)) ρ dρ |²
-/// evaluated in double at voxel centres (point sampling, no supersampling): the
+/// evaluated in double at voxel centres (point sampling), or averaged over
+/// lateral_samples² points of each voxel's area (pixel integration): the
 /// integral by Simpson's rule with enough nodes for its oscillations, once per
 /// z plane on a radial grid 1/16 of the finest lateral voxel, interpolated
 /// linearly to each voxel's radius. Validates `p` first.

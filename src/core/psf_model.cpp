@@ -94,6 +94,9 @@ void validate(const BornWolfParams& p) {
     H5DECON_REQUIRE(p.shape[a] >= 1, InputError, "--shape: the ", axes[a],
                     " extent must be >= 1, got ", p.shape[a]);
   }
+  H5DECON_REQUIRE(p.lateral_samples >= 1 && p.lateral_samples <= 64, InputError,
+                  "--integrate must be between 1 and 64 samples per voxel side, got ",
+                  p.lateral_samples);
   H5DECON_REQUIRE(p.shape.size() <= kMaxVoxels, InputError, "--shape ", p.shape.str(),
                   " is too large for a PSF (more than ", kMaxVoxels, " voxels)");
 }
@@ -103,7 +106,10 @@ Volume born_wolf_psf(const BornWolfParams& p) {
   const double k = 2.0 * std::numbers::pi / (p.wavelength_nm * 1e-3);  // 1/µm
   const auto [dz, dy, dx] = p.voxel_um;
   const Shape3 s = p.shape;
-  const double r_max = std::hypot(farthest(s.y, dy), farthest(s.x, dx));
+  const int n = p.lateral_samples;
+  // Sample points reach half a voxel beyond the outermost centres.
+  const double half = n > 1 ? 0.5 : 0.0;
+  const double r_max = std::hypot(farthest(s.y, dy) + half * dy, farthest(s.x, dx) + half * dx);
   const double z_max = farthest(s.z, dz);
   const double lateral = k * p.na, axial = k * p.na * p.na / (2.0 * p.immersion_index);
   const PupilNodes nodes =
@@ -123,8 +129,15 @@ Volume born_wolf_psf(const BornWolfParams& p) {
     if (planes[d].empty()) planes[d] = radial_profile(bessel, nodes, radii, axial * d * dz);
     for (std::int64_t y = 0; y < s.y; ++y)
       for (std::int64_t x = 0; x < s.x; ++x) {
-        const double r = std::hypot(double(y - s.y / 2) * dy, double(x - s.x / 2) * dx);
-        const double v = interpolate(planes[d], r / dr);
+        double v = 0.0;
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j) {
+            const double oy = (double(i) + 0.5) / n - 0.5, ox = (double(j) + 0.5) / n - 0.5;
+            const double r = std::hypot((double(y - s.y / 2) + oy) * dy,
+                                        (double(x - s.x / 2) + ox) * dx);
+            v += interpolate(planes[d], r / dr);
+          }
+        v /= double(n) * n;
         values[std::size_t((z * s.y + y) * s.x + x)] = v;
         total += v;
       }
