@@ -107,7 +107,9 @@ std::string photometric_name(std::uint16_t p) {
 }
 
 // The current page's layout; refuses colour, several samples and unsupported types.
-PageLayout read_layout(TIFF* tif, const std::string& where) {
+// ImageJ saves a greyscale stack with a display lookup table as "palette": with
+// `imagej`, such a page's samples are the data.
+PageLayout read_layout(TIFF* tif, const std::string& where, bool imagej) {
   PageLayout l;
   std::uint16_t samples = 1, photometric = PHOTOMETRIC_MINISBLACK;
   TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &l.width);
@@ -119,6 +121,7 @@ PageLayout read_layout(TIFF* tif, const std::string& where) {
   H5DECON_REQUIRE(samples == 1, InputError, where, " has ", samples, " samples per pixel",
                   photometric == PHOTOMETRIC_RGB ? " (RGB)" : "",
                   "; a PSF must be greyscale, one sample per pixel");
+  if (imagej && photometric == PHOTOMETRIC_PALETTE) photometric = PHOTOMETRIC_MINISBLACK;
   H5DECON_REQUIRE(photometric == PHOTOMETRIC_MINISBLACK, InputError, where, " is ",
                   photometric_name(photometric), "; a PSF must be greyscale (min-is-black)");
   const bool supported = (l.format == SAMPLEFORMAT_UINT && (l.bits == 8 || l.bits == 16)) ||
@@ -287,7 +290,7 @@ TiffStack read_tiff_stack(const std::string& file, const std::string& what) {
     if (is_reduced_resolution(tif)) continue;  // thumbnails and pyramid levels
     const std::string where =
         h5decon::detail::concat(what, ": page ", TIFFCurrentDirectory(tif) + 1);
-    const PageLayout l = read_layout(tif, where);
+    const PageLayout l = read_layout(tif, where, !imagej.empty());
     if (pages == 0) first = l;
     H5DECON_REQUIRE(l == first, InputError, where, " is ", describe(l), " but page 1 is ",
                     describe(first), "; every page must be a z plane of one size and type");

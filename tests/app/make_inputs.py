@@ -56,6 +56,11 @@ def main(outdir):
     write(out("psf_zero.h5"), "psf", -psf)
     write(out("psf_big.h5"), "psf", gaussian_psf((33, 5, 5)))
     write(out("psf_2ch.h5"), "psf", np.stack([psf, psf]))
+    # Two isolated beads (sigma 1.5 voxels) on an offset of 100, no noise: --from-beads.
+    z, y, x = np.mgrid[:24, :48, :48]
+    beads = 100.0 + sum(5000 * np.exp(-((z - bz) ** 2 + (y - by) ** 2 + (x - bx) ** 2) / 4.5)
+                        for bz, by, bx in ((11.3, 14.6, 15.2), (12.4, 33.7, 31.1)))
+    write(out("beads.h5"), "data", beads.astype(np.float32))
     # A raw bead: the spot (1000 counts) on a camera offset of 100 per voxel.
     write(out("psf_offset.h5"), "psf", (gaussian_psf((9, 9, 9)) * 1000 + 100).astype(np.float32))
     with open(out("not_hdf5.h5"), "w") as f:
