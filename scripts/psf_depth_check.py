@@ -8,7 +8,9 @@ Runs `h5decon run` on the real stacks whose PSFs are deeper than the stack
 full PSF and once with its crop to the stack's depth (/psf_z39, /psf_z21), and
 prints for each result the sharpness S = mean |grad u|^2 / mean u^2 (scale-free;
 larger is sharper) and its ratio full / cropped. Exit 1 when a full-PSF result is
-less sharp than the cropped one.
+less sharp than the cropped one. With --beads it also measures the PSF of the
+confocal bead image (Bead_Image1_crop.tif) and checks that its 4 beads are used.
+Prints "skipped: no realdata" and exits 0 when the folder is missing.
 """
 import argparse
 import os
@@ -46,7 +48,11 @@ def main():
     a.add_argument("--h5decon", required=True)
     a.add_argument("--realdata", required=True)
     a.add_argument("--iterations", type=int, default=40)
+    a.add_argument("--beads", action="store_true", help="also check psf --from-beads")
     o = a.parse_args()
+    if not all(os.path.exists(os.path.join(o.realdata, c[0])) for c in CASES):
+        print(f"skipped: no realdata in {o.realdata}")
+        return
     worse = []
     with tempfile.TemporaryDirectory(prefix="h5decon-psfdepth-") as work:
         for name, full, cropped, extra in CASES:
@@ -70,8 +76,16 @@ def main():
                   f"{s_crop:.4g}; full / cropped = {s_full / s_crop:.3f} ({o.iterations} iterations)")
             if s_full < s_crop:
                 worse.append(name)
+        if o.beads:
+            image = os.path.join(o.realdata, "Bead_Image1_crop.tif")
+            p = subprocess.run([o.h5decon, "psf", "--from-beads", image, "--output",
+                                os.path.join(work, "beads.tif"), "--overwrite"],
+                               capture_output=True, text=True)
+            print(p.stdout.strip())
+            if p.returncode != 0 or "4 isolated beads used" not in p.stdout:
+                worse.append("Bead_Image1_crop.tif (expected its 4 beads used)\n" + p.stderr)
     if worse:
-        sys.exit("FAIL: the full PSF gave a less sharp result on " + ", ".join(worse))
+        sys.exit("FAIL: " + ", ".join(worse))
 
 
 if __name__ == "__main__":
