@@ -11,7 +11,7 @@
 #include <bit>
 #endif
 
-#include "rl/host_device.hpp"
+#include "h5decon/detail/host_device.hpp"
 
 namespace h5decon {
 

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "h5decon/rl_constants.hpp"
-#include "rl/host_device.hpp"
+#include "h5decon/detail/host_device.hpp"
 
 namespace h5decon::rl {
 

@@ -9,7 +9,7 @@
 
 #include "h5decon/rl_constants.hpp"
 #include "h5decon/rl_options.hpp"
-#include "rl/host_device.hpp"
+#include "h5decon/detail/host_device.hpp"
 #include "rl/log_extrapolation.hpp"
 
 namespace h5decon::rl {

@@ -8,13 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "h5decon/detail/host_device.hpp"
 #include "h5decon/rl_options.hpp"
-
-#if defined(__CUDACC__)
-#define H5DECON_HOST_DEVICE __host__ __device__
-#else
-#define H5DECON_HOST_DEVICE
-#endif
 
 namespace h5decon {
 
