@@ -119,7 +119,12 @@ bool parse_budget(const std::string& text, std::int64_t& bytes) {
   return false;
 }
 
-bool switch_on(const std::string& text) { return text == "true"; }
+// A switch: "true" or "false" (parse_run_settings() passes a bool's text).
+template <bool RunSettings::*Field>
+std::string apply_switch(const std::string& t, RunSettings& s) {
+  s.*Field = t == "true";
+  return t;
+}
 
 // --- the appliers: one per option ---------------------------------------------------
 
@@ -135,14 +140,6 @@ std::string apply_psf(const std::string& t, RunSettings& s) {
   }
   return s.psf.str();
 }
-std::string apply_ignore_voxel_size(const std::string& t, RunSettings& s) {
-  s.ignore_voxel_size = switch_on(t);
-  return t;
-}
-std::string apply_psf_resample(const std::string& t, RunSettings& s) {
-  s.psf_resample = switch_on(t);
-  return t;
-}
 std::string apply_output(const std::string& t, RunSettings& s) {
   s.output = parse_ref("output", t, s.input.path);  // after --input: its path by default
   return s.output.str();
@@ -151,10 +148,6 @@ std::string apply_axes(const std::string& t, RunSettings& s) {
   if (t != "ctzyx" && t != "zyx" && t != "czyx" && t != "tzyx")
     throw UsageError("--axes: unknown value '" + t + "'; valid: ctzyx, czyx, tzyx, zyx");
   s.axes = t == "ctzyx" ? "" : t;
-  return t;
-}
-std::string apply_overwrite(const std::string& t, RunSettings& s) {
-  s.overwrite = switch_on(t);
   return t;
 }
 std::string apply_iterations(const std::string& t, RunSettings& s) {
@@ -239,10 +232,6 @@ std::string apply_wisdom(const std::string& t, RunSettings& s) {
   s.backend_options.wisdom_file = t;
   return t;
 }
-std::string apply_dry_run(const std::string& t, RunSettings& s) {
-  s.dry_run = switch_on(t);
-  return t;
-}
 std::string apply_mode(const std::string& t, RunSettings& s) {
   if (t != "blocks" && t != "exact")
     throw UsageError("--mode: unknown value '" + t + "'; valid: blocks, exact");
@@ -271,24 +260,8 @@ std::string apply_log_iterations(const std::string& t, RunSettings& s) {
   s.log_iterations = int_at_least("log-iterations", t, 0, " (0: off)");
   return std::to_string(s.log_iterations);
 }
-std::string apply_resume(const std::string& t, RunSettings& s) {
-  s.resume = switch_on(t);
-  return t;
-}
 std::string apply_shard(const std::string& t, RunSettings& s) {
   s.shard = t;
-  return t;
-}
-std::string apply_allow_singleton(const std::string& t, RunSettings& s) {
-  s.allow_singleton = switch_on(t);
-  return t;
-}
-std::string apply_sync_blocks(const std::string& t, RunSettings& s) {
-  s.sync_blocks = switch_on(t);
-  return t;
-}
-std::string apply_no_compute(const std::string& t, RunSettings& s) {
-  s.no_compute = switch_on(t);
   return t;
 }
 
@@ -313,11 +286,11 @@ const std::vector<RunOption>& run_option_table() {
     {"ignore-voxel-size", "Data", "", "false",
      "run even though the PSF's recorded voxel size (element_size_um; a TIFF's ImageJ "
      "calibration) differs from the input's by more than 1% (otherwise an error)",
-     S::none, kBothModes, kRecorded, apply_ignore_voxel_size, !kRequired},
+     S::none, kBothModes, kRecorded, apply_switch<&RunSettings::ignore_voxel_size>, !kRequired},
     {"psf-resample", "Data", "", "false",
      "resample the PSF onto the input's voxel grid when their recorded voxel sizes differ "
      "(by more than 1% on an axis; otherwise an error)",
-     S::result, kBothModes, kRecorded, apply_psf_resample, !kRequired},
+     S::result, kBothModes, kRecorded, apply_switch<&RunSettings::psf_resample>, !kRequired},
     {"output", "Data", "OUT.h5[:/path]", "",
      "output file (never the input); the dataset path defaults to the input's",
      S::other_form /* the dataset path */, kBothModes, kRecorded, apply_output, kRequired},
@@ -325,7 +298,7 @@ const std::vector<RunOption>& run_option_table() {
      "stored axes of the input: ctzyx, or zyx|czyx|tzyx for rank 3/4 data",
      S::result, kBothModes, kRecorded, apply_axes, !kRequired},
     {"overwrite", "Data", "", "false", "replace an existing output file",
-     S::none, kBothModes, kRecorded, apply_overwrite, !kRequired},
+     S::none, kBothModes, kRecorded, apply_switch<&RunSettings::overwrite>, !kRequired},
 
     {"iterations", "Algorithm", "N", "20", "RL iterations (>= 1)",
      S::other_form /* "iterations", with --max-iterations resolved */, kBothModes, kRecorded,
@@ -370,7 +343,7 @@ const std::vector<RunOption>& run_option_table() {
     {"wisdom", "Compute", "FILE", "", "FFTW wisdom file: read before planning, updated after",
      S::other_form /* "wisdom": the file, or auto */, kBothModes, kRecorded, apply_wisdom, !kRequired},
     {"dry-run", "Compute", "", "false", "check the options, print them as a config file, and stop",
-     S::none, kBothModes, !kRecorded, apply_dry_run, !kRequired},
+     S::none, kBothModes, !kRecorded, apply_switch<&RunSettings::dry_run>, !kRequired},
 
     {"mode", "Decomposition", "MODE", "blocks",
      "blocks: volumes split into blocks with halos, served to all ranks; exact: each volume "
@@ -399,7 +372,7 @@ const std::vector<RunOption>& run_option_table() {
     {"resume", "Distributed runs", "", "false",
      "finish the partial output of an interrupted run (same options): blocks recorded done "
      "in OUT.partial.journal are not recomputed",
-     S::none, kBlocksMode, kRecorded, apply_resume, !kRequired},
+     S::none, kBlocksMode, kRecorded, apply_switch<&RunSettings::resume>, !kRequired},
     {"shard", "Distributed runs", "K/N|auto|off", "off",
      "compute only the (c,t) volumes i = c*T+t with i % N == K, into OUT.shardK-of-N.h5; "
      "auto: K and N from SLURM_ARRAY_TASK_ID/_MIN/_MAX/_STEP (off outside an array); "
@@ -409,14 +382,14 @@ const std::vector<RunOption>& run_option_table() {
     {"allow-singleton", "Distributed runs", "", "false",
      "run on one rank even though SLURM_NTASKS (or SLURM_STEP_NUM_TASKS) says more tasks were "
      "started (otherwise an error: srun without MPI support starts N separate 1-rank runs)",
-     S::none, kBothModes, kRecorded, apply_allow_singleton, !kRequired},
+     S::none, kBothModes, kRecorded, apply_switch<&RunSettings::allow_singleton>, !kRequired},
     {"sync-blocks", "Distributed runs", "", "false",
      "fdatasync the output after each block, before it is recorded done (survives a node "
      "crash, not only a killed process)",
-     S::none, kBlocksMode, kRecorded, apply_sync_blocks, !kRequired},
+     S::none, kBlocksMode, kRecorded, apply_switch<&RunSettings::sync_blocks>, !kRequired},
     {"no-compute", "Distributed runs", "", "false",
      "diagnostic: skip the deconvolution and write the observed data (measures serving and I/O)",
-     S::result, kBlocksMode, kRecorded, apply_no_compute, !kRequired},
+     S::result, kBlocksMode, kRecorded, apply_switch<&RunSettings::no_compute>, !kRequired},
   };
   // clang-format on
   return table;
