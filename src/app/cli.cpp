@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <charconv>
-#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -30,25 +29,6 @@ std::string shortest_of(Real value) {
   char text[64];
   const auto [end, error] = std::to_chars(text, text + sizeof text, value);
   return error == std::errc() ? std::string(text, end) : std::string("?");
-}
-
-std::string any_to_string(const boost::any& v) {
-  std::ostringstream os;
-  if (const auto* s = boost::any_cast<std::string>(&v)) return *s;
-  if (const auto* b = boost::any_cast<bool>(&v)) return *b ? "true" : "false";
-  if (const auto* i = boost::any_cast<int>(&v))
-    os << *i;
-  else if (const auto* l = boost::any_cast<std::int64_t>(&v))
-    os << *l;
-  else if (const auto* u = boost::any_cast<std::uint64_t>(&v))
-    os << *u;
-  else if (const auto* f = boost::any_cast<float>(&v))
-    return shortest_text(*f);
-  else if (const auto* d = boost::any_cast<double>(&v))
-    return shortest_text(*d);
-  else
-    os << "?";
-  return os.str();
 }
 
 bool is_shell_safe(const std::string& s) {
@@ -140,15 +120,6 @@ void print_help(std::ostream& os, const std::string& command, const std::string&
   os << "Usage: h5decon " << command << " " << synopsis << "\n\n"
      << description << "\n\n"
      << desc << "\nEvery option can also be set in the --config file as 'name = value'.\n";
-}
-
-std::map<std::string, std::string> resolved_options(const ParsedOptions& parsed) {
-  std::map<std::string, std::string> out;
-  for (const auto& [name, value] : parsed.values) {
-    if (name == "help" || name == "config" || name == "dry-run" || value.empty()) continue;
-    out[name] = any_to_string(value.value());
-  }
-  return out;
 }
 
 std::string join_command_line(int argc, const char* const argv[]) {

@@ -2,7 +2,6 @@
 // Command-line and config-file parsing shared by every h5decon command.
 
 #include <boost/program_options.hpp>
-#include <map>
 #include <ostream>
 #include <string>
 
@@ -41,10 +40,6 @@ void require_option(const ParsedOptions& parsed, const std::string& name);
 /// Prints "Usage: h5decon COMMAND SYNOPSIS", a description and the options.
 void print_help(std::ostream& os, const std::string& command, const std::string& synopsis,
                 const std::string& description, const po::options_description& desc);
-
-/// Every option that has a value (given or default) as name -> text, except
-/// help, config and dry-run; for provenance and --dry-run.
-std::map<std::string, std::string> resolved_options(const ParsedOptions& parsed);
 
 /// The shortest text that reads back as the same value: two options' texts compare
 /// equal exactly when their values do (0.01 and 1e-2 alike, 0.01 and 0.0100001 not).
