@@ -62,6 +62,15 @@ for ranks in (1, 3):
                   ["--mode", "exact", "--boundary", "reflect", "--tv", "0.002"]))
 CASES.append(("exact-np2-background-auto", "small", 2,
               ["--mode", "exact", "--background", "auto", "--accel", "biggs"]))
+# The Wiener-Butterworth back projector: blocks split over ranks, and exact mode.
+for boundary in ("bertero", "reflect"):
+    CASES.append((f"blocks-wb-{boundary}", "small", 1,
+                  ["--boundary", boundary, "--backprojector", "wb", "--iterations", "3"]))
+CASES.append(("blocks-wb-split-np2", "small", 2,
+              ["--backprojector", "wb", "--iterations", "3", "--block", "32,64,64"]))
+for ranks in (1, 3):
+    CASES.append((f"exact-np{ranks}-wb-bertero", "small", ranks,
+                  ["--mode", "exact", "--backprojector", "wb", "--iterations", "3"]))
 CASES.append(("exact-np2-mean-biggs", "small", 2,
               ["--mode", "exact", "--init", "mean", "--accel", "biggs", "--background", "2"]))
 

@@ -30,7 +30,7 @@ struct ExactMemory {
   std::int64_t fft_planes = 0;     ///< FFT z-planes of this rank (local_n0)
   PlaneRange fft_range;            ///< those planes [local_0_start, + local_n0)
   PlaneRange output;               ///< the volume planes this rank computes
-  std::int64_t fft_bytes = 0;      ///< the distributed FFT array and the OTF
+  std::int64_t fft_bytes = 0;      ///< the distributed FFT array and the OTF(s)
   std::int64_t slab_bytes = 0;     ///< estimate, observed data, halo planes, extension buffers
   std::int64_t total() const { return fft_bytes + slab_bytes; }
 };

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "h5decon/rl_options.hpp"
 #include "h5decon/volume.hpp"
 
 namespace h5decon {
@@ -19,7 +20,17 @@ struct Psf {
   /// Share of the raw PSF's flux this kernel holds: below 1 once a PSF larger than
   /// twice the volume was cropped (limit_psf_to_volume()).
   double flux_used = 1.0;
+  /// The Wiener-Butterworth back projector made from `kernel` with `back_params`
+  /// (attach_back_projector(), back_projector.hpp); empty: the traditional one.
+  std::optional<Volume> back;
+  WienerButterworth back_params;
 };
+
+/// The kernel whose adjoint convolution is the back projection of `options`: psf.back
+/// for wb, else the PSF itself. Throws Error when wb is asked for and psf.back is
+/// absent or was made with other parameters (an engine must never apply another
+/// back projector than the options name).
+const Volume& back_kernel(const Psf& psf, const RlOptions& options);
 
 /// The largest extent of `psfs` on each axis: blocks, halos and FFT shapes are
 /// planned from it, so that every channel's engine fits the plan.

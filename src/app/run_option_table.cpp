@@ -214,6 +214,45 @@ std::string apply_stop_rel_change(const std::string& t, RunSettings& s) {
   s.rl.stop_rel_change = real_number<double>("stop-rel-change", t);
   return shortest_text(s.rl.stop_rel_change);
 }
+std::string apply_backprojector(const std::string& t, RunSettings& s) {
+  s.rl.back_projector = parse_name(parse_back_projector, t);
+  return to_string(s.rl.back_projector);
+}
+std::string apply_wb_alpha(const std::string& t, RunSettings& s) {
+  s.rl.wb.alpha = real_number<double>("wb-alpha", t);
+  if (!(std::isfinite(s.rl.wb.alpha) && s.rl.wb.alpha > 0))
+    throw UsageError("--wb-alpha must be a positive number, got " + t);
+  return shortest_text(s.rl.wb.alpha);
+}
+// "auto" (0: the traditional back projector's gain at the cut-off), or a number in (0, 1).
+std::string apply_wb_beta(const std::string& t, RunSettings& s) {
+  s.rl.wb.beta = t == "auto" ? 0.0 : real_number<double>("wb-beta", t);
+  if (t != "auto" && !(s.rl.wb.beta > 0 && s.rl.wb.beta < 1))
+    throw UsageError("--wb-beta must be auto or a number in (0, 1), got " + t);
+  return t == "auto" ? t : shortest_text(s.rl.wb.beta);
+}
+std::string apply_wb_order(const std::string& t, RunSettings& s) {
+  s.rl.wb.order = int_at_least("wb-order", t, 1, "");
+  if (s.rl.wb.order > 64) throw UsageError("--wb-order must be at most 64, got " + t);
+  return std::to_string(s.rl.wb.order);
+}
+// "fwhm" (0 on every axis: the PSF's full width at half maximum) or "Z,Y,X" voxels > 0.
+std::string apply_wb_resolution(const std::string& t, RunSettings& s) {
+  s.rl.wb.resolution = {0.0, 0.0, 0.0};
+  if (t == "fwhm") return t;
+  std::stringstream in(t);
+  std::string part, out;
+  std::size_t n = 0;
+  while (std::getline(in, part, ',')) {
+    const double v = n < 3 ? real_number<double>("wb-resolution", part) : 0.0;
+    if (n >= 3 || !(std::isfinite(v) && v > 0))
+      throw UsageError("--wb-resolution: '" + t + "' is not fwhm or Z,Y,X voxels > 0");
+    s.rl.wb.resolution[n++] = v;
+    out += (out.empty() ? "" : ",") + shortest_text(v);
+  }
+  if (n != 3) throw UsageError("--wb-resolution: '" + t + "' is not fwhm or Z,Y,X voxels > 0");
+  return out;
+}
 std::string apply_backend(const std::string& t, RunSettings& s) {
   if (t != "auto" && t != "cpu" && t != "cuda")
     throw UsageError("--backend: unknown value '" + t + "'; valid: auto, cpu, cuda");
@@ -331,6 +370,23 @@ const std::vector<RunOption>& run_option_table() {
     {"stop-rel-change", "Algorithm", "X", "0",
      "stop once ||u_k - u_k-1||_1 / ||u_k-1||_1 < X (0: run every iteration)",
      S::result, kBothModes, kRecorded, apply_stop_rel_change, !kRequired},
+
+    {"backprojector", "Algorithm", "NAME", "traditional",
+     "traditional: RL's back projector, the mirrored PSF; wb: the Wiener-Butterworth back "
+     "projector (Guo et al. 2020), a few iterations in place of tens (docs/quality.md)",
+     S::result, kBothModes, kRecorded, apply_backprojector, !kRequired},
+    {"wb-alpha", "Algorithm", "ALPHA", "0.05",
+     "wb: the Wiener parameter alpha of conj(H) / (|H|^2 + alpha), H the OTF with maximum 1",
+     S::result, kBothModes, kRecorded, apply_wb_alpha, !kRequired},
+    {"wb-beta", "Algorithm", "BETA|auto", "auto",
+     "wb: the back projector's gain at the cut-off frequency; auto: the OTF's gain there",
+     S::result, kBothModes, kRecorded, apply_wb_beta, !kRequired},
+    {"wb-order", "Algorithm", "N", "10", "wb: order n of the Butterworth filter",
+     S::result, kBothModes, kRecorded, apply_wb_order, !kRequired},
+    {"wb-resolution", "Algorithm", "fwhm|Z,Y,X", "fwhm",
+     "wb: the resolution in voxels whose inverse is the cut-off frequency on each axis; "
+     "fwhm: the PSF's full width at half maximum",
+     S::result, kBothModes, kRecorded, apply_wb_resolution, !kRequired},
 
     {"backend", "Compute", "NAME", "cpu",
      "auto|cpu|cuda (auto: a visible GPU, else cpu, said in the log)",

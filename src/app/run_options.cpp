@@ -27,6 +27,10 @@ void check_combinations(RunSettings& s, const std::set<std::string>& given) {
   } catch (const InputError& e) {
     throw UsageError(e.what());
   }
+  if (s.rl.back_projector != BackProjector::wb)
+    for (const char* name : {"wb-alpha", "wb-beta", "wb-order", "wb-resolution"})
+      if (given.count(name) && s.resolved.at(name) != find_run_option(name)->default_text)
+        throw UsageError(std::string("--") + name + " applies only with --backprojector wb");
   if (s.psf_resample && s.ignore_voxel_size)
     throw UsageError("--psf-resample and --ignore-voxel-size contradict each other: one moves "
                      "the PSF onto the data's voxel grid, the other uses it as it is; give one");

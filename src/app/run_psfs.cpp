@@ -5,6 +5,7 @@
 #include <string>
 
 #include "h5decon/error.hpp"
+#include "h5decon/back_projector.hpp"
 #include "psf_crop_step.hpp"
 
 namespace h5decon::app {
@@ -75,6 +76,7 @@ std::vector<Psf> load_run_psfs(const RunSettings& s, const io::InputDataset& inp
     std::string cropped;
     if (s.psf_crop > 0) cropped = crop_to_support(psf, s.psf_crop);
     const std::string limited = limit_psf_to_volume(psf, shape.volume);
+    const std::string back = attach_back_projector(psf, s.rl);  // every rank: the same bits
     if (rank != 0) continue;
     if (!resampled.empty()) std::cout << "PSF c=" << c << ": " << resampled << std::endl;
     if (!cropped.empty()) std::cout << "PSF c=" << c << ": " << cropped << std::endl;
@@ -98,6 +100,7 @@ std::vector<Psf> load_run_psfs(const RunSettings& s, const io::InputDataset& inp
               << (psf.clamped ? ", " + std::to_string(psf.clamped) + " negative values set to 0"
                               : std::string())
               << std::endl;
+    if (!back.empty()) std::cout << "PSF c=" << c << ": " << back << std::endl;
   }
   return psfs;
 }

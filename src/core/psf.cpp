@@ -16,7 +16,9 @@ Psf prepare_psf(Volume raw, const std::string& source) {
   const Shape3 s = raw.shape;
   H5DECON_REQUIRE(s.size() > 0, InputError, "PSF ", source, ": it is empty (", s.str(), ")");
 
-  Psf psf{std::move(raw), source, 0};
+  Psf psf;
+  psf.kernel = std::move(raw);
+  psf.source = source;
   double sum = 0.0;
   for (float& v : psf.kernel.data) {
     H5DECON_REQUIRE(std::isfinite(v), InputError, "PSF ", source,
@@ -168,6 +170,15 @@ std::string voxel_size_mismatch(const std::optional<VoxelSize>& data, const std:
                         voxel_str(*data), ") or resample it");
 }
 
+const Volume& back_kernel(const Psf& psf, const RlOptions& options) {
+  if (options.back_projector != BackProjector::wb) return psf.kernel;
+  H5DECON_REQUIRE(psf.back.has_value() && psf.back->shape == psf.kernel.shape &&
+                      psf.back_params == options.wb,
+                  Error, "the Wiener-Butterworth back projector of ", psf.source,
+                  " was not made for these options (attach_back_projector())");
+  return *psf.back;
+}
+
 Shape3 largest_psf_extent(const std::vector<Psf>& psfs) {
   H5DECON_REQUIRE(!psfs.empty(), Error, "largest_psf_extent: no PSFs");
   Shape3 out{0, 0, 0};
@@ -184,6 +195,10 @@ Psf largest_psf(const std::vector<Psf>& psfs) {
   out.kernel = Volume(s);
   out.kernel.at(s.z / 2, s.y / 2, s.x / 2) = 1.0f;
   out.source = "the largest extent of the channels' PSFs";
+  if (psfs.front().back) {  // a memory probe's engine needs a back projector of the same shape
+    out.back = out.kernel;
+    out.back_params = psfs.front().back_params;
+  }
   return out;
 }
 

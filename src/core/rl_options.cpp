@@ -30,6 +30,11 @@ constexpr std::array<std::pair<std::string_view, InitMode>, 3> kInits{{
     {"mean", InitMode::mean},
 }};
 
+constexpr std::array<std::pair<std::string_view, BackProjector>, 2> kBackProjectors{{
+    {"traditional", BackProjector::traditional},
+    {"wb", BackProjector::wb},
+}};
+
 template <class Table>
 auto parse_name(const Table& table, std::string_view name, std::string_view option) {
   std::string valid;
@@ -54,6 +59,10 @@ InitMode parse_init(std::string_view name) { return parse_name(kInits, name, "in
 Acceleration parse_acceleration(std::string_view name) {
   return parse_name(kAccelerations, name, "accel");
 }
+BackProjector parse_back_projector(std::string_view name) {
+  return parse_name(kBackProjectors, name, "backprojector");
+}
+std::string to_string(BackProjector b) { return name_of(kBackProjectors, b); }
 std::string to_string(Boundary b) { return name_of(kBoundaries, b); }
 std::string to_string(InitMode m) { return name_of(kInits, m); }
 std::string to_string(Acceleration a) { return name_of(kAccelerations, a); }
@@ -70,6 +79,16 @@ void validate(const RlOptions& options) {
   H5DECON_REQUIRE(std::isfinite(options.stop_rel_change) && options.stop_rel_change >= 0.0,
                   InputError, "--stop-rel-change must be a number >= 0, got ",
                   options.stop_rel_change);
+  const WienerButterworth& wb = options.wb;
+  H5DECON_REQUIRE(std::isfinite(wb.alpha) && wb.alpha > 0.0, InputError,
+                  "--wb-alpha must be a positive number, got ", wb.alpha);
+  H5DECON_REQUIRE(std::isfinite(wb.beta) && wb.beta >= 0.0 && wb.beta < 1.0, InputError,
+                  "--wb-beta must be in (0, 1) (0: from the OTF), got ", wb.beta);
+  H5DECON_REQUIRE(wb.order >= 1 && wb.order <= 64, InputError,
+                  "--wb-order must be in 1..64, got ", wb.order);
+  for (double r : wb.resolution)
+    H5DECON_REQUIRE(std::isfinite(r) && r >= 0.0, InputError,
+                    "--wb-resolution must be numbers >= 0 (0: the PSF's FWHM), got ", r);
 }
 
 }  // namespace h5decon

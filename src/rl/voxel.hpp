@@ -35,13 +35,22 @@ H5DECON_HOST_DEVICE inline float ratio(float d, float blurred, float background,
   return d / max_of(blurred + background, eps);
 }
 
-/// The multiplicative update of one estimate voxel from H^T r: bertero divides by
-/// its weight H^T M (inv_weight = 1 / max(H^T M, floor); the FFT's rounding may
-/// leave H^T r slightly negative where it is ~0, so it is clamped at 0); RL-TV
-/// multiplies by its factor. A null pointer: the term does not apply.
+/// Whether the update clamps B r at 0: an unmatched back projector (Wiener-
+/// Butterworth) has negative lobes, and x_{k+1} = x_k B r must stay >= 0.
+H5DECON_HOST_DEVICE inline bool clamps_correction(BackProjector b) {
+  return b == BackProjector::wb;
+}
+
+/// The multiplicative update of one estimate voxel from B r (B = H^T, or the
+/// Wiener-Butterworth back projector): bertero divides by its weight B M
+/// (inv_weight = 1 / max(B M, floor); the FFT's rounding may leave B r slightly
+/// negative where it is ~0, so it is clamped at 0, as it is for every voxel when
+/// `clamp`, clamps_correction()); RL-TV multiplies by its factor. A null pointer:
+/// the term does not apply.
 H5DECON_HOST_DEVICE inline float update_factor(float correction, const float* inv_weights,
-                                               const float* tv, std::int64_t v) {
-  const float c = inv_weights ? max_of(correction, 0.0f) * inv_weights[v] : correction;
+                                               const float* tv, std::int64_t v, bool clamp) {
+  const float c0 = inv_weights || clamp ? max_of(correction, 0.0f) : correction;
+  const float c = inv_weights ? c0 * inv_weights[v] : c0;
   return tv ? c * tv[v] : c;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "app/cli.hpp"
+#include "h5decon/back_projector.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
@@ -98,6 +99,8 @@ RlOptions variant_options(const std::string& name, const QualityOptions& o) {
       rl.accel = parse_acceleration(f);
     else if (f == "bertero")
       rl.boundary = Boundary::bertero;
+    else if (f == "wb")
+      rl.back_projector = BackProjector::wb;
     else if (f == "tv")
       rl.tv_lambda = o.tv;
     else if (f == "background") {
@@ -107,7 +110,7 @@ RlOptions variant_options(const std::string& name, const QualityOptions& o) {
       rl.boundary = parse_boundary(f);
     else
       throw UsageError("--variants: unknown feature '" + f +
-                       "'; valid: plain, biggs, biggs-log, bertero, tv, background, zero, reflect, "
+                       "'; valid: plain, biggs, biggs-log, bertero, wb, tv, background, zero, reflect, "
                        "neumann, periodic, joined by '+'");
   }
   return rl;
@@ -142,7 +145,9 @@ Volume crop_faces(const Volume& v, Shape3 m) {
 // The edge's cost without the content's: runs the variant on the uncropped field
 // and records, per iteration, the PSNR of the cropped box's shell voxels there.
 void measure_inside(Trace& tr, const Truth& t, Backend& backend) {
-  auto engine = backend.make_engine(*t.field_psf, t.field.shape, tr.rl);
+  Psf psf = *t.field_psf;
+  attach_back_projector(psf, tr.rl);
+  auto engine = backend.make_engine(psf, t.field.shape, tr.rl);
   Volume u(t.field.shape), snap(t.field.shape);
   std::size_t i = 0;
   engine->deconvolve(t.field.span(), u.span(), [&](const IterationReport& r) {
@@ -157,7 +162,10 @@ Trace run_variant(const std::string& name, const QualityOptions& o, const Truth&
                   Backend& backend) {
   Trace tr{name, variant_options(name, o), 0, {}};
   const auto t0 = Clock::now();
-  auto engine = backend.make_engine(t.psf, t.data.shape, tr.rl);
+  Psf psf = t.psf;  // the back projector is made per variant and timed with its set-up
+  const std::string back = attach_back_projector(psf, tr.rl);
+  if (!back.empty()) std::fprintf(stderr, "  %-16s %s\n", name.c_str(), back.c_str());
+  auto engine = backend.make_engine(psf, t.data.shape, tr.rl);
   tr.setup = std::chrono::duration<double>(Clock::now() - t0).count();
   Volume u(t.data.shape), snap(t.data.shape);
   double excluded = 0;
@@ -313,11 +321,16 @@ int quality_command(int argc, char** argv) {
       "volume", po::value<std::vector<std::int64_t>>()->multitoken(), "c t of the volume (0 0)")(
       "iterations", po::value(&o.iterations)->default_value(60), "iterations of every variant")(
       "variants", po::value(&o.variants)->default_value(o.variants),
-      "comma-separated; each is plain or features joined by '+': biggs, biggs-log, bertero, tv, "
+      "comma-separated; each is plain or features joined by '+': biggs, biggs-log, bertero, wb, tv, "
       "background, or a boundary name")("boundary", po::value(&boundary)->default_value("reflect"),
                                         "plain RL's boundary")(
       "init", po::value(&init)->default_value("observed"), "observed|constant|mean")(
       "tv", po::value(&o.tv)->default_value(0.002f, "0.002"), "lambda of the tv feature")(
+      "wb-alpha", po::value(&o.base.wb.alpha)->default_value(0.05, "0.05"),
+      "the wb feature's Wiener alpha (run --wb-alpha)")(
+      "wb-beta", po::value(&o.base.wb.beta)->default_value(0.0, "0"),
+      "the wb feature's gain at the cut-off; 0: the OTF's (run --wb-beta auto)")(
+      "wb-order", po::value(&o.base.wb.order)->default_value(10), "the wb feature's Butterworth order")(
       "background", po::value(&o.background)->default_value("auto"),
       "B or auto: the background feature's value")(
       "threads", po::value(&o.backend.threads)->default_value(0), "threads (0: all cores)")(
@@ -353,6 +366,11 @@ int quality_command(int argc, char** argv) {
     o.crop = {v[0], v[1], v[2]};
   }
   H5DECON_REQUIRE(o.iterations >= 1, UsageError, "--iterations must be >= 1");
+  try {
+    validate(o.base);
+  } catch (const InputError& e) {
+    throw UsageError(std::string("quality: ") + e.what());
+  }
   o.base.boundary = parse_boundary(boundary);
   o.base.init = parse_init(init);
   o.backend.planner = parse_planner(planner);

@@ -245,6 +245,11 @@ const std::map<std::string, std::vector<std::string>> kOtherValue = {
     {"tv", {"--tv", "0.002"}},
     {"background", {"--background", "auto"}},
     {"stop-rel-change", {"--stop-rel-change", "0.01"}},
+    {"backprojector", {"--backprojector", "wb"}},
+    {"wb-alpha", {"--backprojector", "wb", "--wb-alpha", "0.01"}},
+    {"wb-beta", {"--backprojector", "wb", "--wb-beta", "0.05"}},
+    {"wb-order", {"--backprojector", "wb", "--wb-order", "4"}},
+    {"wb-resolution", {"--backprojector", "wb", "--wb-resolution", "3,2,2"}},
     {"backend", {"--backend", "auto"}},
     {"fft-planner", {"--fft-planner", "estimate"}},
     {"mode", {"--mode", "exact"}},
@@ -272,6 +277,22 @@ TEST(RunOptionTable, EveryResultChangingOptionIsInTheSignature) {
                            "--progress-interval", "2", "--allow-singleton"}))
           .resolved);
   EXPECT_EQ(quiet, base);
+}
+
+TEST(RunOptionTable, WienerButterworthParametersNeedItsBackProjector) {
+  EXPECT_THROW(parse(with_required({"--wb-alpha", "0.01"})), UsageError);
+  EXPECT_THROW(parse(with_required({"--backprojector", "wb", "--wb-beta", "1.5"})), UsageError);
+  EXPECT_THROW(parse(with_required({"--backprojector", "wb", "--wb-resolution", "3,2"})),
+               UsageError);
+  EXPECT_THROW(parse(with_required({"--backprojector", "fast"})), UsageError);
+  const auto s = parse(with_required({"--backprojector", "wb", "--wb-resolution", "3,2.5,2.5",
+                                      "--wb-order", "8"}));
+  EXPECT_EQ(s.rl.back_projector, BackProjector::wb);
+  EXPECT_EQ(s.rl.wb.resolution, (std::array<double, 3>{3.0, 2.5, 2.5}));
+  EXPECT_EQ(s.rl.wb.order, 8);
+  EXPECT_EQ(s.resolved.at("wb-beta"), "auto");
+  // The default value given explicitly without wb is fine: it changes nothing.
+  EXPECT_NO_THROW(parse(with_required({"--wb-order", "10"})));
 }
 
 TEST(RunOptionTable, EquivalentTextsAreOneValue) {

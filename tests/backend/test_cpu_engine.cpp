@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "backend/reference.hpp"
+#include "h5decon/back_projector.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/convolve.hpp"
 #include "h5decon/error.hpp"
@@ -109,7 +110,10 @@ TEST(CpuEngine, PlannedBytesAreTheEnginesOwnForEveryOptionCombination) {
   // Memory planning costs a block with Backend::engine_bytes() before any engine
   // exists: it must count exactly the state the engine then allocates.
   Volume h({5, 7, 3}, 1.0f / 105.0f);
-  const Psf psf{h, "box", 0};
+  Psf psf;
+  psf.kernel = h;
+  psf.source = "box";
+  for (const BackProjector bp : {BackProjector::traditional, BackProjector::wb})
   for (const Boundary b : {Boundary::periodic, Boundary::reflect, Boundary::bertero})
     for (const Acceleration a : {Acceleration::none, Acceleration::biggs, Acceleration::biggs_log})
       for (const float tv : {0.0f, 0.01f})
@@ -119,13 +123,15 @@ TEST(CpuEngine, PlannedBytesAreTheEnginesOwnForEveryOptionCombination) {
             o.boundary = b;
             o.accel = a;
             o.tv_lambda = tv;
+            o.back_projector = bp;
+            attach_back_projector(psf, o);
             BackendOptions bo = quick();
             bo.threads = threads;
             const auto backend = make_backend("cpu", bo);
             const Shape3 fft = padded_shape(shape, h.shape);
             const auto engine = backend->make_engine(psf, shape, o, fft);
             EXPECT_EQ(engine->bytes(), backend->engine_bytes(h.shape, shape, fft, o))
-                << to_string(b) << " " << to_string(a) << " tv " << tv << " threads " << threads
+                << to_string(bp) << " " << to_string(b) << " " << to_string(a) << " tv " << tv << " threads " << threads
                 << " shape " << shape.str();
           }
 }

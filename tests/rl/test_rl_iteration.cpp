@@ -56,7 +56,7 @@ struct DenseExecutor {
     const Vec c = blur(r, true);
     rl::StepTotals t;
     for (std::size_t i = 0; i < u.size(); ++i) {
-      const float y = u[i], xn = y * rl::update_factor(c[i], nullptr, nullptr, 0);
+      const float y = u[i], xn = y * rl::update_factor(c[i], nullptr, nullptr, 0, false);
       const float ref = predicted ? x_prev[i] : y;
       g_new[i] = xn - y;
       t.dot += double(g_new[i]) * g_old[i];

@@ -29,12 +29,23 @@ TEST(RlVoxel, RatioDividesByTheBlurPlusBackgroundGuardedByEps) {
 
 TEST(RlVoxel, UpdateFactorAppliesOnlyTheTermsGiven) {
   const float w[] = {0.5f, 4.0f}, tv[] = {2.0f, 0.25f};
-  EXPECT_EQ(rl::update_factor(3.0f, nullptr, nullptr, 1), 3.0f) << "plain RL: H^T r itself";
-  EXPECT_EQ(rl::update_factor(-1e-7f, nullptr, nullptr, 0), -1e-7f);
-  EXPECT_EQ(rl::update_factor(3.0f, w, nullptr, 1), 12.0f) << "bertero: / H^T M";
-  EXPECT_EQ(rl::update_factor(-1e-7f, w, nullptr, 0), 0.0f) << "bertero clamps rounding at 0";
-  EXPECT_EQ(rl::update_factor(3.0f, nullptr, tv, 0), 6.0f) << "RL-TV: * factor";
-  EXPECT_EQ(rl::update_factor(3.0f, w, tv, 1), 3.0f) << "bertero then TV";
+  EXPECT_EQ(rl::update_factor(3.0f, nullptr, nullptr, 1, false), 3.0f) << "plain RL: H^T r itself";
+  EXPECT_EQ(rl::update_factor(-1e-7f, nullptr, nullptr, 0, false), -1e-7f);
+  EXPECT_EQ(rl::update_factor(3.0f, w, nullptr, 1, false), 12.0f) << "bertero: / H^T M";
+  EXPECT_EQ(rl::update_factor(-1e-7f, w, nullptr, 0, false), 0.0f) << "bertero clamps rounding at 0";
+  EXPECT_EQ(rl::update_factor(3.0f, nullptr, tv, 0, false), 6.0f) << "RL-TV: * factor";
+  EXPECT_EQ(rl::update_factor(3.0f, w, tv, 1, false), 3.0f) << "bertero then TV";
+}
+
+TEST(RlVoxel, AnUnmatchedBackProjectorsNegativeLobesNeverMakeTheEstimateNegative) {
+  const float w[] = {0.5f, 4.0f}, tv[] = {2.0f, 0.25f};
+  EXPECT_FALSE(rl::clamps_correction(BackProjector::traditional));
+  EXPECT_TRUE(rl::clamps_correction(BackProjector::wb));
+  EXPECT_EQ(rl::update_factor(-0.3f, nullptr, nullptr, 0, true), 0.0f) << "B r < 0: 0, not < 0";
+  EXPECT_EQ(rl::update_factor(1.5f, nullptr, nullptr, 0, true), 1.5f) << "B r >= 0 unchanged";
+  EXPECT_EQ(rl::update_factor(-0.3f, nullptr, tv, 0, true), 0.0f) << "clamped before TV";
+  EXPECT_EQ(rl::update_factor(-0.3f, w, nullptr, 1, true), 0.0f);
+  EXPECT_EQ(rl::update_factor(2.0f, w, tv, 1, true), 2.0f);
 }
 
 TEST(RlVoxel, InverseWeightIsFlooredWhereLittleLightReachesTheData) {

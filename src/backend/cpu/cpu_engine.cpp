@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "h5decon/back_projector.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/rl_domain.hpp"
 #include "rl/voxel.hpp"
@@ -31,7 +32,8 @@ CpuEngine::CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Sha
       domain_(estimate_shape(options.boundary, shape, psf.kernel.shape)),
       margin_(estimate_margin(options.boundary, psf.kernel.shape)),
       options_(options),
-      conv_(psf, make_layout(psf, shape, options, fft), backend) {
+      conv_(psf, make_layout(psf, shape, options, fft), backend,
+            options.back_projector == BackProjector::wb ? &back_kernel(psf, options) : nullptr) {
   validate(options_);
   if (bertero()) {
     inv_weights_ = bertero_inverse_weights(conv_, shape_, margin_);
@@ -57,7 +59,8 @@ std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions&
                                3 * extrapolates(o.accel);               // x_prev, g_new, g_old
   const std::int64_t floats = volumes * e.size() + threads * e.x +      // rows_
                               (o.tv_lambda > 0.0f ? 6 * e.y * e.x * threads : 0);  // TvFactor
-  return FftConvolver::planned_bytes(fft, threads) + std::int64_t(sizeof(float)) * floats;
+  return FftConvolver::planned_bytes(fft, threads, o.back_projector == BackProjector::wb) +
+         std::int64_t(sizeof(float)) * floats;
 }
 
 std::int64_t CpuEngine::bytes() const {

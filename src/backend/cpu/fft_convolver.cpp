@@ -15,14 +15,21 @@ FftConvolver::FftConvolver(const Psf& psf, Shape3 volume, Boundary boundary, Sha
                            const BackendOptions& options)
     : FftConvolver(psf, ExtensionLayout(volume, psf.kernel.shape, fft, boundary), options) {}
 
-FftConvolver::FftConvolver(const Psf& psf, ExtensionLayout layout, const BackendOptions& options)
+FftConvolver::FftConvolver(const Psf& psf, ExtensionLayout layout, const BackendOptions& options,
+                           const Volume* back)
     : layout_(std::move(layout)),
       threads_(resolve_threads(options)),
       planes_(static_cast<std::size_t>(2 * threads_ * layout_.plane_size())),
       fft_(layout_.fft(), layout_.row_stride(), planes_.data(), planes_.data() + layout_.plane_size(),
            threads_, options, layout_.live_rows(), {0, layout_.volume().y}),
       otf_(static_cast<std::size_t>(fft_.otf_size())) {
-  compute_otf(psf.kernel);
+  compute_otf(psf.kernel, otf_);
+  if (back) {
+    H5DECON_REQUIRE(back->shape == psf.kernel.shape, Error,
+                    "FftConvolver: the back projector's shape differs from the PSF's");
+    back_otf_ = FftwBuffer<cfloat>(otf_.size());
+    compute_otf(*back, back_otf_);
+  }
   // Positions outside the extended volume must stay zero for every later use:
   // operand planes are only ever written there.
   std::fill_n(planes_.data(), planes_.size(), 0.0f);
@@ -32,7 +39,7 @@ float* FftConvolver::plane_buffer(int which) const {
   return planes_.data() + (2 * omp_get_thread_num() + which) * layout_.plane_size();
 }
 
-void FftConvolver::compute_otf(const Volume& kernel) {
+void FftConvolver::compute_otf(const Volume& kernel, FftwBuffer<cfloat>& otf) {
   // The PSF's centre voxel (n/2 on each axis) goes to the origin; the rest wraps.
   const Shape3 fft = layout_.fft();
   const Shape3 k = kernel.shape;
@@ -50,7 +57,7 @@ void FftConvolver::compute_otf(const Volume& kernel) {
     fft_.forward_plane(plane, pz, true);
   }
   // FFTW's transforms are unnormalised: fold 1/N into the OTF once.
-  fft_.export_pencils(otf_.data(), 1.0f / static_cast<float>(fft.size()));
+  fft_.export_pencils(otf.data(), 1.0f / static_cast<float>(fft.size()));
 }
 
 void FftConvolver::forward(float* plane, std::int64_t z) const {
@@ -83,7 +90,8 @@ void FftConvolver::convolve_into(bool adjoint, bool refill, const PlaneOp& op) {
   H5DECON_REQUIRE(loaded_, BackendError,
                   "FftConvolver: convolve without an operand (load() first)");
   const Shape3 v = layout_.volume();
-  fft_.filter_pencils(otf_.data(), adjoint, layout_.plane_sources(), {0, v.z});
+  const cfloat* otf = adjoint && back_otf_.size() ? back_otf_.data() : otf_.data();
+  fft_.filter_pencils(otf, adjoint, layout_.plane_sources(), {0, v.z});
 #pragma omp parallel for schedule(static) num_threads(threads_)
   for (std::int64_t z = 0; z < v.z; ++z) {
     float* result = plane_buffer(0);
@@ -106,15 +114,15 @@ void FftConvolver::convolve(bool adjoint) {
   });
 }
 
-std::int64_t FftConvolver::planned_bytes(Shape3 fft, int threads) {
+std::int64_t FftConvolver::planned_bytes(Shape3 fft, int threads, bool back) {
   return std::int64_t(sizeof(float)) * 2 * threads * fft.y * padded_row(fft.x) +
          SplitFft::planned_bytes(fft, threads) +
-         std::int64_t(sizeof(cfloat)) * SplitFft::otf_size(fft);
+         std::int64_t(sizeof(cfloat)) * SplitFft::otf_size(fft) * (back ? 2 : 1);
 }
 
 std::int64_t FftConvolver::bytes() const {
   return static_cast<std::int64_t>(sizeof(float) * (planes_.size() + out_.size()) +
-                                   sizeof(cfloat) * otf_.size()) +
+                                   sizeof(cfloat) * (otf_.size() + back_otf_.size())) +
          fft_.bytes();
 }
 

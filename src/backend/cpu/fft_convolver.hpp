@@ -32,7 +32,10 @@ class FftConvolver {
                const BackendOptions& options);
   /// Convolves with `psf` the volumes of `layout` (whose extension need not be the
   /// PSF's: the bertero engine's operand is its whole domain, with no margins).
-  FftConvolver(const Psf& psf, ExtensionLayout layout, const BackendOptions& options);
+  /// `back`, of the PSF's shape, replaces the PSF in adjoint convolutions (an
+  /// unmatched back projector, back_projector.hpp); null: the PSF's own adjoint.
+  FftConvolver(const Psf& psf, ExtensionLayout layout, const BackendOptions& options,
+               const Volume* back = nullptr);
 
   const ExtensionLayout& layout() const { return layout_; }
   int threads() const { return threads_; }
@@ -53,10 +56,11 @@ class FftConvolver {
   std::int64_t bytes() const;
   /// bytes() of a convolver of `fft` on `threads` threads that never calls
   /// convolve() (the engines' use), without making one.
-  static std::int64_t planned_bytes(Shape3 fft, int threads);
+  /// `back`: with a back projector's OTF beside the PSF's.
+  static std::int64_t planned_bytes(Shape3 fft, int threads, bool back = false);
 
  private:
-  void compute_otf(const Volume& kernel);
+  void compute_otf(const Volume& kernel, FftwBuffer<cfloat>& otf);
   float* plane_buffer(int which) const;
   void forward(float* plane, std::int64_t z) const;
 
@@ -64,7 +68,8 @@ class FftConvolver {
   int threads_;
   FftwBuffer<float> planes_;  // two real planes per thread: result, next operand
   SplitFft fft_;
-  FftwBuffer<cfloat> otf_;  // scaled by 1/N, in SplitFft's pencil layout
+  FftwBuffer<cfloat> otf_;       // scaled by 1/N, in SplitFft's pencil layout
+  FftwBuffer<cfloat> back_otf_;  // the back projector's, when it is not the PSF's
   FftwBuffer<float> out_;   // convolve()'s result only; allocated on first use
   bool loaded_ = false;
 };

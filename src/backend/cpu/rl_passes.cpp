@@ -87,11 +87,12 @@ void CpuEngine::update_row(std::int64_t z, std::int64_t y, const float* correcti
                            float* next_row) {
   const std::int64_t nx = domain_.x, i0 = (z * domain_.y + y) * nx;
   const float* f = correction;
-  if (!inv_weights_.empty() || tv_) {  // the row's factors, so that one loop serves every mode
+  const bool clamp = rl::clamps_correction(options_.back_projector);
+  if (!inv_weights_.empty() || tv_ || clamp) {  // the row's factors: one loop serves every mode
     float* row = rows_.data() + omp_get_thread_num() * nx;
     const float* w = inv_weights_.empty() ? nullptr : inv_weights_.data() + i0;
     const float* t = tv_ ? tv_factor_.data() + i0 : nullptr;
-    for (std::int64_t x = 0; x < nx; ++x) row[x] = rl::update_factor(correction[x], w, t, x);
+    for (std::int64_t x = 0; x < nx; ++x) row[x] = rl::update_factor(correction[x], w, t, x, clamp);
     f = row;
   }
   float* u = u_ + i0;

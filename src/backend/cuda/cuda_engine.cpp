@@ -9,6 +9,7 @@
 
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/rl_kernels.cuh"
+#include "h5decon/back_projector.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/rl_domain.hpp"
 #include "rl/iteration.hpp"
@@ -58,7 +59,11 @@ CudaEngine::CudaEngine(const Psf& psf, Shape3 shape, const RlOptions& options, S
   require_free_memory(buffer_bytes() + static_cast<std::int64_t>(plans_->work_bytes()));
   allocate(table);
   plans_->attach_work_area();
-  compute_otf(psf.kernel);
+  compute_otf(psf.kernel, otf_);
+  if (options_.back_projector == BackProjector::wb) {
+    back_otf_ = buffer<float2>(spectrum_elements(fft_), "the back projector's OTF");
+    compute_otf(back_kernel(psf, options_), back_otf_);
+  }
   if (bertero()) compute_weights();
   staging_ = std::move(staging);
   // Its memory counts now, where planning can see it; an engine that can never
@@ -82,7 +87,8 @@ std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const 
                               (o.tv_lambda > 0 ? 1 : 0) +
                               (extrapolates(o.accel) ? 3 : 0) + 1;  // + 1: the estimate
   return static_cast<std::int64_t>(
-      2 * real * sizeof(float) + 2 * complex * sizeof(float2) + n * sizeof(float) +
+      2 * real * sizeof(float) +
+      (2 + (o.back_projector == BackProjector::wb)) * complex * sizeof(float2) + n * sizeof(float) +
       extras * domain.size() * sizeof(float) + margin_rows * sizeof(RowCopy) +
       (kMeanPartials + 1 + kStepScratch + o.iterations) * sizeof(double) +
       (o.iterations + 1) * sizeof(float));
@@ -134,7 +140,7 @@ void CudaEngine::allocate(const std::vector<RowCopy>& table) {
                                      cudaMemcpyHostToDevice, stream_.get()));
 }
 
-void CudaEngine::compute_otf(const Volume& kernel) {
+void CudaEngine::compute_otf(const Volume& kernel, DeviceBuffer<float2>& otf) {
   const cudaStream_t s = stream_.get();
   DeviceBuffer<float> psf(kernel.data.size(), "the PSF");
   H5DECON_CHECK_CUDA(
@@ -144,7 +150,7 @@ void CudaEngine::compute_otf(const Volume& kernel) {
   launch_scatter_psf(psf.data(), {k.z, k.y, k.x}, ext_.data(), {fft_.z, fft_.y, fft_.x}, s);
   plans_->forward(ext_.data(), spectrum_.data());
   // cuFFT is unnormalised, like FFTW: fold 1/N into the OTF once (the CPU engine's float).
-  launch_scale_spectrum(otf_.data(), spectrum_.data(), spectrum_elements(fft_),
+  launch_scale_spectrum(otf.data(), spectrum_.data(), spectrum_elements(fft_),
                         1.0f / static_cast<float>(fft_.size()), s);
   // Positions outside the extended volume are never written again: they must be zero.
   H5DECON_CHECK_CUDA(cudaMemsetAsync(ext_.data(), 0, ext_.bytes(), s));
@@ -274,7 +280,8 @@ void CudaEngine::iterate(int it, bool refill) {
                      tv_factor_.data(), s);
   convolve(true);
   const StepFactors f{out_.data(), bertero() ? inv_weights_.data() : nullptr,
-                      options_.tv_lambda > 0 ? tv_factor_.data() : nullptr};
+                      options_.tv_lambda > 0 ? tv_factor_.data() : nullptr,
+                      rl::clamps_correction(options_.back_projector)};
   launch_step_sums(geometry_, f, estimate_.data(), predicted ? x_prev_.data() : nullptr,
                    biggs() ? g_old_.data() : nullptr, step_scratch_.data(), s);
   launch_finish_step(step_scratch_.data(), schedule.alpha_valid(it), changes_.data() + (it - 1),
@@ -287,8 +294,9 @@ void CudaEngine::iterate(int it, bool refill) {
 
 void CudaEngine::convolve(bool adjoint) {
   plans_->forward(ext_.data(), spectrum_.data());
-  launch_multiply_spectrum(spectrum_.data(), otf_.data(), spectrum_elements(fft_), adjoint,
-                           stream_.get());
+  const float2* h = adjoint && options_.back_projector == BackProjector::wb ? back_otf_.data()
+                                                                            : otf_.data();
+  launch_multiply_spectrum(spectrum_.data(), h, spectrum_elements(fft_), adjoint, stream_.get());
   plans_->inverse(spectrum_.data(), out_.data());
 }
 

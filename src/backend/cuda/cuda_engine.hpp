@@ -86,7 +86,7 @@ class CudaEngine final : public RlEngine {
   std::int64_t buffer_bytes() const;
   void require_free_memory(std::int64_t bytes) const;
   void allocate(const std::vector<RowCopy>& table);
-  void compute_otf(const Volume& kernel);
+  void compute_otf(const Volume& kernel, DeviceBuffer<float2>& otf);
   void compute_weights();
   void initialise();
   void run_iterations(const IterationObserver& observer);
@@ -121,6 +121,7 @@ class CudaEngine final : public RlEngine {
   DeviceBuffer<float> out_;        // FFT output: H u or H^T r
   DeviceBuffer<float2> spectrum_;  // r2c output, c2r input (overwritten by c2r)
   DeviceBuffer<float2> otf_;       // transfer function of the PSF, 1/N folded in
+  DeviceBuffer<float2> back_otf_;  // the Wiener-Butterworth back projector's (wb only)
   DeviceBuffer<float> observed_;   // d, uploaded once per deconvolve()
   DeviceBuffer<float> estimate_;   // u, on the domain
   DeviceBuffer<RowCopy> margin_rows_;

@@ -35,18 +35,19 @@ void launch_multiply_spectrum(float2* s, const float2* otf, std::int64_t n, bool
 /// same bits on every run); rl::flat_initial_value() makes it the mean.
 void launch_mean(const float* d, std::int64_t n, double* scratch, cudaStream_t stream);
 
-/// What turns the correction H^T r into each estimate voxel's RL factor
+/// What turns the correction B r (B = H^T or the Wiener-Butterworth back projector) into each estimate voxel's RL factor
 /// (rl::update_factor): pointers that do not apply are null.
 struct StepFactors {
   const float* correction;   ///< H^T r in the FFT array
   const float* inv_weights;  ///< bertero: 1 / max(H^T M, kBerteroWeightFloor)
   const float* tv;           ///< RL-TV factor
+  bool clamp;                ///< rl::clamps_correction(): B r clamped at 0 (Wiener-Butterworth)
 };
 
 #if defined(__CUDACC__)
 /// The RL factor of domain voxel v (FFT position f): rl::update_factor().
 __device__ inline float step_factor(const StepFactors& s, std::int64_t v, std::int64_t f) {
-  return rl::update_factor(s.correction[f], s.inv_weights, s.tv, v);
+  return rl::update_factor(s.correction[f], s.inv_weights, s.tv, v, s.clamp);
 }
 #endif
 

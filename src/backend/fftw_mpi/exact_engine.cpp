@@ -7,6 +7,7 @@
 
 #include "backend/cpu/fftw_plan.hpp"
 #include "backend/fftw_mpi/exact_engine_impl.hpp"
+#include "h5decon/back_projector.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/fft_shape.hpp"
 #include "h5decon/rl_domain.hpp"
@@ -79,7 +80,8 @@ ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm
   m.fft_planes = local.n0;
   m.fft_range = {local.start0, local.start0 + local.n0};
   m.output = s.out;
-  m.fft_bytes = 8 * (local.alloc + local.n1 * fft.z * (fft.x / 2 + 1));
+  const std::int64_t otfs = 1 + (o.back_projector == BackProjector::wb);  // the PSF's, B's
+  m.fft_bytes = 8 * (local.alloc + otfs * local.n1 * fft.z * (fft.x / 2 + 1));
   const bool tv = o.tv_lambda > 0;
   const std::int64_t estimates = 1 + (o.boundary == Boundary::bertero) +
                                  3 * extrapolates(o.accel) + tv;
@@ -112,7 +114,11 @@ ExactEngine::Impl::Impl(const Psf& psf, Shape3 volume, const RlOptions& o, MPI_C
   out = s.out;
   const auto slab = static_cast<std::size_t>(dom.size() * domain_plane());
   u.resize(slab);
-  compute_otf(psf.kernel);
+  compute_otf(psf.kernel, otf);
+  if (options.back_projector == BackProjector::wb) {
+    back_otf = ComplexBuffer(fft.spectrum_size());
+    compute_otf(back_kernel(psf, options), back_otf);
+  }
   if (bertero()) compute_weights();
   if (extrapolates(options.accel))
     for (auto* v : {&x_prev, &g_new, &g_old}) v->assign(slab, 0.0f);
@@ -167,7 +173,7 @@ void ExactEngine::Impl::compute_tv_factor() {
               tv_factor.data() + (z - dom.begin) * plane);
 }
 
-void ExactEngine::Impl::compute_otf(const Volume& kernel) {
+void ExactEngine::Impl::compute_otf(const Volume& kernel, ComplexBuffer& dest) {
   // The PSF's centre voxel (n/2 on each axis) goes to the origin; the rest wraps.
   const Shape3 P = fft.shape(), k = kernel.shape;
   const PlaneRange f = geom.local_fft();
@@ -185,7 +191,7 @@ void ExactEngine::Impl::compute_otf(const Volume& kernel) {
   // FFTW's transforms are unnormalised: fold 1/N into the OTF once.
   const float scale = 1.0f / static_cast<float>(P.size());
   const cfloat* spec = fft.spectrum();
-  for (std::int64_t i = 0; i < fft.spectrum_size(); ++i) otf.data()[i] = spec[i] * scale;
+  for (std::int64_t i = 0; i < fft.spectrum_size(); ++i) dest.data()[i] = spec[i] * scale;
 }
 
 // 1 / max(H^T M, floor) on the owned domain planes, M = 1 on the observed box.
@@ -315,7 +321,8 @@ std::int64_t ExactEngine::bytes() const {
   for (const auto* v : {&m.u, &m.inv_weights, &m.x_prev, &m.g_new, &m.g_old, &m.tv_factor,
                         &m.u_below, &m.u_above})
     floats += v->size();
-  return m.fft.bytes() + 8 * m.otf.size() + m.halo.bytes() + std::int64_t(4 * floats) +
+  return m.fft.bytes() + 8 * (m.otf.size() + m.back_otf.size()) + m.halo.bytes() +
+         std::int64_t(4 * floats) +
          (m.tv ? m.tv->bytes() : 0);
 }
 

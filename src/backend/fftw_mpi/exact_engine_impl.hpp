@@ -46,7 +46,7 @@ struct ExactEngine::Impl {
   std::int64_t domain_plane() const { return domain.y * domain.x; }
 
   // Set-up (exact_engine.cpp).
-  void compute_otf(const Volume& kernel);
+  void compute_otf(const Volume& kernel, ComplexBuffer& dest);
   void compute_weights();
   void initialise();
   double volume_sum() const;
@@ -73,6 +73,7 @@ struct ExactEngine::Impl {
   SlabGeometry geom;
   HaloExchange halo;
   ComplexBuffer otf;
+  ComplexBuffer back_otf;  // the back projector's (wb); empty: the PSF's adjoint
   PlaneRange dom, in, out;  // owned domain planes, observed planes supplied, result planes
   std::vector<float> u, inv_weights, x_prev, g_new, g_old;  // owned domain planes
   // RL-TV (tv_lambda > 0): the factor on the owned planes, from u's owned planes and

@@ -85,7 +85,8 @@ void ExactEngine::Impl::predict(float a) {
 
 void ExactEngine::Impl::convolve(bool adjoint) {
   fft.forward();
-  multiply(fft.spectrum(), otf.data(), fft.spectrum_size(), adjoint, threads);
+  const cfloat* h = adjoint && back_otf.size() ? back_otf.data() : otf.data();
+  multiply(fft.spectrum(), h, fft.spectrum_size(), adjoint, threads);
   fft.inverse();
 }
 
@@ -125,10 +126,11 @@ void ExactEngine::Impl::update_pass() {
 // change and of Biggs' alpha; as CpuEngine::update_row.
 void ExactEngine::Impl::update_row(std::int64_t z, std::int64_t y, float* f) {
   const std::int64_t nx = domain.x, i0 = ((z - dom.begin) * domain.y + y) * nx;
-  if (!inv_weights.empty() || tv) {
+  const bool clamp = rl::clamps_correction(options.back_projector);
+  if (!inv_weights.empty() || tv || clamp) {
     const float* w = inv_weights.empty() ? nullptr : inv_weights.data() + i0;
     const float* t = tv ? tv_factor.data() + i0 : nullptr;
-    for (std::int64_t x = 0; x < nx; ++x) f[x] = rl::update_factor(f[x], w, t, x);
+    for (std::int64_t x = 0; x < nx; ++x) f[x] = rl::update_factor(f[x], w, t, x, clamp);
   }
   float* uu = u.data() + i0;
   double change = 0.0, norm = 0.0;
