@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,6 +43,9 @@ struct IterationReport {
   /// the engine cannot do it without stalling (the CUDA engine's look-ahead; set
   /// RlOptions::estimate_every_iteration to always have it).
   std::function<void(std::span<float>)> copy_estimate;
+  /// I-divergence of this iteration's operand (x_k, or Biggs' prediction) from the data
+  /// (RlOptions::stop_divergence, measure_divergence); NaN when not measured.
+  double divergence = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Called after each finished iteration.

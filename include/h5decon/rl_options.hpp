@@ -89,6 +89,14 @@ struct RlOptions {
   WienerButterworth wb;
   /// Stop once ||u_k - u_{k-1}||_1 / ||u_{k-1}||_1 < this (0: run every iteration).
   double stop_rel_change = 0.0;
+  /// Stop once an iteration lowers the I-divergence of the model from the data by less
+  /// than this fraction, or raises it (0: never). Unlike the relative change, it falls
+  /// to 0 with acceleration and the Wiener-Butterworth back projector too, and it rises
+  /// when they start to amplify noise faster than they fit the data (docs/quality.md).
+  double stop_divergence = 0.0;
+  /// Measure the I-divergence every iteration (IterationReport::divergence) even when
+  /// stop_divergence is 0; the result is the same.
+  bool measure_divergence = false;
   /// Every IterationReport hands out its estimate (copy_estimate). Engines that
   /// otherwise report an iteration once the next is queued (CUDA's look-ahead)
   /// then wait for each iteration; the result is the same.

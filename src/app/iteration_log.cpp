@@ -2,6 +2,7 @@
 #include "app/iteration_log.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <ostream>
@@ -18,9 +19,25 @@ std::string scientific(double v) {
   return buf;
 }
 
-// The stop criterion was met (not just the iteration count reached).
+// A stop criterion was met (not just the iteration count reached).
 bool met_criterion(const IterationReport& r, const RlOptions& rl) {
-  return rl.stop_rel_change > 0 && r.relative_change < rl.stop_rel_change;
+  return r.stopping && r.iteration < rl.iterations;
+}
+
+// Which one: the relative change, else the I-divergence.
+std::string criterion(const IterationReport& r, const RlOptions& rl) {
+  if (rl.stop_rel_change > 0 && r.relative_change < rl.stop_rel_change)
+    return "below --stop-rel-change " + scientific(rl.stop_rel_change);
+  return "I-divergence fell by less than --stop-divergence " + scientific(rl.stop_divergence);
+}
+
+// The stop rules in force, for the summary.
+std::string rules(const RlOptions& rl) {
+  std::string out;
+  if (rl.stop_rel_change > 0) out = "--stop-rel-change " + scientific(rl.stop_rel_change);
+  if (rl.stop_divergence > 0)
+    out += (out.empty() ? "" : " or ") + ("--stop-divergence " + scientific(rl.stop_divergence));
+  return out;
 }
 
 }  // namespace
@@ -35,15 +52,16 @@ std::string iteration_line(const IterationSource& s, const IterationReport& r,
   char alpha[32] = "";
   if (extrapolates(rl.accel)) std::snprintf(alpha, sizeof alpha, ", alpha %.3f", r.alpha);
   return detail::concat(s.str(), " iteration ", r.iteration, "/", rl.iterations,
-                        ": relative change ", scientific(r.relative_change), alpha);
+                        ": relative change ", scientific(r.relative_change), alpha,
+                        std::isnan(r.divergence)
+                            ? std::string()
+                            : ", I-divergence of its start " + scientific(r.divergence));
 }
 
 std::string block_line(const IterationSource& s, const IterationReport& r, const RlOptions& rl) {
   return detail::concat(s.str(), ": ", r.iteration, r.iteration == 1 ? " iteration" : " iterations",
                         ", last relative change ", scientific(r.relative_change),
-                        met_criterion(r, rl)
-                            ? ", below --stop-rel-change " + scientific(rl.stop_rel_change)
-                            : std::string());
+                        met_criterion(r, rl) ? ", " + criterion(r, rl) : std::string());
 }
 
 IterationLog::IterationLog(int every, const RlOptions& rl, std::ostream& out, bool records,
@@ -97,10 +115,9 @@ std::string IterationLog::summary(MPI_Comm comm) const {
   return detail::concat("iterations: ", total[0], unit, total[0] == 1 ? ", " : "s, ",
                         lo == hi ? detail::concat(lo, total[0] == 1 ? "" : " each")
                                  : detail::concat(lo, " to ", hi, " (mean ", mean, ")"),
-                        rl_.stop_rel_change > 0
-                            ? detail::concat("; ", total[2], " below --stop-rel-change ",
-                                             scientific(rl_.stop_rel_change))
-                            : std::string(),
+                        rules(rl_).empty()
+                            ? std::string()
+                            : detail::concat("; ", total[2], " stopped by ", rules(rl_)),
                         "; last relative change ", scientific(-m[2]),
                         -m[2] == m[3] ? std::string() : " to " + scientific(m[3]));
 }

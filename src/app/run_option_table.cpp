@@ -253,6 +253,13 @@ std::string apply_wb_resolution(const std::string& t, RunSettings& s) {
   if (n != 3) throw UsageError("--wb-resolution: '" + t + "' is not fwhm or Z,Y,X voxels > 0");
   return out;
 }
+std::string apply_stop_divergence(const std::string& t, RunSettings& s) {
+  s.rl.stop_divergence = real_number<double>("stop-divergence", t);
+  if (!(std::isfinite(s.rl.stop_divergence) && s.rl.stop_divergence >= 0 &&
+        s.rl.stop_divergence < 1))
+    throw UsageError("--stop-divergence must be a number in [0, 1) (0: off), got " + t);
+  return shortest_text(s.rl.stop_divergence);
+}
 std::string apply_backend(const std::string& t, RunSettings& s) {
   if (t != "auto" && t != "cpu" && t != "cuda")
     throw UsageError("--backend: unknown value '" + t + "'; valid: auto, cpu, cuda");
@@ -370,6 +377,11 @@ const std::vector<RunOption>& run_option_table() {
     {"stop-rel-change", "Algorithm", "X", "0",
      "stop once ||u_k - u_k-1||_1 / ||u_k-1||_1 < X (0: run every iteration)",
      S::result, kBothModes, kRecorded, apply_stop_rel_change, !kRequired},
+    {"stop-divergence", "Algorithm", "X", "0",
+     "stop once an iteration lowers the I-divergence of the model from the data by less "
+     "than the fraction X, or raises it (works with --accel and --backprojector wb; "
+     "e.g. 0.001); 0: off",
+     S::result, kBothModes, kRecorded, apply_stop_divergence, !kRequired},
 
     {"backprojector", "Algorithm", "NAME", "traditional",
      "traditional: RL's back projector, the mirrored PSF; wb: the Wiener-Butterworth back "

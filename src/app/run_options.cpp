@@ -22,6 +22,7 @@ void check_combinations(RunSettings& s, const std::set<std::string>& given) {
                        std::to_string(s.rl.iterations) + " disagree; give one of them");
     s.rl.iterations = s.max_iterations;
   }
+  s.rl.measure_divergence = s.log_iterations > 0;  // logged with each iteration
   try {
     validate(s.rl);
   } catch (const InputError& e) {

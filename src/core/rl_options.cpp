@@ -79,6 +79,10 @@ void validate(const RlOptions& options) {
   H5DECON_REQUIRE(std::isfinite(options.stop_rel_change) && options.stop_rel_change >= 0.0,
                   InputError, "--stop-rel-change must be a number >= 0, got ",
                   options.stop_rel_change);
+  H5DECON_REQUIRE(std::isfinite(options.stop_divergence) && options.stop_divergence >= 0.0 &&
+                      options.stop_divergence < 1.0,
+                  InputError, "--stop-divergence must be in [0, 1), got ",
+                  options.stop_divergence);
   const WienerButterworth& wb = options.wb;
   H5DECON_REQUIRE(std::isfinite(wb.alpha) && wb.alpha > 0.0, InputError,
                   "--wb-alpha must be a positive number, got ", wb.alpha);

@@ -17,7 +17,19 @@ struct StepTotals {
   double norm = 0.0;    ///< sum |x_k|
   double dot = 0.0;     ///< Biggs: g_k . g_{k-1}, g_k = x_{k+1} - y_k
   double gg = 0.0;      ///< Biggs: g_{k-1} . g_{k-1}
+  /// The I-divergence of the step's operand (x_k, or Biggs' prediction) from the data,
+  /// over the observed voxels (rl::divergence_term); 0 when not measured.
+  double divergence = 0.0;
+  /// false: the operand's I-divergence exceeded the step's limit, so the executor left
+  /// the estimate as it was (the operand) and the run stops (Schedule::divergence_limit).
+  bool updated = true;
 };
+
+/// The I-divergence's relative decrease from one iteration's operand to the next's,
+/// (prev - cur) / prev: negative when the fit got worse.
+H5DECON_HOST_DEVICE inline double divergence_decrease(double prev, double cur) {
+  return prev > 0 ? (prev - cur) / prev : 0.0;
+}
 
 /// One voxel's terms: x_new = y * factor is the updated value, y the operand it
 /// was computed from (the prediction, or x_k), ref = x_k; with Biggs, g_new the

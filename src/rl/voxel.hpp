@@ -35,6 +35,15 @@ H5DECON_HOST_DEVICE inline float ratio(float d, float blurred, float background,
   return d / max_of(blurred + background, eps);
 }
 
+/// One observed voxel's term of the I-divergence (Csiszar) of the data d from the
+/// model m = max(H u + b, eps): d log(d / m) - d + m (m where d = 0). Summed over the
+/// volume it is what RL minimises: Poisson's negative log-likelihood up to a constant.
+H5DECON_HOST_DEVICE inline double divergence_term(float d, float blurred, float background,
+                                                  float eps) {
+  const double m = max_of(blurred + background, eps);
+  return (d > 0.0f ? double(d) * log(double(d) / m) : 0.0) - double(d) + m;
+}
+
 /// Whether the update clamps B r at 0: an unmatched back projector (Wiener-
 /// Butterworth) has negative lobes, and x_{k+1} = x_k B r must stay >= 0.
 H5DECON_HOST_DEVICE inline bool clamps_correction(BackProjector b) {

@@ -245,6 +245,7 @@ const std::map<std::string, std::vector<std::string>> kOtherValue = {
     {"tv", {"--tv", "0.002"}},
     {"background", {"--background", "auto"}},
     {"stop-rel-change", {"--stop-rel-change", "0.01"}},
+    {"stop-divergence", {"--stop-divergence", "0.001"}},
     {"backprojector", {"--backprojector", "wb"}},
     {"wb-alpha", {"--backprojector", "wb", "--wb-alpha", "0.01"}},
     {"wb-beta", {"--backprojector", "wb", "--wb-beta", "0.05"}},

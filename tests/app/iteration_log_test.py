@@ -76,7 +76,7 @@ def blocks_stopping(h5decon, launcher, data, out):
         assert logged == list(range(4, n + 1, 4)), (b, n, logged)
     assert len(summaries) == 1 and int(summaries[0][0]) == len(blocks), summaries
     summary = next(line for line in lines if line.startswith("iterations: "))
-    assert f"{len(blocks)} below --stop-rel-change" in summary, summary
+    assert f"{len(blocks)} stopped by --stop-rel-change" in summary, summary
 
 
 def exact_mode(h5decon, launcher, data, out):

@@ -196,6 +196,28 @@ TEST(ExactEngine, MatchesTheCpuEngineWithTheWienerButterworthBackProjector) {
     }
 }
 
+TEST(ExactEngine, StopsOnTheIDivergenceWhereTheCpuEngineDoes) {
+  // The same I-divergence every iteration, the same step kept, the same result.
+  test::Scene s = test::phantom_scene({11, 22, 18}, {5, 3, 3}, 300.0, 0.05, 4);
+  for (const BackProjector bp : {BackProjector::traditional, BackProjector::wb}) {
+    RlOptions o = rl(60, Boundary::bertero, InitMode::observed);
+    o.accel = Acceleration::biggs_log;
+    o.back_projector = bp;
+    o.stop_divergence = 2e-3;
+    attach_back_projector(s.psf, o);
+    std::vector<double> cpu, exact;
+    const Volume ref = test::run_engine(
+        "cpu", s.data, s.psf, o, [&](const IterationReport& r) { cpu.push_back(r.divergence); }, 1);
+    const Volume got =
+        run_exact(s.data, s.psf, o, [&](const IterationReport& r) { exact.push_back(r.divergence); });
+    ASSERT_EQ(exact.size(), cpu.size()) << to_string(bp) << ": stopped after another iteration";
+    EXPECT_LT(cpu.size(), 60u) << to_string(bp) << ": the rule should end the run";
+    for (std::size_t i = 0; i < cpu.size(); ++i)
+      EXPECT_NEAR(exact[i], cpu[i], 1e-9 * cpu[i]) << to_string(bp) << " iteration " << i + 1;
+    EXPECT_LE(max_abs_diff(got, ref), 1e-5 * max_of(ref)) << to_string(bp);
+  }
+}
+
 TEST(ExactEngine, RlTvMatchesTheCpuEngineOnEveryRankCount) {
   // TV reads u one plane beyond each slab: the planes exchanged between ranks must be
   // the CPU engine's neighbours, on every boundary and with Biggs' prediction. (Through

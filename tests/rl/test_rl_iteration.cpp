@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,19 @@ struct DenseExecutor {
     }
   }
   void load_estimate() { calls.push_back("load"); }
-  rl::StepTotals step(bool predicted, bool refill) {
+  rl::StepTotals step(bool predicted, bool refill, double limit) {
     calls.push_back(refill ? "step+refill" : "step");
     Vec r = blur(u, false);
-    for (std::size_t i = 0; i < r.size(); ++i) r[i] = rl::ratio(d[i], r[i], 0.0f, 1e-6f);
-    const Vec c = blur(r, true);
     rl::StepTotals t;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      t.divergence += rl::divergence_term(d[i], r[i], 0.0f, 1e-6f);
+      r[i] = rl::ratio(d[i], r[i], 0.0f, 1e-6f);
+    }
+    if (t.divergence > limit) {
+      t.updated = false;
+      return t;
+    }
+    const Vec c = blur(r, true);
     for (std::size_t i = 0; i < u.size(); ++i) {
       const float y = u[i], xn = y * rl::update_factor(c[i], nullptr, nullptr, 0, false);
       const float ref = predicted ? x_prev[i] : y;
@@ -170,4 +178,82 @@ TEST(RlSchedule, DecisionsOfEachIteration) {
   EXPECT_TRUE(b.alpha_valid(2));
   EXPECT_TRUE(p.stops(4, 1.0));
   EXPECT_FALSE(p.stops(3, 1e-9)) << "no threshold: every iteration runs";
+  EXPECT_FALSE(p.may_stop_early());
+  EXPECT_EQ(p.divergence_limit(3, 10.0), std::numeric_limits<double>::infinity());
+  RlOptions fit = plain;
+  fit.stop_divergence = 1e-3;
+  const rl::Schedule f{fit};
+  EXPECT_TRUE(f.may_stop_early());
+  EXPECT_TRUE(f.measures_divergence());
+  EXPECT_EQ(f.divergence_limit(1, 0.0), std::numeric_limits<double>::infinity())
+      << "the first operand has nothing to compare with";
+  EXPECT_DOUBLE_EQ(f.divergence_limit(2, 1000.0), 999.0) << "0.1% better, or stop";
+  EXPECT_DOUBLE_EQ(rl::divergence_decrease(10.0, 9.0), 0.1);
+  EXPECT_DOUBLE_EQ(rl::divergence_decrease(10.0, 11.0), -0.1);
+}
+
+TEST(RlSchedule, AStepWhoseFitGotWorseKeepsItsOperandAndEndsTheRun) {
+  // An executor whose operands fit worse from the third on: the run ends at
+  // iteration 3 without its update, with the operand as the result.
+  struct Worsening {
+    std::vector<double> fits{10.0, 8.0, 9.0, 7.0};
+    int k = 0, updates = 0;
+    void predict(float) {}
+    void load_estimate() {}
+    rl::StepTotals step(bool, bool, double limit) {
+      rl::StepTotals t;
+      t.divergence = fits[std::size_t(k++)];
+      t.norm = 1.0;
+      t.updated = t.divergence <= limit;
+      updates += t.updated;
+      return t;
+    }
+    std::function<void(std::span<float>)> estimate_copier() { return {}; }
+  } ex;
+  RlOptions o = options(4, Acceleration::none);
+  o.stop_divergence = 0.01;
+  std::vector<IterationReport> seen;
+  rl::iterate(ex, o, [&](const IterationReport& r) { seen.push_back(r); });
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_TRUE(seen.back().stopping);
+  EXPECT_EQ(seen.back().relative_change, 0.0) << "no update, no change";
+  EXPECT_EQ(seen.back().divergence, 9.0);
+  EXPECT_EQ(ex.updates, 2);
+}
+
+TEST(RlSchedule, TheIDivergenceOfPlainRlFallsAndStopsTheRunWhenItLevelsOff) {
+  RlOptions o = options(200, Acceleration::none);
+  o.stop_divergence = 1e-3;
+  DenseExecutor ex(Acceleration::none);
+  std::vector<double> fit;
+  int last = 0;
+  rl::iterate(ex, o, [&](const IterationReport& r) {
+    fit.push_back(r.divergence);
+    last = r.iteration;
+  });
+  ASSERT_GT(last, 2);
+  ASSERT_LT(last, 200) << "the rule stopped the run";
+  for (std::size_t i = 1; i < fit.size(); ++i)
+    EXPECT_LE(fit[i], fit[i - 1]) << "RL never raises the I-divergence (iteration " << i + 1 << ")";
+  EXPECT_LT(rl::divergence_decrease(fit[fit.size() - 2], fit.back()), 1e-3)
+      << "the last operand improved the fit by less than 0.1%: kept, not updated";
+  EXPECT_GE(rl::divergence_decrease(fit[fit.size() - 3], fit[fit.size() - 2]), 1e-3);
+  // Without a rule nothing is measured: NaN, not 0.
+  RlOptions plain = options(3, Acceleration::none);
+  DenseExecutor quiet(Acceleration::none);
+  rl::iterate(quiet, plain, [&](const IterationReport& r) { EXPECT_TRUE(std::isnan(r.divergence)); });
+}
+
+TEST(RlVoxel, DivergenceTermIsZeroOnlyWhereTheModelEqualsTheData) {
+  EXPECT_DOUBLE_EQ(rl::divergence_term(5.0f, 5.0f, 0.0f, 1e-6f), 0.0);
+  EXPECT_DOUBLE_EQ(rl::divergence_term(0.0f, 2.0f, 1.0f, 1e-6f), 3.0) << "no data: the model";
+  EXPECT_NEAR(rl::divergence_term(4.0f, 1.0f, 1.0f, 1e-6f), 4 * std::log(2.0) - 2, 1e-12);
+  EXPECT_GT(rl::divergence_term(2.0f, 4.0f, 0.0f, 1e-6f), 0.0);
+  EXPECT_GT(rl::divergence_term(4.0f, -1.0f, 0.0f, 0.5f), 0.0) << "the eps guard, not a log of < 0";
+}
+
+TEST(RlIterate, ANonFiniteEstimateIsAnErrorNotAResult) {
+  DenseExecutor ex(Acceleration::none);
+  ex.u[3] = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(rl::iterate(ex, options(3, Acceleration::none), {}), BackendError);
 }

@@ -49,6 +49,7 @@ CpuEngine::CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Sha
     g_old_ = volume_buffer(domain_);
   }
   rows_.resize(static_cast<std::size_t>(conv_.threads() * domain_.x));
+  measure_divergence_ = rl::Schedule{options_}.measures_divergence();
 }
 
 std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions& o, Shape3 fft,
@@ -113,16 +114,23 @@ void CpuEngine::predict(float alpha) {
   conv_.load_planes([&](std::int64_t z, float* plane) { predict_plane(z, plane); });
 }
 
-rl::StepTotals CpuEngine::step(bool predicted, bool refill) {
+rl::StepTotals CpuEngine::step(bool predicted, bool refill, double divergence_limit) {
   predicted_ = predicted;
   sums_.reset(domain_.z);
   conv_.convolve_into(
       false, true, [&](std::int64_t z, const float* hu, float* next) { ratio_pass(z, hu, next); });
+  if (const double fit = PlaneSums::total(sums_.divergence); fit > divergence_limit) {
+    rl::StepTotals kept;  // the operand stays the estimate (rl::Schedule::divergence_limit)
+    kept.divergence = fit;
+    kept.updated = false;
+    return kept;
+  }
   conv_.convolve_into(
       true, refill, [&](std::int64_t z, const float* c, float* next) { update_pass(z, c, next); });
   if (extrapolates(options_.accel)) std::swap(g_new_, g_old_);
   return {PlaneSums::total(sums_.change), PlaneSums::total(sums_.norm),
-          PlaneSums::total(sums_.dot), PlaneSums::total(sums_.gg)};
+          PlaneSums::total(sums_.dot), PlaneSums::total(sums_.gg),
+          PlaneSums::total(sums_.divergence)};
 }
 
 void CpuEngine::copy_estimate(std::span<float> out) const {

@@ -17,7 +17,8 @@ namespace h5decon::cpu {
 ///      operand of step 1 (FftConvolver::load_planes)
 ///   1. H u        (r2c, multiply by OTF, c2r)
 ///   2. ratio pass: r = M d / max(H u + b, eps) (M = 1 on the volume; the Bertero
-///      mask on its extended domain), and the RL-TV factor of u when tv_lambda > 0
+///      mask on its extended domain), the RL-TV factor of u when tv_lambda > 0, and
+///      the I-divergence of H u + b from d when measured
 ///   3. H^T r      (r2c, multiply by conj OTF, c2r)
 ///   4. update pass: u *= H^T r [ / (H^T M) ] [ * TV factor ], the sums of the
 ///      relative change and of Biggs' alpha, and the operand of the next step 1.
@@ -51,7 +52,7 @@ class CpuEngine final : public RlEngine {
   // The executor interface of rl::iterate().
   void predict(float alpha);
   void load_estimate() {}  // the operand holds x_k: loaded by deconvolve(), refilled by step()
-  rl::StepTotals step(bool predicted, bool refill);
+  rl::StepTotals step(bool predicted, bool refill, double divergence_limit);
   std::function<void(std::span<float>)> estimate_copier() {
     return [this](std::span<float> out) { copy_estimate(out); };
   }
@@ -82,6 +83,7 @@ class CpuEngine final : public RlEngine {
   float background_ = 0.0f;
   float alpha_ = 0.0f;      // of this iteration's prediction
   bool predicted_ = false;  // x_prev_ holds x_{k-1} (a prediction pass ran this iteration)
+  bool measure_divergence_ = false;  // rl::Schedule::measures_divergence()
 };
 
 }  // namespace h5decon::cpu

@@ -11,7 +11,8 @@
 namespace h5decon::cpu {
 
 void PlaneSums::reset(std::int64_t planes) {
-  for (auto* v : {&change, &norm, &dot, &gg}) v->assign(static_cast<std::size_t>(planes), 0.0);
+  for (auto* v : {&change, &norm, &dot, &gg, &divergence})
+    v->assign(static_cast<std::size_t>(planes), 0.0);
 }
 
 double PlaneSums::total(const std::vector<double>& v) {

@@ -18,6 +18,7 @@ struct PlaneSums {
   std::vector<double> norm;    ///< sum |u_old|
   std::vector<double> dot;     ///< Biggs: sum g_new . g_old
   std::vector<double> gg;      ///< Biggs: sum g_old . g_old
+  std::vector<double> divergence;  ///< the operand's I-divergence (when measured)
   /// Zeroes every sum, one entry per plane.
   void reset(std::int64_t planes);
   /// The serial total of one of the vectors.

@@ -72,6 +72,12 @@ void CpuEngine::ratio_pass(std::int64_t z, const float* blurred, float* next) {
     const float* hu = blurred + y * stride + m.x;
     const float* d = d_ + (zo * n.y + yo) * n.x;
     float* rr = r + m.x;
+    if (measure_divergence_) {  // before the ratio overwrites H u (hu may alias rr)
+      double fit = 0.0;
+#pragma omp simd reduction(+ : fit)
+      for (std::int64_t x = 0; x < n.x; ++x) fit += rl::divergence_term(d[x], hu[x], b, eps);
+      sums_.divergence[z] += fit;
+    }
 #pragma omp simd
     for (std::int64_t x = 0; x < n.x; ++x) rr[x] = rl::ratio(d[x], hu[x], b, eps);
   }

@@ -90,7 +90,7 @@ std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const 
       2 * real * sizeof(float) +
       (2 + (o.back_projector == BackProjector::wb)) * complex * sizeof(float2) + n * sizeof(float) +
       extras * domain.size() * sizeof(float) + margin_rows * sizeof(RowCopy) +
-      (kMeanPartials + 1 + kStepScratch + o.iterations) * sizeof(double) +
+      (kMeanPartials + 1 + kStepScratch + 2 * o.iterations) * sizeof(double) +
       (o.iterations + 1) * sizeof(float));
 }
 
@@ -134,6 +134,7 @@ void CudaEngine::allocate(const std::vector<RowCopy>& table) {
   }
   step_scratch_ = buffer<double>(kStepScratch, "the step sums' scratch");
   changes_ = buffer<double>(options_.iterations, "the relative changes");
+  divergences_ = buffer<double>(options_.iterations, "the I-divergences");
   alphas_ = buffer<float>(options_.iterations + 1, "the Biggs factors");
   if (table.empty()) return;
   H5DECON_CHECK_CUDA(cudaMemcpyAsync(margin_rows_.data(), table.data(), margin_rows_.bytes(),
@@ -224,21 +225,23 @@ void CudaEngine::run_iterations(const IterationObserver& observer) {
   // starts, and an estimate per iteration needs the iteration finished; otherwise
   // report an iteration only once the next one is queued: the device never waits
   // for the host, and the observer still sees finished iterations.
-  const bool look_ahead = options_.stop_rel_change <= 0 && !options_.estimate_every_iteration;
+  const bool look_ahead =
+      !rl::Schedule{options_}.may_stop_early() && !options_.estimate_every_iteration;
   const rl::Schedule schedule{options_};
   for (int it = 1; it <= n; ++it) {
-    iterate(it, schedule.refills(it));
+    const bool updated = iterate(it, schedule.refills(it));  // false only without look-ahead
     H5DECON_CHECK_CUDA(cudaEventRecord(event(it), stream_.get()));
     if (!look_ahead) {
-      if (finish_iteration(it, false, observer)) return;
+      if (finish_iteration(it, false, updated, observer)) return;
     } else if (it > 1) {
-      finish_iteration(it - 1, true, observer);
+      finish_iteration(it - 1, true, true, observer);
     }
   }
-  if (look_ahead) finish_iteration(n, true, observer);
+  if (look_ahead) finish_iteration(n, true, true, observer);
 }
 
-bool CudaEngine::finish_iteration(int it, bool look_ahead, const IterationObserver& observer) {
+bool CudaEngine::finish_iteration(int it, bool look_ahead, bool updated,
+                                  const IterationObserver& observer) {
   H5DECON_CHECK_CUDA(cudaEventSynchronize(event(it)));  // also raises kernel faults
   float ms = 0.0f;
   H5DECON_CHECK_CUDA(cudaEventElapsedTime(&ms, event(it - 1), event(it)));
@@ -247,21 +250,29 @@ bool CudaEngine::finish_iteration(int it, bool look_ahead, const IterationObserv
   float alpha = 0.0f;
   // The legacy default stream does not wait for stream_ (non-blocking): these copies
   // return at once even while the next iteration runs; their slots are final.
-  H5DECON_CHECK_CUDA(
-      cudaMemcpy(&change, changes_.data() + (it - 1), sizeof change, cudaMemcpyDeviceToHost));
-  H5DECON_CHECK_CUDA(
-      cudaMemcpy(&alpha, alphas_.data() + (it - 1), sizeof alpha, cudaMemcpyDeviceToHost));
+  if (updated) {  // a step kept by the I-divergence rule wrote neither
+    H5DECON_CHECK_CUDA(
+        cudaMemcpy(&change, changes_.data() + (it - 1), sizeof change, cudaMemcpyDeviceToHost));
+    H5DECON_CHECK_CUDA(
+        cudaMemcpy(&alpha, alphas_.data() + (it - 1), sizeof alpha, cudaMemcpyDeviceToHost));
+  }
   const rl::Schedule schedule{options_};
-  const bool stopping = schedule.stops(it, change);
+  rl::require_finite(it, change);
+  double divergence = 0.0;
+  if (schedule.measures_divergence())
+    H5DECON_CHECK_CUDA(cudaMemcpy(&divergence, divergences_.data() + (it - 1), sizeof divergence,
+                                  cudaMemcpyDeviceToHost));
+  const bool stopping = !updated || schedule.stops(it, change);
   if (observer) {
     IterationReport r{it, change, schedule.predicts(it) ? double(alpha) : 0.0, stopping, {}};
     if (!look_ahead) r.copy_estimate = [this](std::span<float> out) { copy_estimate(out); };
+    if (schedule.measures_divergence()) r.divergence = divergence;
     observer(r);
   }
   return stopping;
 }
 
-void CudaEngine::iterate(int it, bool refill) {
+bool CudaEngine::iterate(int it, bool refill) {
   const cudaStream_t s = stream_.get();
   const rl::Schedule schedule{options_};
   const bool predicted = schedule.predicts(it);
@@ -272,6 +283,17 @@ void CudaEngine::iterate(int it, bool refill) {
     launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
   }
   convolve(false);
+  if (schedule.measures_divergence()) {  // of H u in out_, which the ratio only reads
+    launch_divergence(geometry_, map_, observed_.data(), out_.data(), options_.eps, background_,
+                      step_scratch_.data(), divergences_.data() + (it - 1), s);
+    if (options_.stop_divergence > 0 && it > 1) {  // the host decides: wait for the two fits
+      double fits[2] = {0.0, 0.0};                 // the last operand's, this one's
+      H5DECON_CHECK_CUDA(cudaMemcpyAsync(fits, divergences_.data() + (it - 2), sizeof fits,
+                                         cudaMemcpyDeviceToHost, s));
+      H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
+      if (fits[1] > schedule.divergence_limit(it, fits[0])) return false;  // keep the operand
+    }
+  }
   launch_ratio(geometry_, observed_.data(), out_.data(), options_.eps, background_, map_, bertero(),
                ext_.data(), s);
   launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
@@ -290,6 +312,7 @@ void CudaEngine::iterate(int it, bool refill) {
                 refill ? ext_.data() : nullptr, s);
   if (refill) launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);
   if (biggs()) std::swap(g_new_, g_old_);
+  return true;
 }
 
 void CudaEngine::convolve(bool adjoint) {

@@ -90,9 +90,10 @@ class CudaEngine final : public RlEngine {
   void compute_weights();
   void initialise();
   void run_iterations(const IterationObserver& observer);
-  void iterate(int it, bool refill);
+  /// Queues iteration it; false: the I-divergence rule kept the operand (no update).
+  bool iterate(int it, bool refill);
   void convolve(bool adjoint);
-  bool finish_iteration(int it, bool look_ahead, const IterationObserver& observer);
+  bool finish_iteration(int it, bool look_ahead, bool updated, const IterationObserver& observer);
   void copy_estimate(std::span<float> out) const;
   /// Enqueues on `s` the copy of the estimate's observed box (shape()) to `dst`:
   /// the whole estimate, or with bertero one strided 3D copy out of the domain.
@@ -131,6 +132,7 @@ class CudaEngine final : public RlEngine {
   DeviceBuffer<float> x_prev_, g_new_, g_old_;  // Biggs: x_{k-1}, g_k, g_{k-1}
   DeviceBuffer<double> step_scratch_;           // partial sums of a step
   DeviceBuffer<double> changes_;                // relative change of each iteration
+  DeviceBuffer<double> divergences_;            // I-divergence of each iteration's operand
   DeviceBuffer<float> alphas_;                  // [k]: Biggs' alpha for iteration k + 1
   std::vector<float> iteration_ms_;
   // The overlapped path; its two volumes are allocated by the first deconvolve_async().

@@ -24,6 +24,7 @@
 #include "backend/cuda/cuda_engine.hpp"
 #include "backend/cuda/rl_kernels.cuh"
 #include "backend/cuda/sample_upload.hpp"
+#include "rl/iteration.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/rl_domain.hpp"
 
@@ -93,7 +94,7 @@ std::int64_t engine_device_bytes(Shape3 psf, Shape3 shape, Shape3 fft, const RlO
   // not built here (it is large for large blocks).
   const std::int64_t rows = options.boundary == Boundary::bertero ? 0 : fft.z * fft.y;
   // The overlapped path's buffers, only where the engine can overlap (overlaps()).
-  const bool can_overlap = options.stop_rel_change <= 0;
+  const bool can_overlap = !rl::Schedule{options}.may_stop_early();
   const std::int64_t async =
       can_overlap ? 2 * shape.size() * static_cast<std::int64_t>(sizeof(float)) +
                         SampleUpload::device_bytes(shape.size())
@@ -102,7 +103,9 @@ std::int64_t engine_device_bytes(Shape3 psf, Shape3 shape, Shape3 fft, const RlO
   return engine_buffer_bytes(shape, domain, fft, options, rows) + async + work_bytes;
 }
 
-bool CudaEngine::overlaps() const { return staging_ != nullptr && options_.stop_rel_change <= 0; }
+bool CudaEngine::overlaps() const {
+  return staging_ != nullptr && !rl::Schedule{options_}.may_stop_early();
+}
 
 void CudaEngine::prepare_async() {
   if (upload_stream_) return;

@@ -5,6 +5,7 @@
 #include "backend/cuda/rl_device.cuh"
 #include "backend/cuda/rl_kernels.cuh"
 #include "rl/step.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::cuda {
 namespace {
@@ -56,6 +57,29 @@ __global__ void __launch_bounds__(kMeanPartials)
   *alpha = rl::biggs_alpha(t[2], t[3], alpha_valid);
 }
 
+__global__ void __launch_bounds__(kThreads)
+    divergence_sums(RowGeometry g, DomainMap map, const float* d, const float* blurred, float eps,
+                    float background, double* partials) {
+  __shared__ double s[kThreads];
+  const Dims n = map.volume;
+  const i64 count = n.z * n.y * n.x;
+  double acc = 0.0;
+  for (i64 v = first_index(); v < count; v += grid_stride()) {
+    const i64 x = v % n.x, t = v / n.x, y = t % n.y, z = t / n.y;
+    const i64 f = g.row_offset(z + map.margin.z, y + map.margin.y) + x + map.margin.x;
+    acc += rl::divergence_term(d[v], blurred[f], background, eps);
+  }
+  const double total = block_sum(s, acc);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+
+__global__ void __launch_bounds__(kMeanPartials)
+    finish_divergence(const double* partials, double* divergence) {
+  __shared__ double s[kMeanPartials];
+  const double total = block_sum(s, partials[threadIdx.x]);
+  if (threadIdx.x == 0) *divergence = total;
+}
+
 // grad u / sqrt(|grad u|^2 + eps^2) at (z, y, x), forward differences, 0 at each
 // axis' last voxel; the component along `axis` (0: z, 1: y, 2: x).
 __device__ float unit_gradient(const float* u, Dims d, i64 z, i64 y, i64 x, int axis) {
@@ -93,6 +117,16 @@ void launch_finish_step(const double* scratch, bool alpha_valid, double* change,
                         cudaStream_t stream) {
   finish_step<<<1, kMeanPartials, 0, stream>>>(scratch, alpha_valid, change, alpha);
   H5DECON_CHECK_LAUNCH("finish_step");
+}
+
+void launch_divergence(const RowGeometry& g, const DomainMap& map, const float* d,
+                       const float* blurred, float eps, float background, double* scratch,
+                       double* divergence, cudaStream_t stream) {
+  divergence_sums<<<kMeanPartials, kThreads, 0, stream>>>(g, map, d, blurred, eps, background,
+                                                           scratch);
+  H5DECON_CHECK_LAUNCH("divergence_sums");
+  finish_divergence<<<1, kMeanPartials, 0, stream>>>(scratch, divergence);
+  H5DECON_CHECK_LAUNCH("finish_divergence");
 }
 
 void launch_tv_factor(const float* u, Dims d, float lambda, float* out, cudaStream_t stream) {

@@ -95,6 +95,13 @@ void launch_step_sums(const RowGeometry& g, const StepFactors& s, const float* u
 void launch_finish_step(const double* scratch, bool alpha_valid, double* change, float* alpha,
                         cudaStream_t stream);
 
+/// *divergence = the I-divergence of max(blurred + background, eps) from d over the
+/// observed voxels (rl::divergence_term; `blurred` the FFT array of H u, the volume at
+/// map.margin in the domain of g), in a fixed order; scratch: kMeanPartials doubles.
+void launch_divergence(const RowGeometry& g, const DomainMap& map, const float* d,
+                       const float* blurred, float eps, float background, double* scratch,
+                       double* divergence, cudaStream_t stream);
+
 /// RL-TV: out = 1 / max(1 - lambda div(grad u / |grad u|_eps), kTvMinDenominator)
 /// on a volume of extent `d` (the CPU engine's TvFactor, term for term).
 void launch_tv_factor(const float* u, Dims d, float lambda, float* out, cudaStream_t stream);

@@ -114,6 +114,7 @@ ExactEngine::Impl::Impl(const Psf& psf, Shape3 volume, const RlOptions& o, MPI_C
   out = s.out;
   const auto slab = static_cast<std::size_t>(dom.size() * domain_plane());
   u.resize(slab);
+  measure_divergence = rl::Schedule{options}.measures_divergence();
   compute_otf(psf.kernel, otf);
   if (options.back_projector == BackProjector::wb) {
     back_otf = ComplexBuffer(fft.spectrum_size());
@@ -253,45 +254,49 @@ void ExactEngine::Impl::initialise() {
   }
 }
 
-rl::StepTotals ExactEngine::Impl::step(bool was_predicted, bool /*refill: load_estimate() does*/) {
+rl::StepTotals ExactEngine::Impl::step(bool was_predicted, bool /*refill: load_estimate() does*/,
+                                       double divergence_limit) {
   predicted = was_predicted;
   sums.reset(domain.z);
   if (tv) compute_tv_factor();
   convolve(false);
   ratio_pass();
-  complete_operand();
-  convolve(true);
-  update_pass();
-  sums.combine(comm);
-  if (extrapolates(options.accel)) std::swap(g_new, g_old);
   auto total = [](const std::vector<double>& v) {  // serially in plane order, as the CPU engine
     double s = 0.0;
     for (double x : v) s += x;
     return s;
   };
-  return {total(sums.change), total(sums.norm), total(sums.dot), total(sums.gg)};
+  if (measure_divergence) {  // every rank the same total, so the same decision
+    Sums::combine({&sums.divergence}, comm);
+    if (const double fit = total(sums.divergence); fit > divergence_limit) {
+      rl::StepTotals kept;  // the operand stays the estimate (rl::Schedule::divergence_limit)
+      kept.divergence = fit;
+      kept.updated = false;
+      return kept;
+    }
+  }
+  complete_operand();
+  convolve(true);
+  update_pass();
+  Sums::combine({&sums.change, &sums.norm, &sums.dot, &sums.gg}, comm);
+  if (extrapolates(options.accel)) std::swap(g_new, g_old);
+  return {total(sums.change), total(sums.norm), total(sums.dot), total(sums.gg),
+          total(sums.divergence)};
 }
 
 void Sums::reset(std::int64_t planes) {
-  for (auto* v : {&change, &norm, &dot, &gg}) v->assign(static_cast<std::size_t>(planes), 0.0);
+  for (auto* v : {&change, &norm, &dot, &gg, &divergence})
+    v->assign(static_cast<std::size_t>(planes), 0.0);
 }
 
-void Sums::combine(MPI_Comm comm) {
-  const std::size_t n = change.size();
-  std::vector<double> all(4 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    all[i] = change[i];
-    all[n + i] = norm[i];
-    all[2 * n + i] = dot[i];
-    all[3 * n + i] = gg[i];
-  }
+void Sums::combine(std::initializer_list<std::vector<double>*> parts, MPI_Comm comm) {
+  const std::size_t n = (*parts.begin())->size();
+  std::vector<double> all(parts.size() * n);
+  std::size_t p = 0;
+  for (const auto* v : parts) std::copy(v->begin(), v->end(), all.begin() + std::ptrdiff_t(p++ * n));
   MPI_Allreduce(MPI_IN_PLACE, all.data(), int(all.size()), MPI_DOUBLE, MPI_SUM, comm);
-  for (std::size_t i = 0; i < n; ++i) {
-    change[i] = all[i];
-    norm[i] = all[n + i];
-    dot[i] = all[2 * n + i];
-    gg[i] = all[3 * n + i];
-  }
+  p = 0;
+  for (auto* v : parts) std::copy_n(all.begin() + std::ptrdiff_t(p++ * n), n, v->begin());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 
 #include <mpi.h>
 
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -31,10 +32,10 @@ namespace h5decon::exact {
 
 /// Per-plane sums of one iteration, indexed by global operand plane.
 struct Sums {
-  std::vector<double> change, norm, dot, gg;
+  std::vector<double> change, norm, dot, gg, divergence;
   void reset(std::int64_t planes);
-  /// Makes every rank's entries everyone's (exact: one contributor per entry).
-  void combine(MPI_Comm comm);
+  /// Makes every rank's entries of `parts` everyone's (exact: one contributor per entry).
+  static void combine(std::initializer_list<std::vector<double>*> parts, MPI_Comm comm);
 };
 
 struct ExactEngine::Impl {
@@ -51,7 +52,7 @@ struct ExactEngine::Impl {
   void initialise();
   double volume_sum() const;
   // The executor interface of rl::iterate() (rl/iteration.hpp).
-  rl::StepTotals step(bool predicted, bool refill);
+  rl::StepTotals step(bool predicted, bool refill, double divergence_limit);
   void predict(float alpha);
   void load_estimate();
   std::function<void(std::span<float>)> estimate_copier() const { return {}; }  // a slab each
@@ -73,6 +74,7 @@ struct ExactEngine::Impl {
   SlabGeometry geom;
   HaloExchange halo;
   ComplexBuffer otf;
+  bool measure_divergence = false;  // rl::Schedule::measures_divergence()
   ComplexBuffer back_otf;  // the back projector's (wb); empty: the PSF's adjoint
   PlaneRange dom, in, out;  // owned domain planes, observed planes supplied, result planes
   std::vector<float> u, inv_weights, x_prev, g_new, g_old;  // owned domain planes

@@ -109,6 +109,12 @@ void ExactEngine::Impl::ratio_pass() {
       std::fill(r + m.x + n.x, r + e.x, 0.0f);
       const float* dd = d + ((zo - in.begin) * n.y + yo) * n.x;
       float* rr = r + m.x;
+      if (measure_divergence) {  // of H u, before the ratio replaces it
+        double fit = 0.0;
+#pragma omp simd reduction(+ : fit)
+        for (std::int64_t x = 0; x < n.x; ++x) fit += rl::divergence_term(dd[x], rr[x], b, eps);
+        sums.divergence[z] += fit;
+      }
 #pragma omp simd
       for (std::int64_t x = 0; x < n.x; ++x) rr[x] = rl::ratio(dd[x], rr[x], b, eps);
     }
