@@ -15,18 +15,18 @@
 // CUDA engine on a stream. It provides
 //   void predict(float alpha)                     y_k into the estimate and the operand
 //   void load_estimate()                          x_k into the operand, where stale
-//   rl::StepTotals step(bool predicted, bool refill, double divergence_limit)
-//                                                 one step, the sums totalled; when the
-//                                                 operand's I-divergence (measured when
-//                                                 Schedule::measures_divergence()) exceeds
-//                                                 the limit: no update, updated = false
+//   rl::StepTotals step(bool predicted, bool refill, const DivergenceRule& rule)
+//                                                 one step, the sums totalled; the rule's
+//                                                 verdict on the operand's I-divergence
+//                                                 (measured when Schedule::
+//                                                 measures_divergence()) may end it before
+//                                                 the update (updated = false)
 //   std::function<void(std::span<float>)> estimate_copier()   for the observer (may be empty)
 // The CUDA engine, whose loop runs ahead of the host, takes its decisions from
 // Schedule and its totals from rl/step.hpp on the device.
 
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <span>
 
 #include "h5decon/backend.hpp"
@@ -58,14 +58,16 @@ struct Schedule {
     return k == options.iterations ||
            (options.stop_rel_change > 0 && change < options.stop_rel_change);
   }
-  /// The largest I-divergence of iteration k's operand for which its update runs: the
-  /// last operand's (`previous`) lowered by the fraction stop_divergence (from k = 2).
-  /// Above it the fit improved by less than that, or got worse: the executor keeps the
-  /// operand as the result and the run stops (StepTotals::updated).
-  double divergence_limit(int k, double previous) const {
-    return options.stop_divergence > 0 && k > 1 ? previous * (1.0 - options.stop_divergence)
-                                                 : std::numeric_limits<double>::infinity();
+  /// Iteration k's rule on its operand's I-divergence (from k = 2, with stop_divergence):
+  /// an operand that fits the data less than the fraction better than the last one is
+  /// the result; one that fits it worse gives way to the last one, which the executor
+  /// saved before updating it (it keeps a copy while the rule is on). Either ends the
+  /// run; so the result is the best fit of the run.
+  DivergenceRule divergence_rule(int k, double previous) const {
+    return {options.stop_divergence > 0 && k > 1, previous, options.stop_divergence};
   }
+  /// Whether the executor saves each operand before its update (restore_last).
+  bool saves_last_operand() const { return options.stop_divergence > 0; }
 };
 
 /// Refuses a non-finite relative change: the estimate overflowed (an unmatched back
@@ -90,15 +92,17 @@ void iterate(Executor& ex, const RlOptions& options, const IterationObserver& ob
     else
       ex.load_estimate();
     const double alpha_used = predicted ? alpha : 0.0;
-    const StepTotals t = ex.step(predicted, s.refills(k), s.divergence_limit(k, previous));
+    const StepTotals t = ex.step(predicted, s.refills(k), s.divergence_rule(k, previous));
     const double change = relative_change(t.change, t.norm);
     require_finite(k, change);
     if (s.biggs()) alpha = biggs_alpha(t.dot, t.gg, s.alpha_valid(k));
     const bool stopping = !t.updated || s.stops(k, change);
+    const double previous_fit = previous;
     previous = t.divergence;
     if (observer) {
       IterationReport r{k, change, alpha_used, stopping, ex.estimate_copier()};
       if (s.measures_divergence()) r.divergence = t.divergence;
+      r.restored = !t.updated && t.divergence > previous_fit;
       observer(r);
     }
     if (stopping) return;

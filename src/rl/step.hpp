@@ -20,9 +20,28 @@ struct StepTotals {
   /// The I-divergence of the step's operand (x_k, or Biggs' prediction) from the data,
   /// over the observed voxels (rl::divergence_term); 0 when not measured.
   double divergence = 0.0;
-  /// false: the operand's I-divergence exceeded the step's limit, so the executor left
-  /// the estimate as it was (the operand) and the run stops (Schedule::divergence_limit).
+  /// false: the step kept its operand or restored the last one (FitVerdict), made no
+  /// update, and the run stops.
   bool updated = true;
+};
+
+/// What a step does after measuring its operand's I-divergence (RlOptions::stop_divergence).
+enum class FitVerdict {
+  update,        ///< the fit improved enough: the step goes on
+  keep_operand,  ///< it improved by less than the fraction: the operand is the result
+  restore_last,  ///< it got worse: the last operand, saved before its update, is the result
+};
+
+/// The rule an executor applies to the I-divergence `fit` of iteration k's operand.
+struct DivergenceRule {
+  bool active = false;  ///< from the second iteration when stop_divergence > 0
+  double previous = 0;  ///< the last operand's I-divergence
+  double fraction = 0;  ///< stop_divergence
+  H5DECON_HOST_DEVICE FitVerdict verdict(double fit) const {
+    if (!active) return FitVerdict::update;
+    if (fit > previous) return FitVerdict::restore_last;
+    return fit > previous * (1.0 - fraction) ? FitVerdict::keep_operand : FitVerdict::update;
+  }
 };
 
 /// The I-divergence's relative decrease from one iteration's operand to the next's,

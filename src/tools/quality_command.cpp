@@ -47,11 +47,13 @@ struct QualityOptions {
   std::string backend_kind = "cpu";
   BackendOptions backend;
   Shape3 crop{0, 0, 0};  // voxels cut from each face of data and truth
+  double stop_divergence = 0;  // > 0: where run --stop-divergence would stop each variant
 };
 
 struct Point {
   int iteration = 0;
   double seconds = 0, psnr = 0, ssim = kNaN, change = 0;
+  double divergence = kNaN;  // of the iteration's operand (--stop-divergence)
   RegionPsnr region;
   // With --crop: the PSNR of the same shell voxels when the variant runs on the
   // uncropped field, where they lie inside (the edge's cost without the content's).
@@ -92,6 +94,7 @@ RlOptions variant_options(const std::string& name, const QualityOptions& o) {
   RlOptions rl = o.base;
   rl.iterations = o.iterations;
   rl.estimate_every_iteration = true;  // every iteration is measured
+  rl.measure_divergence = o.stop_divergence > 0;
   std::stringstream in(name);
   for (std::string f; std::getline(in, f, '+');) {
     if (f == "plain") continue;
@@ -123,6 +126,7 @@ Point measure(const IterationReport& r, const Truth& t, Volume& snap) {
   Point p;
   p.iteration = r.iteration;
   p.change = r.relative_change;
+  p.divergence = r.divergence;
   p.psnr = psnr(snap.span(), t.truth.span());
   p.region = region_psnr(snap.span(), t.truth.span(), snap.shape, t.shell);
   if (ssim_checkpoint(r.iteration, r.stopping ? r.iteration : -1)) p.ssim = (*t.ssim)(snap.span());
@@ -218,6 +222,18 @@ const Point* first_reaching(const Trace& tr, double target) {
   return nullptr;
 }
 
+// Where run --stop-divergence x stops the trace: the first iteration k >= 2 whose
+// operand fits less than x better than the last one's keeps that operand, the
+// estimate after k - 1 iterations. Null when it never stops within the trace.
+const Point* divergence_stop(const Trace& tr, double x, int* at) {
+  for (std::size_t k = 2; k <= tr.points.size(); ++k)
+    if (tr.points[k - 1].divergence > tr.points[k - 2].divergence * (1.0 - x)) {
+      *at = int(k);
+      return &tr.points[k - 2];
+    }
+  return nullptr;
+}
+
 double best_ssim(const Trace& tr) {
   double s = kNaN;
   for (const Point& p : tr.points)
@@ -225,16 +241,18 @@ double best_ssim(const Trace& tr) {
   return s;
 }
 
-void print_summary(const std::vector<Trace>& traces, bool cropped) {
+void print_summary(const std::vector<Trace>& traces, bool cropped, double stop_divergence) {
   const Trace& plain = traces.front();
   const Point& pb = plain.best();
   const double plain_seconds = first_reaching(plain, pb.psnr)->seconds;
   std::printf(
       "\n| variant | s/iteration | best PSNR dB (iteration, s) | best SSIM | shell / interior "
-      "PSNR at best | reaches %s's best %.2f dB at | time vs %s |%s\n",
+      "PSNR at best | reaches %s's best %.2f dB at | time vs %s |%s%s\n",
       plain.name.c_str(), pb.psnr, plain.name.c_str(),
-      cropped ? " shell at the edge / inside the uncropped field (edge loss) |" : "");
-  std::printf("|---|---|---|---|---|---|---|%s\n", cropped ? "---|" : "");
+      cropped ? " shell at the edge / inside the uncropped field (edge loss) |" : "",
+      stop_divergence > 0 ? " --stop-divergence stops at: iteration, PSNR (below best) |" : "");
+  std::printf("|---|---|---|---|---|---|---|%s%s\n", cropped ? "---|" : "",
+              stop_divergence > 0 ? "---|" : "");
   for (const Trace& tr : traces) {
     const Point& b = tr.best();
     const Point* r = first_reaching(tr, pb.psnr);
@@ -250,6 +268,13 @@ void print_summary(const std::vector<Trace>& traces, bool cropped) {
     if (cropped)
       std::printf(" %.2f / %.2f (loss %.2f) |", b.region.shell, b.inside,
                   b.inside - b.region.shell);
+    if (stop_divergence > 0) {
+      int at = 0;
+      if (const Point* p = divergence_stop(tr, stop_divergence, &at))
+        std::printf(" it %d, %.2f dB (%.2f) |", at, p->psnr, b.psnr - p->psnr);
+      else
+        std::printf(" not within %zu iterations |", tr.points.size());
+    }
     std::printf("\n");
   }
 }
@@ -304,7 +329,7 @@ int run(const QualityOptions& o) {
   for (std::string name; std::getline(in, name, ',');)
     traces.push_back(run_variant(name, o, t, *backend));
   H5DECON_REQUIRE(!traces.empty(), UsageError, "--variants: no variant given");
-  print_summary(traces, t.field_psf.has_value());
+  print_summary(traces, t.field_psf.has_value(), o.stop_divergence);
   print_by_iteration(traces);
   return 0;
 }
@@ -331,6 +356,9 @@ int quality_command(int argc, char** argv) {
       "wb-beta", po::value(&o.base.wb.beta)->default_value(0.0, "0"),
       "the wb feature's gain at the cut-off; 0: the OTF's (run --wb-beta auto)")(
       "wb-order", po::value(&o.base.wb.order)->default_value(10), "the wb feature's Butterworth order")(
+      "stop-divergence", po::value(&o.stop_divergence)->default_value(0.0, "0"),
+      "X > 0: measure each iteration's I-divergence and show where run --stop-divergence X "
+      "would stop each variant")(
       "background", po::value(&o.background)->default_value("auto"),
       "B or auto: the background feature's value")(
       "threads", po::value(&o.backend.threads)->default_value(0), "threads (0: all cores)")(

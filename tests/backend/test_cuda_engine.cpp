@@ -16,6 +16,7 @@
 #include "backend/gpu_test_support.hpp"
 #include "backend/reference.hpp"
 #include "backend/rl_scenes.hpp"
+#include "h5decon/back_projector.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/detail/cuda_backend.hpp"
 #include "h5decon/error.hpp"
@@ -453,6 +454,39 @@ TEST(CudaExtensions, StopsAtTheSameIterationAsTheCpuEngineWithTheSameChanges) {
           << to_string(a) << " iteration " << i + 1;
     EXPECT_LE(relative_diff(gpu.u, cpu.u), 1e-3) << to_string(a);
   }
+}
+
+TEST(CudaExtensions, WienerButterworthBackProjectorMatchesTheCpuEngine) {
+  H5DECON_REQUIRE_GPU();
+  test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 8);
+  for (Boundary b : {Boundary::reflect, Boundary::bertero}) {
+    RlOptions o = with(b, InitMode::observed, 4);
+    o.back_projector = BackProjector::wb;
+    attach_back_projector(s.psf, o);
+    const Volume gpu = run_rl("cuda", s.data, s.psf, o);
+    EXPECT_LE(relative_diff(gpu, run_rl("cpu", s.data, s.psf, o)), 1e-3) << to_string(b);
+    EXPECT_GE(*std::min_element(gpu.data.begin(), gpu.data.end()), 0.0f) << to_string(b);
+  }
+}
+
+TEST(CudaExtensions, StopsOnTheIDivergenceWhereTheCpuEngineDoes) {
+  H5DECON_REQUIRE_GPU();
+  test::Scene s = test::phantom_scene({16, 24, 24}, {7, 5, 5}, 400.0, 0.02, 9);
+  RlOptions o = with(Boundary::bertero, InitMode::observed, 80);
+  o.accel = Acceleration::biggs_log;
+  o.stop_divergence = 2e-3;
+  std::vector<double> gpu_fit, cpu_fit;
+  const Volume gpu = test::run_engine("cuda", s.data, s.psf, o, [&](const IterationReport& r) {
+    gpu_fit.push_back(r.divergence);
+  });
+  const Volume cpu = test::run_engine("cpu", s.data, s.psf, o, [&](const IterationReport& r) {
+    cpu_fit.push_back(r.divergence);
+  });
+  ASSERT_EQ(gpu_fit.size(), cpu_fit.size()) << "stopped after another iteration";
+  EXPECT_LT(cpu_fit.size(), 80u);
+  for (std::size_t i = 0; i < cpu_fit.size(); ++i)
+    EXPECT_NEAR(gpu_fit[i], cpu_fit[i], 1e-4 * cpu_fit[i]) << "iteration " << i + 1;
+  EXPECT_LE(relative_diff(gpu, cpu), 1e-3);
 }
 
 TEST(CudaExtensions, EveryFeatureAtOnceMatchesTheCpuEngineAndRepeatsBitForBit) {

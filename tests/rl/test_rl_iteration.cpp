@@ -38,7 +38,7 @@ struct DenseExecutor {
   explicit DenseExecutor(Acceleration a) : accel(a) {}
   Acceleration accel;
   Vec d = kData, u = kData, x_prev = Vec(kData.size()), g_new = Vec(kData.size()),
-      g_old = Vec(kData.size());
+      g_old = Vec(kData.size()), last;
   std::vector<std::string> calls;
 
   void predict(float alpha) {
@@ -50,7 +50,7 @@ struct DenseExecutor {
     }
   }
   void load_estimate() { calls.push_back("load"); }
-  rl::StepTotals step(bool predicted, bool refill, double limit) {
+  rl::StepTotals step(bool predicted, bool refill, const rl::DivergenceRule& rule) {
     calls.push_back(refill ? "step+refill" : "step");
     Vec r = blur(u, false);
     rl::StepTotals t;
@@ -58,10 +58,12 @@ struct DenseExecutor {
       t.divergence += rl::divergence_term(d[i], r[i], 0.0f, 1e-6f);
       r[i] = rl::ratio(d[i], r[i], 0.0f, 1e-6f);
     }
-    if (t.divergence > limit) {
+    if (const rl::FitVerdict v = rule.verdict(t.divergence); v != rl::FitVerdict::update) {
+      if (v == rl::FitVerdict::restore_last) u = last;
       t.updated = false;
       return t;
     }
+    last = u;
     const Vec c = blur(r, true);
     for (std::size_t i = 0; i < u.size(); ++i) {
       const float y = u[i], xn = y * rl::update_factor(c[i], nullptr, nullptr, 0, false);
@@ -179,15 +181,21 @@ TEST(RlSchedule, DecisionsOfEachIteration) {
   EXPECT_TRUE(p.stops(4, 1.0));
   EXPECT_FALSE(p.stops(3, 1e-9)) << "no threshold: every iteration runs";
   EXPECT_FALSE(p.may_stop_early());
-  EXPECT_EQ(p.divergence_limit(3, 10.0), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(p.divergence_rule(3, 10.0).verdict(1e9), rl::FitVerdict::update);
+  EXPECT_FALSE(p.saves_last_operand());
   RlOptions fit = plain;
   fit.stop_divergence = 1e-3;
   const rl::Schedule f{fit};
   EXPECT_TRUE(f.may_stop_early());
   EXPECT_TRUE(f.measures_divergence());
-  EXPECT_EQ(f.divergence_limit(1, 0.0), std::numeric_limits<double>::infinity())
+  EXPECT_TRUE(f.saves_last_operand());
+  EXPECT_EQ(f.divergence_rule(1, 0.0).verdict(5.0), rl::FitVerdict::update)
       << "the first operand has nothing to compare with";
-  EXPECT_DOUBLE_EQ(f.divergence_limit(2, 1000.0), 999.0) << "0.1% better, or stop";
+  EXPECT_EQ(f.divergence_rule(2, 1000.0).verdict(998.9), rl::FitVerdict::update);
+  EXPECT_EQ(f.divergence_rule(2, 1000.0).verdict(999.5), rl::FitVerdict::keep_operand)
+      << "less than 0.1% better";
+  EXPECT_EQ(f.divergence_rule(2, 1000.0).verdict(1000.5), rl::FitVerdict::restore_last)
+      << "worse";
   EXPECT_DOUBLE_EQ(rl::divergence_decrease(10.0, 9.0), 0.1);
   EXPECT_DOUBLE_EQ(rl::divergence_decrease(10.0, 11.0), -0.1);
 }
@@ -200,11 +208,13 @@ TEST(RlSchedule, AStepWhoseFitGotWorseKeepsItsOperandAndEndsTheRun) {
     int k = 0, updates = 0;
     void predict(float) {}
     void load_estimate() {}
-    rl::StepTotals step(bool, bool, double limit) {
+    rl::FitVerdict verdict = rl::FitVerdict::update;
+    rl::StepTotals step(bool, bool, const rl::DivergenceRule& rule) {
       rl::StepTotals t;
       t.divergence = fits[std::size_t(k++)];
       t.norm = 1.0;
-      t.updated = t.divergence <= limit;
+      verdict = rule.verdict(t.divergence);
+      t.updated = verdict == rl::FitVerdict::update;
       updates += t.updated;
       return t;
     }
@@ -219,6 +229,27 @@ TEST(RlSchedule, AStepWhoseFitGotWorseKeepsItsOperandAndEndsTheRun) {
   EXPECT_EQ(seen.back().relative_change, 0.0) << "no update, no change";
   EXPECT_EQ(seen.back().divergence, 9.0);
   EXPECT_EQ(ex.updates, 2);
+  EXPECT_EQ(ex.verdict, rl::FitVerdict::restore_last) << "9 fits worse than 8";
+}
+
+TEST(RlSchedule, TheResultIsTheBestFitWhenTheFitGetsWorse) {
+  // Wiener-Butterworth-like overshoot: the dense executor with a sharpening back
+  // projector would diverge; here the estimate is doubled after the second update, so
+  // the third operand fits worse and the second comes back.
+  DenseExecutor ex(Acceleration::none);
+  RlOptions o = options(10, Acceleration::none);
+  o.stop_divergence = 1e-6;
+  Vec second;
+  int seen = 0;
+  rl::iterate(ex, o, [&](const IterationReport& r) {
+    ++seen;
+    if (r.iteration == 2) {
+      second = ex.last;  // the operand of iteration 2, saved before its update
+      for (float& v : ex.u) v *= 2.0f;
+    }
+  });
+  EXPECT_EQ(seen, 3);
+  EXPECT_EQ(ex.u, second) << "the operand of iteration 2, not the spoilt one of 3";
 }
 
 TEST(RlSchedule, TheIDivergenceOfPlainRlFallsAndStopsTheRunWhenItLevelsOff) {

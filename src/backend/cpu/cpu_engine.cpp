@@ -50,6 +50,7 @@ CpuEngine::CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Sha
   }
   rows_.resize(static_cast<std::size_t>(conv_.threads() * domain_.x));
   measure_divergence_ = rl::Schedule{options_}.measures_divergence();
+  if (rl::Schedule{options_}.saves_last_operand()) last_ = volume_buffer(domain_);
 }
 
 std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions& o, Shape3 fft,
@@ -57,7 +58,8 @@ std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions&
   const Shape3 e = estimate_shape(o.boundary, shape, psf);
   const std::int64_t volumes = 2 * (o.boundary == Boundary::bertero) +  // weights, estimate
                                (o.tv_lambda > 0.0f) +                   // TV factor
-                               3 * extrapolates(o.accel);               // x_prev, g_new, g_old
+                               3 * extrapolates(o.accel) +              // x_prev, g_new, g_old
+                               rl::Schedule{o}.saves_last_operand();    // last_
   const std::int64_t floats = volumes * e.size() + threads * e.x +      // rows_
                               (o.tv_lambda > 0.0f ? 6 * e.y * e.x * threads : 0);  // TvFactor
   return FftConvolver::planned_bytes(fft, threads, o.back_projector == BackProjector::wb) +
@@ -66,7 +68,8 @@ std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions&
 
 std::int64_t CpuEngine::bytes() const {
   std::size_t floats = 0;
-  for (const auto* v : {&inv_weights_, &tv_factor_, &estimate_, &x_prev_, &g_new_, &g_old_, &rows_})
+  for (const auto* v :
+       {&inv_weights_, &tv_factor_, &estimate_, &x_prev_, &g_new_, &g_old_, &rows_, &last_})
     floats += v->size();
   return conv_.bytes() + std::int64_t(sizeof(float) * floats) + (tv_ ? tv_->bytes() : 0);
 }
@@ -114,13 +117,15 @@ void CpuEngine::predict(float alpha) {
   conv_.load_planes([&](std::int64_t z, float* plane) { predict_plane(z, plane); });
 }
 
-rl::StepTotals CpuEngine::step(bool predicted, bool refill, double divergence_limit) {
+rl::StepTotals CpuEngine::step(bool predicted, bool refill, const rl::DivergenceRule& rule) {
   predicted_ = predicted;
   sums_.reset(domain_.z);
   conv_.convolve_into(
       false, true, [&](std::int64_t z, const float* hu, float* next) { ratio_pass(z, hu, next); });
-  if (const double fit = PlaneSums::total(sums_.divergence); fit > divergence_limit) {
-    rl::StepTotals kept;  // the operand stays the estimate (rl::Schedule::divergence_limit)
+  const double fit = PlaneSums::total(sums_.divergence);
+  if (const rl::FitVerdict v = rule.verdict(fit); v != rl::FitVerdict::update) {
+    if (v == rl::FitVerdict::restore_last) std::copy(last_.begin(), last_.end(), u_);
+    rl::StepTotals kept;  // no update: the run ends (rl::Schedule::divergence_rule)
     kept.divergence = fit;
     kept.updated = false;
     return kept;

@@ -52,7 +52,7 @@ class CpuEngine final : public RlEngine {
   // The executor interface of rl::iterate().
   void predict(float alpha);
   void load_estimate() {}  // the operand holds x_k: loaded by deconvolve(), refilled by step()
-  rl::StepTotals step(bool predicted, bool refill, double divergence_limit);
+  rl::StepTotals step(bool predicted, bool refill, const rl::DivergenceRule& rule);
   std::function<void(std::span<float>)> estimate_copier() {
     return [this](std::span<float> out) { copy_estimate(out); };
   }
@@ -76,6 +76,7 @@ class CpuEngine final : public RlEngine {
   std::vector<float> estimate_;     // bertero: u on the domain (else the caller's result)
   std::vector<float> x_prev_, g_new_, g_old_;  // Biggs: x_{k-1}, g_k, g_{k-1}
   std::vector<float> rows_;                    // per thread: one row of update factors
+  std::vector<float> last_;  // stop_divergence: the operand before its update (restore_last)
   PlaneSums sums_;
   // State of one deconvolve() call.
   const float* d_ = nullptr;

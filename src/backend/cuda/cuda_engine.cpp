@@ -85,7 +85,9 @@ std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const 
   const std::int64_t real = fft.size(), complex = spectrum_elements(fft), n = shape.size();
   const std::int64_t extras = (o.boundary == Boundary::bertero ? 1 : 0) +
                               (o.tv_lambda > 0 ? 1 : 0) +
-                              (extrapolates(o.accel) ? 3 : 0) + 1;  // + 1: the estimate
+                              (extrapolates(o.accel) ? 3 : 0) +
+                              (rl::Schedule{o}.saves_last_operand() ? 1 : 0) +
+                              1;  // + 1: the estimate
   return static_cast<std::int64_t>(
       2 * real * sizeof(float) +
       (2 + (o.back_projector == BackProjector::wb)) * complex * sizeof(float2) + n * sizeof(float) +
@@ -135,6 +137,7 @@ void CudaEngine::allocate(const std::vector<RowCopy>& table) {
   step_scratch_ = buffer<double>(kStepScratch, "the step sums' scratch");
   changes_ = buffer<double>(options_.iterations, "the relative changes");
   divergences_ = buffer<double>(options_.iterations, "the I-divergences");
+  if (rl::Schedule{options_}.saves_last_operand()) last_ = buffer<float>(e, "the last operand");
   alphas_ = buffer<float>(options_.iterations + 1, "the Biggs factors");
   if (table.empty()) return;
   H5DECON_CHECK_CUDA(cudaMemcpyAsync(margin_rows_.data(), table.data(), margin_rows_.bytes(),
@@ -258,15 +261,17 @@ bool CudaEngine::finish_iteration(int it, bool look_ahead, bool updated,
   }
   const rl::Schedule schedule{options_};
   rl::require_finite(it, change);
-  double divergence = 0.0;
+  double fits[2] = {0.0, 0.0};  // the last operand's I-divergence, this one's
   if (schedule.measures_divergence())
-    H5DECON_CHECK_CUDA(cudaMemcpy(&divergence, divergences_.data() + (it - 1), sizeof divergence,
-                                  cudaMemcpyDeviceToHost));
+    H5DECON_CHECK_CUDA(cudaMemcpy(fits + (it > 1 ? 0 : 1), divergences_.data() + (it > 1 ? it - 2 : 0),
+                                  (it > 1 ? 2 : 1) * sizeof(double), cudaMemcpyDeviceToHost));
+  const double divergence = fits[1];
   const bool stopping = !updated || schedule.stops(it, change);
   if (observer) {
     IterationReport r{it, change, schedule.predicts(it) ? double(alpha) : 0.0, stopping, {}};
     if (!look_ahead) r.copy_estimate = [this](std::span<float> out) { copy_estimate(out); };
     if (schedule.measures_divergence()) r.divergence = divergence;
+    r.restored = !updated && fits[1] > fits[0];
     observer(r);
   }
   return stopping;
@@ -291,9 +296,16 @@ bool CudaEngine::iterate(int it, bool refill) {
       H5DECON_CHECK_CUDA(cudaMemcpyAsync(fits, divergences_.data() + (it - 2), sizeof fits,
                                          cudaMemcpyDeviceToHost, s));
       H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
-      if (fits[1] > schedule.divergence_limit(it, fits[0])) return false;  // keep the operand
+      const rl::FitVerdict v = schedule.divergence_rule(it, fits[0]).verdict(fits[1]);
+      if (v == rl::FitVerdict::restore_last)
+        H5DECON_CHECK_CUDA(cudaMemcpyAsync(estimate_.data(), last_.data(), last_.bytes(),
+                                           cudaMemcpyDeviceToDevice, s));
+      if (v != rl::FitVerdict::update) return false;  // no update: the run ends
     }
   }
+  if (schedule.saves_last_operand())  // the operand, for restore_last
+    H5DECON_CHECK_CUDA(cudaMemcpyAsync(last_.data(), estimate_.data(), last_.bytes(),
+                                       cudaMemcpyDeviceToDevice, s));
   launch_ratio(geometry_, observed_.data(), out_.data(), options_.eps, background_, map_, bertero(),
                ext_.data(), s);
   launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);

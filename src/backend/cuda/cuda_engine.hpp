@@ -133,6 +133,7 @@ class CudaEngine final : public RlEngine {
   DeviceBuffer<double> step_scratch_;           // partial sums of a step
   DeviceBuffer<double> changes_;                // relative change of each iteration
   DeviceBuffer<double> divergences_;            // I-divergence of each iteration's operand
+  DeviceBuffer<float> last_;                    // stop_divergence: the operand before its update
   DeviceBuffer<float> alphas_;                  // [k]: Biggs' alpha for iteration k + 1
   std::vector<float> iteration_ms_;
   // The overlapped path; its two volumes are allocated by the first deconvolve_async().

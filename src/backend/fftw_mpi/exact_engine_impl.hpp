@@ -52,7 +52,7 @@ struct ExactEngine::Impl {
   void initialise();
   double volume_sum() const;
   // The executor interface of rl::iterate() (rl/iteration.hpp).
-  rl::StepTotals step(bool predicted, bool refill, double divergence_limit);
+  rl::StepTotals step(bool predicted, bool refill, const rl::DivergenceRule& rule);
   void predict(float alpha);
   void load_estimate();
   std::function<void(std::span<float>)> estimate_copier() const { return {}; }  // a slab each
@@ -78,6 +78,7 @@ struct ExactEngine::Impl {
   ComplexBuffer back_otf;  // the back projector's (wb); empty: the PSF's adjoint
   PlaneRange dom, in, out;  // owned domain planes, observed planes supplied, result planes
   std::vector<float> u, inv_weights, x_prev, g_new, g_old;  // owned domain planes
+  std::vector<float> last;  // stop_divergence: the operand before its update (restore_last)
   // RL-TV (tv_lambda > 0): the factor on the owned planes, from u's owned planes and
   // the neighbouring ranks' edge planes (dom.begin - 1 and dom.end, where they exist).
   std::optional<cpu::TvFactor> tv;
