@@ -46,6 +46,19 @@ class OutOfMemoryError : public BackendError {
   long long requested_, free_;
 };
 
+/// The RL iterates stopped being finite: an unmatched back projector or the
+/// extrapolation amplified noise without bound (the options, not a fault). Exit code 4.
+class DivergedError : public BackendError {
+ public:
+  DivergedError(const std::string& message, int iteration)
+      : BackendError(message), iteration_(iteration) {}
+  /// The iteration whose estimate was not finite.
+  int iteration() const { return iteration_; }
+
+ private:
+  int iteration_;
+};
+
 namespace detail {
 template <class... Parts>
 std::string concat(const Parts&... parts) {

@@ -24,5 +24,10 @@ constexpr float kTvMinDenominator = 0.1f;
 /// light that reaches the observed volume) are raised to it. Such voxels hardly
 /// touch the data, and a smaller divisor would amplify the FFT's rounding noise.
 constexpr float kBerteroWeightFloor = 1e-3f;
+/// The floor of B M with the Wiener-Butterworth back projector: its ringing leaves B M
+/// near 0 (or below) just beyond the observed box, where 1 / max(B M, 1e-3) would
+/// amplify B r's noise a thousandfold every iteration (measured: the medium phantom
+/// diverged by iteration 6). Voxels seen by less than a tenth of B's weight decay instead.
+constexpr float kWbWeightFloor = 0.1f;
 
 }  // namespace h5decon

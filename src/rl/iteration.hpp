@@ -74,9 +74,11 @@ struct Schedule {
 /// projector or the extrapolation amplified noise without bound). Never a silent NaN.
 inline void require_finite(int k, double change) {
   if (std::isfinite(change)) return;
-  throw BackendError(detail::concat(
-      "RL diverged at iteration ", k, ": the estimate is no longer finite (relative change ",
-      change, "); use fewer iterations, --stop-divergence, or a larger --wb-alpha"));
+  throw DivergedError(
+      detail::concat("RL diverged at iteration ", k,
+                     ": the estimate is no longer finite (relative change ", change,
+                     "); use fewer iterations, --stop-divergence, or a larger --wb-alpha"),
+      k);
 }
 
 /// Runs the iterations of `options` on an initialised executor.

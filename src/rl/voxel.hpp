@@ -63,9 +63,15 @@ H5DECON_HOST_DEVICE inline float update_factor(float correction, const float* in
   return tv ? c * tv[v] : c;
 }
 
-/// Bertero's inverse weight of one domain voxel from H^T M.
-H5DECON_HOST_DEVICE inline float inverse_weight(float weight) {
-  return 1.0f / max_of(weight, kBerteroWeightFloor);
+/// The floor of Bertero's weight B M: kBerteroWeightFloor for RL's H^T M,
+/// kWbWeightFloor for the Wiener-Butterworth back projector.
+H5DECON_HOST_DEVICE inline float weight_floor(BackProjector b) {
+  return b == BackProjector::wb ? kWbWeightFloor : kBerteroWeightFloor;
+}
+
+/// Bertero's inverse weight of one domain voxel from B M (weight_floor()).
+H5DECON_HOST_DEVICE inline float inverse_weight(float weight, float floor) {
+  return 1.0f / max_of(weight, floor);
 }
 
 /// Biggs-Andrews' prediction y from x_k and x_{k-1} with factor alpha: along u,

@@ -65,6 +65,7 @@ struct Trace {
   RlOptions rl;
   double setup = 0;
   std::vector<Point> points;
+  int diverged_at = 0;  // the iteration whose estimate was no longer finite; 0: none
   const Point& best() const {
     return *std::max_element(points.begin(), points.end(),
                              [](const Point& a, const Point& b) { return a.psnr < b.psnr; });
@@ -154,12 +155,15 @@ void measure_inside(Trace& tr, const Truth& t, Backend& backend) {
   auto engine = backend.make_engine(psf, t.field.shape, tr.rl);
   Volume u(t.field.shape), snap(t.field.shape);
   std::size_t i = 0;
-  engine->deconvolve(t.field.span(), u.span(), [&](const IterationReport& r) {
-    if (i >= tr.points.size()) return;
-    r.copy_estimate(snap.span());
-    const Volume box = crop_faces(snap, t.crop);
-    tr.points[i++].inside = region_psnr(box.span(), t.truth.span(), box.shape, t.shell).shell;
-  });
+  try {
+    engine->deconvolve(t.field.span(), u.span(), [&](const IterationReport& r) {
+      if (i >= tr.points.size()) return;
+      r.copy_estimate(snap.span());
+      const Volume box = crop_faces(snap, t.crop);
+      tr.points[i++].inside = region_psnr(box.span(), t.truth.span(), box.shape, t.shell).shell;
+    });
+  } catch (const DivergedError&) {  // the rest stay NaN
+  }
 }
 
 Trace run_variant(const std::string& name, const QualityOptions& o, const Truth& t,
@@ -174,13 +178,20 @@ Trace run_variant(const std::string& name, const QualityOptions& o, const Truth&
   Volume u(t.data.shape), snap(t.data.shape);
   double excluded = 0;
   const auto start = Clock::now();
-  engine->deconvolve(t.data.span(), u.span(), [&](const IterationReport& r) {
-    const auto now = Clock::now();
-    Point p = measure(r, t, snap);
-    p.seconds = std::chrono::duration<double>(now - start).count() - excluded;
-    tr.points.push_back(p);
-    excluded += std::chrono::duration<double>(Clock::now() - now).count();
-  });
+  try {
+    engine->deconvolve(t.data.span(), u.span(), [&](const IterationReport& r) {
+      const auto now = Clock::now();
+      Point p = measure(r, t, snap);
+      p.seconds = std::chrono::duration<double>(now - start).count() - excluded;
+      tr.points.push_back(p);
+      if (getenv("QDEBUG")) std::fprintf(stderr, "DBG %s %d %.4f %.6f\n", name.c_str(), r.iteration, p.psnr, r.divergence / double(t.data.shape.size()));
+      excluded += std::chrono::duration<double>(Clock::now() - now).count();
+    });
+  } catch (const DivergedError& e) {  // the trace ends there; the table says so
+    tr.diverged_at = e.iteration();
+    tr.name += " (diverged at " + std::to_string(e.iteration()) + ")";
+    if (tr.points.empty()) throw;
+  }
   std::fprintf(stderr, "  %-16s best %.2f dB at iteration %d\n", name.c_str(), tr.best().psnr,
                tr.best().iteration);
   if (t.field_psf) measure_inside(tr, t, backend);

@@ -221,3 +221,27 @@ TEST(WbBackProjector, ReachesPlainRlsBestInAFewIterationsAndStaysNonNegative) {
             << at << " (" << *reached << " dB)\n";
   EXPECT_LE(at, 4) << "a tenth of plain RL's iterations";
 }
+
+TEST(WbBackProjector, StaysStableOnBerterosExtendedDomain) {
+  // Light from beyond the field of view: B M rings around the observed box and is ~0
+  // beyond it; with RL's floor of 1e-3 the estimate there was amplified without bound.
+  const test::Scene s = test::cropped_scene({20, 40, 40}, {11, 7, 7}, 1000.0, 5);
+  RlOptions o;
+  o.boundary = Boundary::bertero;
+  o.back_projector = BackProjector::wb;
+  o.iterations = 30;
+  o.measure_divergence = true;
+  Psf psf = s.psf;
+  attach_back_projector(psf, o);
+  std::vector<double> fit;
+  Volume u;
+  ASSERT_NO_THROW(u = test::run_engine("cpu", s.data, psf, o,
+                                       [&](const IterationReport& r) { fit.push_back(r.divergence); }, 1));
+  ASSERT_EQ(fit.size(), 30u);
+  const double worst = *std::max_element(fit.begin() + 1, fit.end());
+  EXPECT_LT(worst, fit.front()) << "no operand fits the data worse than the data itself";
+  EXPECT_LT(fit.back(), 0.8 * fit.front());
+  o.iterations = 3;  // its use: a few iterations
+  const Volume u3 = test::run_engine("cpu", s.data, psf, o, {}, 1);
+  EXPECT_GT(psnr(u3.span(), s.truth.span()), psnr(s.data.span(), s.truth.span()) + 1.0);
+}

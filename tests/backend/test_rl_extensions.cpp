@@ -138,7 +138,7 @@ TEST(Bertero, WeightsArePositiveOneInsideAndFallTowardsTheDomainsCorners) {
   o.planner = FftPlanner::estimate;
   cpu::FftConvolver conv(psf,
                          cpu::ExtensionLayout(e, {1, 1, 1}, padded_shape(v, k), Boundary::zero), o);
-  const std::vector<float> inv = cpu::bertero_inverse_weights(conv, v, m);
+  const std::vector<float> inv = cpu::bertero_inverse_weights(conv, v, m, kBerteroWeightFloor);
   ASSERT_EQ(static_cast<std::int64_t>(inv.size()), e.size());
   for (float w : inv) {
     EXPECT_GE(w, 1.0f - 1e-5f);  // H^T M <= 1: a PSF summing to 1

@@ -286,5 +286,11 @@ TEST(RlVoxel, DivergenceTermIsZeroOnlyWhereTheModelEqualsTheData) {
 TEST(RlIterate, ANonFiniteEstimateIsAnErrorNotAResult) {
   DenseExecutor ex(Acceleration::none);
   ex.u[3] = std::numeric_limits<float>::infinity();
-  EXPECT_THROW(rl::iterate(ex, options(3, Acceleration::none), {}), BackendError);
+  try {
+    rl::iterate(ex, options(3, Acceleration::none), {});
+    ADD_FAILURE() << "no error";
+  } catch (const DivergedError& e) {
+    EXPECT_EQ(e.iteration(), 1);
+    EXPECT_NE(std::string(e.what()).find("RL diverged at iteration 1"), std::string::npos);
+  }
 }

@@ -49,9 +49,13 @@ TEST(RlVoxel, AnUnmatchedBackProjectorsNegativeLobesNeverMakeTheEstimateNegative
 }
 
 TEST(RlVoxel, InverseWeightIsFlooredWhereLittleLightReachesTheData) {
-  EXPECT_FLOAT_EQ(rl::inverse_weight(0.5f), 2.0f);
-  EXPECT_FLOAT_EQ(rl::inverse_weight(0.0f), 1.0f / kBerteroWeightFloor);
-  EXPECT_FLOAT_EQ(rl::inverse_weight(-0.2f), 1.0f / kBerteroWeightFloor);
+  EXPECT_FLOAT_EQ(rl::inverse_weight(0.5f, kBerteroWeightFloor), 2.0f);
+  EXPECT_FLOAT_EQ(rl::inverse_weight(0.0f, kBerteroWeightFloor), 1.0f / kBerteroWeightFloor);
+  EXPECT_FLOAT_EQ(rl::inverse_weight(-0.2f, kBerteroWeightFloor), 1.0f / kBerteroWeightFloor);
+  EXPECT_EQ(rl::weight_floor(BackProjector::traditional), kBerteroWeightFloor);
+  EXPECT_EQ(rl::weight_floor(BackProjector::wb), kWbWeightFloor)
+      << "B M's ringing beyond the observed box must not be amplified a thousandfold";
+  EXPECT_FLOAT_EQ(rl::inverse_weight(0.01f, kWbWeightFloor), 10.0f);
 }
 
 TEST(RlVoxel, LinearPredictionExtrapolatesAndClampsAtZero) {

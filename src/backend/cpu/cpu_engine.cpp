@@ -36,7 +36,8 @@ CpuEngine::CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Sha
             options.back_projector == BackProjector::wb ? &back_kernel(psf, options) : nullptr) {
   validate(options_);
   if (bertero()) {
-    inv_weights_ = bertero_inverse_weights(conv_, shape_, margin_);
+    inv_weights_ =
+        bertero_inverse_weights(conv_, shape_, margin_, rl::weight_floor(options_.back_projector));
     estimate_ = volume_buffer(domain_);
   }
   if (options_.tv_lambda > 0.0f) {

@@ -76,7 +76,7 @@ void TvFactor::plane(const float* u_below, const float* u_cur, const float* u_ab
   }
 }
 
-std::vector<float> bertero_inverse_weights(FftConvolver& conv, Shape3 v, Shape3 m) {
+std::vector<float> bertero_inverse_weights(FftConvolver& conv, Shape3 v, Shape3 m, float floor) {
   const ExtensionLayout& l = conv.layout();
   const Shape3 e = l.volume();
   const std::int64_t stride = l.row_stride();
@@ -93,7 +93,7 @@ std::vector<float> bertero_inverse_weights(FftConvolver& conv, Shape3 v, Shape3 
     for (std::int64_t y = 0; y < e.y; ++y) {
       float* out = inv.data() + (z * e.y + y) * e.x;
       for (std::int64_t x = 0; x < e.x; ++x)
-        out[x] = rl::inverse_weight(w[y * stride + x]);
+        out[x] = rl::inverse_weight(w[y * stride + x], floor);
     }
   });
   return inv;

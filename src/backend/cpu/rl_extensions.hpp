@@ -50,9 +50,10 @@ class TvFactor {
   mutable std::vector<float> scratch_;  // per thread: unit gradients of two planes
 };
 
-/// 1 / max(H^T M, kBerteroWeightFloor) on the estimate's domain (rl_domain.hpp),
+/// 1 / max(B M, floor) (rl::weight_floor()) on the estimate's domain (rl_domain.hpp),
 /// M = 1 on the observed box at `margin`, by one adjoint convolution of `conv`
 /// (whose layout is the domain with no margins). Consumes conv's operand.
-std::vector<float> bertero_inverse_weights(FftConvolver& conv, Shape3 volume, Shape3 margin);
+std::vector<float> bertero_inverse_weights(FftConvolver& conv, Shape3 volume, Shape3 margin,
+                                           float floor);
 
 }  // namespace h5decon::cpu

@@ -13,6 +13,7 @@
 #include "h5decon/error.hpp"
 #include "h5decon/rl_domain.hpp"
 #include "rl/iteration.hpp"
+#include "rl/voxel.hpp"
 
 namespace h5decon::cuda {
 namespace {
@@ -166,7 +167,8 @@ void CudaEngine::compute_weights() {
   const cudaStream_t s = stream_.get();
   launch_mask(geometry_, map_, ext_.data(), s);
   convolve(true);
-  launch_inverse_weights(geometry_, out_.data(), inv_weights_.data(), s);
+  launch_inverse_weights(geometry_, out_.data(), rl::weight_floor(options_.back_projector),
+                         inv_weights_.data(), s);
   H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
 }
 

@@ -150,12 +150,12 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 __global__ void __launch_bounds__(kThreads)
-    inverse_weights(RowGeometry g, const float* weights, float* inv) {
+    inverse_weights(RowGeometry g, const float* weights, float floor, float* inv) {
   const i64 n = g.nz * g.ny * g.nx;
   for (i64 v = first_index(); v < n; v += grid_stride()) {
     const i64 r = v / g.nx, x = v - r * g.nx;
     const float w = weights[g.row_offset(r / g.ny, r % g.ny) + x];
-    inv[v] = rl::inverse_weight(w);
+    inv[v] = rl::inverse_weight(w, floor);
   }
 }
 
@@ -238,9 +238,10 @@ void launch_mask(const RowGeometry& g, const DomainMap& map, float* ext, cudaStr
   H5DECON_CHECK_LAUNCH("extend_rows<MaskOp>");
 }
 
-void launch_inverse_weights(const RowGeometry& g, const float* weights, float* inv,
+void launch_inverse_weights(const RowGeometry& g, const float* weights, float floor, float* inv,
                             cudaStream_t stream) {
-  inverse_weights<<<blocks_for(g.nz * g.ny * g.nx), kThreads, 0, stream>>>(g, weights, inv);
+  inverse_weights<<<blocks_for(g.nz * g.ny * g.nx), kThreads, 0, stream>>>(g, weights, floor,
+                                                                           inv);
   H5DECON_CHECK_LAUNCH("inverse_weights");
 }
 

@@ -39,7 +39,7 @@ void launch_mean(const float* d, std::int64_t n, double* scratch, cudaStream_t s
 /// (rl::update_factor): pointers that do not apply are null.
 struct StepFactors {
   const float* correction;   ///< H^T r in the FFT array
-  const float* inv_weights;  ///< bertero: 1 / max(H^T M, kBerteroWeightFloor)
+  const float* inv_weights;  ///< bertero: 1 / max(B M, rl::weight_floor())
   const float* tv;           ///< RL-TV factor
   bool clamp;                ///< rl::clamps_correction(): B r clamped at 0 (Wiener-Butterworth)
 };
@@ -77,8 +77,8 @@ void launch_predict(const RowGeometry& g, const float* alpha, bool log_domain, f
 /// Bertero: ext rows = the mask M of the observed box.
 void launch_mask(const RowGeometry& g, const DomainMap& map, float* ext, cudaStream_t stream);
 
-/// Bertero: inv = 1 / max(weights, kBerteroWeightFloor), weights in the FFT array.
-void launch_inverse_weights(const RowGeometry& g, const float* weights, float* inv,
+/// Bertero: inv = 1 / max(weights, floor) (rl::weight_floor()), weights in the FFT array.
+void launch_inverse_weights(const RowGeometry& g, const float* weights, float floor, float* inv,
                             cudaStream_t stream);
 
 /// Doubles of the scratch of launch_step_sums() and launch_finish_step().

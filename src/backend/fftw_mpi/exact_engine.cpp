@@ -216,7 +216,7 @@ void ExactEngine::Impl::compute_weights() {
       const float* w = work_plane(z) + y * rs;
       float* o = inv_weights.data() + ((z - dom.begin) * domain.y + y) * domain.x;
       for (std::int64_t x = 0; x < domain.x; ++x)
-        o[x] = rl::inverse_weight(w[x]);
+        o[x] = rl::inverse_weight(w[x], rl::weight_floor(options.back_projector));
     }
 }
 
