@@ -46,8 +46,8 @@ struct IterationReport {
   /// I-divergence of this iteration's operand (x_k, or Biggs' prediction) from the data
   /// (RlOptions::stop_divergence, measure_divergence); NaN when not measured.
   double divergence = std::numeric_limits<double>::quiet_NaN();
-  /// The run ended because this operand fit the data worse than the last one: the
-  /// result is the last operand (RlOptions::stop_divergence).
+  /// The run ended on this operand, which fit the data worse than an earlier one: the
+  /// result is that best-fitting operand (RlOptions::stop_divergence).
   bool restored = false;
 };
 

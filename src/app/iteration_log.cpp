@@ -28,11 +28,10 @@ bool met_criterion(const IterationReport& r, const RlOptions& rl) {
 std::string criterion(const IterationReport& r, const RlOptions& rl) {
   if (rl.stop_rel_change > 0 && r.relative_change < rl.stop_rel_change)
     return "below --stop-rel-change " + scientific(rl.stop_rel_change);
-  if (r.restored)
-    return "its start fit the data worse than the last one's (--stop-divergence): the result "
-           "is iteration " + std::to_string(r.iteration - 1) + "'s start";
-  return "its start kept: the I-divergence fell by less than --stop-divergence " +
-         scientific(rl.stop_divergence);
+  const std::string rule = "the I-divergence improved on its best by less than --stop-divergence " +
+                           scientific(rl.stop_divergence) + " twice in a row";
+  return rule + (r.restored ? "; the result is an earlier start, the best fit"
+                            : "; the result is this start, the best fit");
 }
 
 // The stop rules in force, for the summary.

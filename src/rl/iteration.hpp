@@ -19,8 +19,9 @@
 //                                                 one step, the sums totalled; the rule's
 //                                                 verdict on the operand's I-divergence
 //                                                 (measured when Schedule::
-//                                                 measures_divergence()) may end it before
-//                                                 the update (updated = false)
+//                                                 measures_divergence()) may save the
+//                                                 operand first, or end the run before the
+//                                                 update (updated = false)
 //   std::function<void(std::span<float>)> estimate_copier()   for the observer (may be empty)
 // The CUDA engine, whose loop runs ahead of the host, takes its decisions from
 // Schedule and its totals from rl/step.hpp on the device.
@@ -58,16 +59,15 @@ struct Schedule {
     return k == options.iterations ||
            (options.stop_rel_change > 0 && change < options.stop_rel_change);
   }
-  /// Iteration k's rule on its operand's I-divergence (from k = 2, with stop_divergence):
-  /// an operand that fits the data less than the fraction better than the last one is
-  /// the result; one that fits it worse gives way to the last one, which the executor
-  /// saved before updating it (it keeps a copy while the rule is on). Either ends the
-  /// run; so the result is the best fit of the run.
-  DivergenceRule divergence_rule(int k, double previous) const {
-    return {options.stop_divergence > 0 && k > 1, previous, options.stop_divergence};
+  /// The I-divergence rule of the first operand (docs/design.md §2): with
+  /// stop_divergence, every operand that fits the data best so far is saved before its
+  /// update, and once kFitPatience operands in a row improve on the best by less than
+  /// the fraction the run ends with the best one (StepTotals::updated = false).
+  DivergenceRule divergence_rule() const {
+    return {options.stop_divergence > 0, 0.0, options.stop_divergence, 0};
   }
-  /// Whether the executor saves each operand before its update (restore_last).
-  bool saves_last_operand() const { return options.stop_divergence > 0; }
+  /// Whether the executor keeps a copy of the best-fitting operand.
+  bool saves_best_operand() const { return options.stop_divergence > 0; }
 };
 
 /// Refuses a non-finite relative change: the estimate overflowed (an unmatched back
@@ -86,7 +86,7 @@ template <class Executor>
 void iterate(Executor& ex, const RlOptions& options, const IterationObserver& observer) {
   const Schedule s{options};
   float alpha = 0.0f;
-  double previous = 0.0;  // the last operand's I-divergence
+  DivergenceRule rule = s.divergence_rule();
   for (int k = 1; k <= options.iterations; ++k) {
     const bool predicted = s.predicts(k);
     if (predicted)
@@ -94,17 +94,17 @@ void iterate(Executor& ex, const RlOptions& options, const IterationObserver& ob
     else
       ex.load_estimate();
     const double alpha_used = predicted ? alpha : 0.0;
-    const StepTotals t = ex.step(predicted, s.refills(k), s.divergence_rule(k, previous));
+    const StepTotals t = ex.step(predicted, s.refills(k), rule);
+    const FitVerdict verdict = rule.verdict(t.divergence);
+    rule = rule.after(t.divergence);
     const double change = relative_change(t.change, t.norm);
     require_finite(k, change);
     if (s.biggs()) alpha = biggs_alpha(t.dot, t.gg, s.alpha_valid(k));
     const bool stopping = !t.updated || s.stops(k, change);
-    const double previous_fit = previous;
-    previous = t.divergence;
     if (observer) {
       IterationReport r{k, change, alpha_used, stopping, ex.estimate_copier()};
       if (s.measures_divergence()) r.divergence = t.divergence;
-      r.restored = !t.updated && t.divergence > previous_fit;
+      r.restored = verdict == FitVerdict::restore_best;
       observer(r);
     }
     if (stopping) return;

@@ -25,30 +25,53 @@ struct StepTotals {
   bool updated = true;
 };
 
-/// What a step does after measuring its operand's I-divergence (RlOptions::stop_divergence).
-enum class FitVerdict {
-  update,        ///< the fit improved enough: the step goes on
-  keep_operand,  ///< it improved by less than the fraction: the operand is the result
-  restore_last,  ///< it got worse: the last operand, saved before its update, is the result
-};
-
-/// The rule an executor applies to the I-divergence `fit` of iteration k's operand.
-struct DivergenceRule {
-  bool active = false;  ///< from the second iteration when stop_divergence > 0
-  double previous = 0;  ///< the last operand's I-divergence
-  double fraction = 0;  ///< stop_divergence
-  H5DECON_HOST_DEVICE FitVerdict verdict(double fit) const {
-    if (!active) return FitVerdict::update;
-    if (fit > previous) return FitVerdict::restore_last;
-    return fit > previous * (1.0 - fraction) ? FitVerdict::keep_operand : FitVerdict::update;
-  }
-};
-
-/// The I-divergence's relative decrease from one iteration's operand to the next's,
-/// (prev - cur) / prev: negative when the fit got worse.
+/// The I-divergence's relative decrease from one operand to the next, (prev - cur) /
+/// prev: negative when the fit got worse.
 H5DECON_HOST_DEVICE inline double divergence_decrease(double prev, double cur) {
   return prev > 0 ? (prev - cur) / prev : 0.0;
 }
+
+/// What a step does after measuring its operand's I-divergence (RlOptions::stop_divergence).
+enum class FitVerdict {
+  update,           ///< the step goes on
+  save_and_update,  ///< the operand is the best fit so far: saved, then the step goes on
+  keep_operand,     ///< the run ends with the operand (the best fit, though by too little)
+  restore_best,     ///< the run ends with the saved best operand (this one fits worse)
+};
+
+/// Operands in a row that may fail to improve on the best fit by the fraction before
+/// the run ends: the Wiener-Butterworth back projector's first step may overshoot
+/// (the fit gets worse, then much better), and its fit can zig-zag.
+constexpr int kFitPatience = 2;
+
+/// The rule an executor applies to the I-divergence `fit` of each operand, and its
+/// state: the best fit so far and how many operands in a row did not beat it by the
+/// fraction. The result of a run that it ends is its best-fitting operand.
+struct DivergenceRule {
+  bool active = false;  ///< stop_divergence > 0
+  double best = 0;      ///< the lowest I-divergence of an operand so far (0: none yet)
+  double fraction = 0;  ///< stop_divergence
+  int strikes = 0;      ///< operands in a row that did not improve on `best` by the fraction
+
+  H5DECON_HOST_DEVICE bool improves(double fit) const {
+    return best == 0 || fit <= best * (1.0 - fraction);
+  }
+  H5DECON_HOST_DEVICE FitVerdict verdict(double fit) const {
+    if (!active) return FitVerdict::update;
+    if (improves(fit)) return FitVerdict::save_and_update;
+    if (strikes + 1 >= kFitPatience)
+      return fit < best ? FitVerdict::keep_operand : FitVerdict::restore_best;
+    return fit < best ? FitVerdict::save_and_update : FitVerdict::update;
+  }
+  /// The rule for the next operand, after one with I-divergence `fit` was updated.
+  H5DECON_HOST_DEVICE DivergenceRule after(double fit) const {
+    DivergenceRule next = *this;
+    if (!active) return next;
+    next.strikes = improves(fit) ? 0 : strikes + 1;
+    next.best = best == 0 || fit < best ? fit : best;
+    return next;
+  }
+};
 
 /// One voxel's terms: x_new = y * factor is the updated value, y the operand it
 /// was computed from (the prediction, or x_k), ref = x_k; with Biggs, g_new the

@@ -26,6 +26,7 @@
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/metrics.hpp"
+#include "rl/step.hpp"
 
 namespace po = boost::program_options;
 
@@ -184,7 +185,6 @@ Trace run_variant(const std::string& name, const QualityOptions& o, const Truth&
       Point p = measure(r, t, snap);
       p.seconds = std::chrono::duration<double>(now - start).count() - excluded;
       tr.points.push_back(p);
-      if (getenv("QDEBUG")) std::fprintf(stderr, "DBG %s %d %.4f %.6f\n", name.c_str(), r.iteration, p.psnr, r.divergence / double(t.data.shape.size()));
       excluded += std::chrono::duration<double>(Clock::now() - now).count();
     });
   } catch (const DivergedError& e) {  // the trace ends there; the table says so
@@ -233,15 +233,25 @@ const Point* first_reaching(const Trace& tr, double target) {
   return nullptr;
 }
 
-// Where run --stop-divergence x stops the trace: the first iteration k >= 2 whose
-// operand fits less than x better than the last one's keeps that operand, the
-// estimate after k - 1 iterations. Null when it never stops within the trace.
-const Point* divergence_stop(const Trace& tr, double x, int* at) {
-  for (std::size_t k = 2; k <= tr.points.size(); ++k)
-    if (tr.points[k - 1].divergence > tr.points[k - 2].divergence * (1.0 - x)) {
+// Where run --stop-divergence x stops the trace (rl::DivergenceRule): the iteration k
+// whose step ends the run and the estimate it leaves, the best-fitting operand (the
+// estimate after its iteration - 1 updates; the data itself for the first, which has
+// no point). Null when the rule does not stop within the trace.
+const Point* divergence_stop(const Trace& tr, double x, int* at, int* kept) {
+  rl::DivergenceRule rule{true, 0.0, x, 0};
+  int best = 0;
+  for (std::size_t k = 1; k <= tr.points.size(); ++k) {
+    const double fit = tr.points[k - 1].divergence;
+    const rl::FitVerdict v = rule.verdict(fit);
+    if (v == rl::FitVerdict::save_and_update) best = int(k);
+    if (v == rl::FitVerdict::keep_operand || v == rl::FitVerdict::restore_best) {
       *at = int(k);
-      return &tr.points[k - 2];
+      *kept = v == rl::FitVerdict::keep_operand ? int(k) : best;
+      return *kept >= 2 ? &tr.points[std::size_t(*kept - 2)] : nullptr;
     }
+    rule = rule.after(fit);
+  }
+  *at = 0;
   return nullptr;
 }
 
@@ -280,11 +290,14 @@ void print_summary(const std::vector<Trace>& traces, bool cropped, double stop_d
       std::printf(" %.2f / %.2f (loss %.2f) |", b.region.shell, b.inside,
                   b.inside - b.region.shell);
     if (stop_divergence > 0) {
-      int at = 0;
-      if (const Point* p = divergence_stop(tr, stop_divergence, &at))
-        std::printf(" it %d, %.2f dB (%.2f) |", at, p->psnr, b.psnr - p->psnr);
-      else
+      int at = 0, kept = 0;
+      const Point* p = divergence_stop(tr, stop_divergence, &at, &kept);
+      if (at == 0)
         std::printf(" not within %zu iterations |", tr.points.size());
+      else if (!p)
+        std::printf(" it %d, the data itself |", at);
+      else
+        std::printf(" it %d, %.2f dB (%.2f) |", at, p->psnr, b.psnr - p->psnr);
     }
     std::printf("\n");
   }

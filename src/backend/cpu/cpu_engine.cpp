@@ -51,7 +51,7 @@ CpuEngine::CpuEngine(const Psf& psf, Shape3 shape, const RlOptions& options, Sha
   }
   rows_.resize(static_cast<std::size_t>(conv_.threads() * domain_.x));
   measure_divergence_ = rl::Schedule{options_}.measures_divergence();
-  if (rl::Schedule{options_}.saves_last_operand()) last_ = volume_buffer(domain_);
+  if (rl::Schedule{options_}.saves_best_operand()) best_ = volume_buffer(domain_);
 }
 
 std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions& o, Shape3 fft,
@@ -60,7 +60,7 @@ std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions&
   const std::int64_t volumes = 2 * (o.boundary == Boundary::bertero) +  // weights, estimate
                                (o.tv_lambda > 0.0f) +                   // TV factor
                                3 * extrapolates(o.accel) +              // x_prev, g_new, g_old
-                               rl::Schedule{o}.saves_last_operand();    // last_
+                               rl::Schedule{o}.saves_best_operand();    // best_
   const std::int64_t floats = volumes * e.size() + threads * e.x +      // rows_
                               (o.tv_lambda > 0.0f ? 6 * e.y * e.x * threads : 0);  // TvFactor
   return FftConvolver::planned_bytes(fft, threads, o.back_projector == BackProjector::wb) +
@@ -70,7 +70,7 @@ std::int64_t CpuEngine::planned_bytes(Shape3 psf, Shape3 shape, const RlOptions&
 std::int64_t CpuEngine::bytes() const {
   std::size_t floats = 0;
   for (const auto* v :
-       {&inv_weights_, &tv_factor_, &estimate_, &x_prev_, &g_new_, &g_old_, &rows_, &last_})
+       {&inv_weights_, &tv_factor_, &estimate_, &x_prev_, &g_new_, &g_old_, &rows_, &best_})
     floats += v->size();
   return conv_.bytes() + std::int64_t(sizeof(float) * floats) + (tv_ ? tv_->bytes() : 0);
 }
@@ -124,13 +124,15 @@ rl::StepTotals CpuEngine::step(bool predicted, bool refill, const rl::Divergence
   conv_.convolve_into(
       false, true, [&](std::int64_t z, const float* hu, float* next) { ratio_pass(z, hu, next); });
   const double fit = PlaneSums::total(sums_.divergence);
-  if (const rl::FitVerdict v = rule.verdict(fit); v != rl::FitVerdict::update) {
-    if (v == rl::FitVerdict::restore_last) std::copy(last_.begin(), last_.end(), u_);
+  const rl::FitVerdict v = rule.verdict(fit);
+  if (v == rl::FitVerdict::keep_operand || v == rl::FitVerdict::restore_best) {
+    if (v == rl::FitVerdict::restore_best) std::copy(best_.begin(), best_.end(), u_);
     rl::StepTotals kept;  // no update: the run ends (rl::Schedule::divergence_rule)
     kept.divergence = fit;
     kept.updated = false;
     return kept;
   }
+  save_best_ = v == rl::FitVerdict::save_and_update;  // update_row copies the operand first
   conv_.convolve_into(
       true, refill, [&](std::int64_t z, const float* c, float* next) { update_pass(z, c, next); });
   if (extrapolates(options_.accel)) std::swap(g_new_, g_old_);

@@ -76,7 +76,7 @@ class CpuEngine final : public RlEngine {
   std::vector<float> estimate_;     // bertero: u on the domain (else the caller's result)
   std::vector<float> x_prev_, g_new_, g_old_;  // Biggs: x_{k-1}, g_k, g_{k-1}
   std::vector<float> rows_;                    // per thread: one row of update factors
-  std::vector<float> last_;  // stop_divergence: the operand before its update (restore_last)
+  std::vector<float> best_;  // stop_divergence: the best-fitting operand so far (FitVerdict)
   PlaneSums sums_;
   // State of one deconvolve() call.
   const float* d_ = nullptr;
@@ -85,6 +85,7 @@ class CpuEngine final : public RlEngine {
   float alpha_ = 0.0f;      // of this iteration's prediction
   bool predicted_ = false;  // x_prev_ holds x_{k-1} (a prediction pass ran this iteration)
   bool measure_divergence_ = false;  // rl::Schedule::measures_divergence()
+  bool save_best_ = false;           // this step saves its operand to best_ before updating
 };
 
 }  // namespace h5decon::cpu

@@ -102,7 +102,7 @@ void CpuEngine::update_row(std::int64_t z, std::int64_t y, const float* correcti
     f = row;
   }
   float* u = u_ + i0;
-  if (!last_.empty()) std::copy(u, u + nx, last_.data() + i0);  // the operand, for restore_last
+  if (save_best_) std::copy(u, u + nx, best_.data() + i0);  // the best fit so far
   double change = 0.0, norm = 0.0;
   if (!g_new_.empty()) {
     // x_{k+1} = y f; g_k = x_{k+1} - y; the change is measured against x_k.

@@ -87,7 +87,7 @@ std::int64_t engine_buffer_bytes(Shape3 shape, Shape3 domain, Shape3 fft, const 
   const std::int64_t extras = (o.boundary == Boundary::bertero ? 1 : 0) +
                               (o.tv_lambda > 0 ? 1 : 0) +
                               (extrapolates(o.accel) ? 3 : 0) +
-                              (rl::Schedule{o}.saves_last_operand() ? 1 : 0) +
+                              (rl::Schedule{o}.saves_best_operand() ? 1 : 0) +
                               1;  // + 1: the estimate
   return static_cast<std::int64_t>(
       2 * real * sizeof(float) +
@@ -138,7 +138,7 @@ void CudaEngine::allocate(const std::vector<RowCopy>& table) {
   step_scratch_ = buffer<double>(kStepScratch, "the step sums' scratch");
   changes_ = buffer<double>(options_.iterations, "the relative changes");
   divergences_ = buffer<double>(options_.iterations, "the I-divergences");
-  if (rl::Schedule{options_}.saves_last_operand()) last_ = buffer<float>(e, "the last operand");
+  if (rl::Schedule{options_}.saves_best_operand()) best_ = buffer<float>(e, "the best operand");
   alphas_ = buffer<float>(options_.iterations + 1, "the Biggs factors");
   if (table.empty()) return;
   H5DECON_CHECK_CUDA(cudaMemcpyAsync(margin_rows_.data(), table.data(), margin_rows_.bytes(),
@@ -223,6 +223,8 @@ void CudaEngine::initialise() {
 }
 
 void CudaEngine::run_iterations(const IterationObserver& observer) {
+  rule_ = rl::Schedule{options_}.divergence_rule();
+  verdict_ = rl::FitVerdict::update;
   iteration_ms_.clear();
   H5DECON_CHECK_CUDA(cudaEventRecord(event(0), stream_.get()));
   const int n = options_.iterations;
@@ -263,17 +265,16 @@ bool CudaEngine::finish_iteration(int it, bool look_ahead, bool updated,
   }
   const rl::Schedule schedule{options_};
   rl::require_finite(it, change);
-  double fits[2] = {0.0, 0.0};  // the last operand's I-divergence, this one's
+  double divergence = 0.0;
   if (schedule.measures_divergence())
-    H5DECON_CHECK_CUDA(cudaMemcpy(fits + (it > 1 ? 0 : 1), divergences_.data() + (it > 1 ? it - 2 : 0),
-                                  (it > 1 ? 2 : 1) * sizeof(double), cudaMemcpyDeviceToHost));
-  const double divergence = fits[1];
+    H5DECON_CHECK_CUDA(cudaMemcpy(&divergence, divergences_.data() + (it - 1), sizeof divergence,
+                                  cudaMemcpyDeviceToHost));
   const bool stopping = !updated || schedule.stops(it, change);
   if (observer) {
     IterationReport r{it, change, schedule.predicts(it) ? double(alpha) : 0.0, stopping, {}};
     if (!look_ahead) r.copy_estimate = [this](std::span<float> out) { copy_estimate(out); };
     if (schedule.measures_divergence()) r.divergence = divergence;
-    r.restored = !updated && fits[1] > fits[0];
+    r.restored = !updated && verdict_ == rl::FitVerdict::restore_best;
     observer(r);
   }
   return stopping;
@@ -293,21 +294,23 @@ bool CudaEngine::iterate(int it, bool refill) {
   if (schedule.measures_divergence()) {  // of H u in out_, which the ratio only reads
     launch_divergence(geometry_, map_, observed_.data(), out_.data(), options_.eps, background_,
                       step_scratch_.data(), divergences_.data() + (it - 1), s);
-    if (options_.stop_divergence > 0 && it > 1) {  // the host decides: wait for the two fits
-      double fits[2] = {0.0, 0.0};                 // the last operand's, this one's
-      H5DECON_CHECK_CUDA(cudaMemcpyAsync(fits, divergences_.data() + (it - 2), sizeof fits,
+    if (rule_.active) {  // the host decides: wait for this operand's fit
+      double fit = 0.0;
+      H5DECON_CHECK_CUDA(cudaMemcpyAsync(&fit, divergences_.data() + (it - 1), sizeof fit,
                                          cudaMemcpyDeviceToHost, s));
       H5DECON_CHECK_CUDA(cudaStreamSynchronize(s));
-      const rl::FitVerdict v = schedule.divergence_rule(it, fits[0]).verdict(fits[1]);
-      if (v == rl::FitVerdict::restore_last)
-        H5DECON_CHECK_CUDA(cudaMemcpyAsync(estimate_.data(), last_.data(), last_.bytes(),
+      verdict_ = rule_.verdict(fit);
+      rule_ = rule_.after(fit);
+      if (verdict_ == rl::FitVerdict::restore_best)
+        H5DECON_CHECK_CUDA(cudaMemcpyAsync(estimate_.data(), best_.data(), best_.bytes(),
                                            cudaMemcpyDeviceToDevice, s));
-      if (v != rl::FitVerdict::update) return false;  // no update: the run ends
+      if (verdict_ == rl::FitVerdict::keep_operand || verdict_ == rl::FitVerdict::restore_best)
+        return false;  // no update: the run ends
+      if (verdict_ == rl::FitVerdict::save_and_update)
+        H5DECON_CHECK_CUDA(cudaMemcpyAsync(best_.data(), estimate_.data(), best_.bytes(),
+                                           cudaMemcpyDeviceToDevice, s));
     }
   }
-  if (schedule.saves_last_operand())  // the operand, for restore_last
-    H5DECON_CHECK_CUDA(cudaMemcpyAsync(last_.data(), estimate_.data(), last_.bytes(),
-                                       cudaMemcpyDeviceToDevice, s));
   launch_ratio(geometry_, observed_.data(), out_.data(), options_.eps, background_, map_, bertero(),
                ext_.data(), s);
   launch_margin_rows(geometry_, margin_rows_.data(), margin_row_count_, ext_.data(), s);

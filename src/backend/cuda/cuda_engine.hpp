@@ -15,6 +15,7 @@
 #include "backend/cuda/pinned_staging.hpp"
 #include "backend/cuda/sample_upload.hpp"
 #include "h5decon/backend.hpp"
+#include "rl/step.hpp"
 
 namespace h5decon::cuda {
 
@@ -133,7 +134,9 @@ class CudaEngine final : public RlEngine {
   DeviceBuffer<double> step_scratch_;           // partial sums of a step
   DeviceBuffer<double> changes_;                // relative change of each iteration
   DeviceBuffer<double> divergences_;            // I-divergence of each iteration's operand
-  DeviceBuffer<float> last_;                    // stop_divergence: the operand before its update
+  DeviceBuffer<float> best_;                    // stop_divergence: the best-fitting operand
+  rl::DivergenceRule rule_;                     // its state before the next operand
+  rl::FitVerdict verdict_ = rl::FitVerdict::update;  // the last operand's
   DeviceBuffer<float> alphas_;                  // [k]: Biggs' alpha for iteration k + 1
   std::vector<float> iteration_ms_;
   // The overlapped path; its two volumes are allocated by the first deconvolve_async().

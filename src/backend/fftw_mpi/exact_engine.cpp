@@ -85,7 +85,7 @@ ExactMemory exact_memory(Shape3 volume, Shape3 psf, const RlOptions& o, MPI_Comm
   const bool tv = o.tv_lambda > 0;
   const std::int64_t estimates = 1 + (o.boundary == Boundary::bertero) +
                                  3 * extrapolates(o.accel) + tv +
-                                 rl::Schedule{o}.saves_last_operand();  // last
+                                 rl::Schedule{o}.saves_best_operand();  // best
   const std::int64_t plane = volume.y * volume.x;
   // RL-TV: two neighbouring planes and TvFactor's scratch (6 planes per thread).
   const std::int64_t tv_planes = tv ? 2 + 6 * cpu::resolve_threads(backend) : 0;
@@ -116,7 +116,7 @@ ExactEngine::Impl::Impl(const Psf& psf, Shape3 volume, const RlOptions& o, MPI_C
   const auto slab = static_cast<std::size_t>(dom.size() * domain_plane());
   u.resize(slab);
   measure_divergence = rl::Schedule{options}.measures_divergence();
-  if (rl::Schedule{options}.saves_last_operand()) last.assign(slab, 0.0f);
+  if (rl::Schedule{options}.saves_best_operand()) best.assign(slab, 0.0f);
   compute_otf(psf.kernel, otf);
   if (options.back_projector == BackProjector::wb) {
     back_otf = ComplexBuffer(fft.spectrum_size());
@@ -271,13 +271,15 @@ rl::StepTotals ExactEngine::Impl::step(bool was_predicted, bool /*refill: load_e
   if (measure_divergence) {  // every rank the same total, so the same decision
     Sums::combine({&sums.divergence}, comm);
     const double fit = total(sums.divergence);
-    if (const rl::FitVerdict v = rule.verdict(fit); v != rl::FitVerdict::update) {
-      if (v == rl::FitVerdict::restore_last) u = last;
+    const rl::FitVerdict v = rule.verdict(fit);
+    if (v == rl::FitVerdict::keep_operand || v == rl::FitVerdict::restore_best) {
+      if (v == rl::FitVerdict::restore_best) u = best;
       rl::StepTotals kept;  // no update: the run ends (rl::Schedule::divergence_rule)
       kept.divergence = fit;
       kept.updated = false;
       return kept;
     }
+    save_best = v == rl::FitVerdict::save_and_update;  // update_row copies the operand first
   }
   complete_operand();
   convolve(true);
@@ -328,7 +330,7 @@ std::int64_t ExactEngine::bytes() const {
   const Impl& m = *impl_;
   std::size_t floats = 0;
   for (const auto* v : {&m.u, &m.inv_weights, &m.x_prev, &m.g_new, &m.g_old, &m.tv_factor,
-                        &m.u_below, &m.u_above, &m.last})
+                        &m.u_below, &m.u_above, &m.best})
     floats += v->size();
   return m.fft.bytes() + 8 * (m.otf.size() + m.back_otf.size()) + m.halo.bytes() +
          std::int64_t(4 * floats) +

@@ -78,7 +78,8 @@ struct ExactEngine::Impl {
   ComplexBuffer back_otf;  // the back projector's (wb); empty: the PSF's adjoint
   PlaneRange dom, in, out;  // owned domain planes, observed planes supplied, result planes
   std::vector<float> u, inv_weights, x_prev, g_new, g_old;  // owned domain planes
-  std::vector<float> last;  // stop_divergence: the operand before its update (restore_last)
+  std::vector<float> best;  // stop_divergence: the best-fitting operand so far (FitVerdict)
+  bool save_best = false;   // this step saves its operand to `best` before updating
   // RL-TV (tv_lambda > 0): the factor on the owned planes, from u's owned planes and
   // the neighbouring ranks' edge planes (dom.begin - 1 and dom.end, where they exist).
   std::optional<cpu::TvFactor> tv;

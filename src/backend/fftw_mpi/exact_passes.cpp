@@ -139,7 +139,7 @@ void ExactEngine::Impl::update_row(std::int64_t z, std::int64_t y, float* f) {
     for (std::int64_t x = 0; x < nx; ++x) f[x] = rl::update_factor(f[x], w, t, x, clamp);
   }
   float* uu = u.data() + i0;
-  if (!last.empty()) std::copy(uu, uu + nx, last.data() + i0);  // the operand, for restore_last
+  if (save_best) std::copy(uu, uu + nx, best.data() + i0);  // the best fit so far
   double change = 0.0, norm = 0.0;
   if (!g_new.empty()) {
     // x_{k+1} = y f; g_k = x_{k+1} - y; the change is measured against x_k.
