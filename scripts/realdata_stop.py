@@ -12,9 +12,10 @@ the data better), and the sharpness S = mean |grad u|^2 / mean u^2 relative to t
 data's (larger is sharper, noise included). With --previews, one PNG per run
 (`h5decon preview`: input left, result right; xy above, xz below).
 
-With --check the script exits 1 unless every variant that stops on the I-divergence
-ends with a finite result that fits the data at least as well as the data itself
-("no divergence"); it prints "skipped: no realdata" and exits 0 without the folder.
+With --check it runs only the variants that stop on the I-divergence and exits 1
+unless each ends with a finite result that fits the data at least as well as the
+data itself ("no divergence"); it prints "skipped: no realdata" and exits 0 without
+the folder.
 """
 import argparse
 import os
@@ -37,11 +38,14 @@ VARIANTS = [  # name, options, stops on the I-divergence
     ("rl, 40 iterations", ["--iterations", "40"], False),
     ("biggs-log, 40 iterations", ["--accel", "biggs-log", "--iterations", "40"], False),
     ("wb, 10 iterations", ["--backprojector", "wb", "--iterations", "10"], False),
-    ("rl, --stop-divergence 0.001", ["--iterations", "200", "--stop-divergence", "0.001"], True),
-    ("biggs-log, --stop-divergence 0.01",
-     ["--accel", "biggs-log", "--iterations", "200", "--stop-divergence", "0.01"], True),
-    ("wb, --stop-divergence 0.05",
-     ["--backprojector", "wb", "--iterations", "50", "--stop-divergence", "0.05"], True),
+    ("rl, --stop-divergence 0.001", ["--iterations", "100", "--stop-divergence", "0.001"], True),
+    ("biggs-log, --stop-divergence 0.001 (the presets)",
+     ["--accel", "biggs-log", "--iterations", "100", "--stop-divergence", "0.001"], True),
+    ("wb, --stop-divergence 0.01",
+     ["--backprojector", "wb", "--iterations", "50", "--stop-divergence", "0.01"], True),
+    ("wb alpha 1, --stop-divergence 0.01",
+     ["--backprojector", "wb", "--wb-alpha", "1", "--iterations", "50",
+      "--stop-divergence", "0.01"], True),
 ]
 
 LINE = re.compile(r"iteration (\d+)/\d+: relative change (\S+?),.*I-divergence of its start (\S+)")
@@ -94,6 +98,8 @@ def main():
             print("| variant | iterations, stop | s | I-divergence / data's | sharpness / data's |")
             print("|---|---|---|---|---|")
             for label, options, stops in VARIANTS:
+                if args.check and not stops:
+                    continue
                 out = os.path.join(work, "out.h5")
                 fits, seconds, why = run_variant(args.h5decon, data, data + ":" + psf, extra,
                                                  options, out)

@@ -48,7 +48,7 @@ struct QualityOptions {
   std::string backend_kind = "cpu";
   BackendOptions backend;
   Shape3 crop{0, 0, 0};  // voxels cut from each face of data and truth
-  double stop_divergence = 0;  // > 0: where run --stop-divergence would stop each variant
+  std::vector<double> stop_divergence;  // where run --stop-divergence X would stop each variant
 };
 
 struct Point {
@@ -96,7 +96,7 @@ RlOptions variant_options(const std::string& name, const QualityOptions& o) {
   RlOptions rl = o.base;
   rl.iterations = o.iterations;
   rl.estimate_every_iteration = true;  // every iteration is measured
-  rl.measure_divergence = o.stop_divergence > 0;
+  rl.measure_divergence = !o.stop_divergence.empty();
   std::stringstream in(name);
   for (std::string f; std::getline(in, f, '+');) {
     if (f == "plain") continue;
@@ -262,18 +262,21 @@ double best_ssim(const Trace& tr) {
   return s;
 }
 
-void print_summary(const std::vector<Trace>& traces, bool cropped, double stop_divergence) {
+void print_summary(const std::vector<Trace>& traces, bool cropped,
+                   const std::vector<double>& stop_divergence) {
   const Trace& plain = traces.front();
   const Point& pb = plain.best();
   const double plain_seconds = first_reaching(plain, pb.psnr)->seconds;
   std::printf(
       "\n| variant | s/iteration | best PSNR dB (iteration, s) | best SSIM | shell / interior "
-      "PSNR at best | reaches %s's best %.2f dB at | time vs %s |%s%s\n",
+      "PSNR at best | reaches %s's best %.2f dB at | time vs %s |%s",
       plain.name.c_str(), pb.psnr, plain.name.c_str(),
-      cropped ? " shell at the edge / inside the uncropped field (edge loss) |" : "",
-      stop_divergence > 0 ? " --stop-divergence stops at: iteration, PSNR (below best) |" : "");
-  std::printf("|---|---|---|---|---|---|---|%s%s\n", cropped ? "---|" : "",
-              stop_divergence > 0 ? "---|" : "");
+      cropped ? " shell at the edge / inside the uncropped field (edge loss) |" : "");
+  for (double x : stop_divergence)
+    std::printf(" --stop-divergence %g: ends at, PSNR (below best) |", x);
+  std::printf("\n|---|---|---|---|---|---|---|%s", cropped ? "---|" : "");
+  for (std::size_t i = 0; i < stop_divergence.size(); ++i) std::printf("---|");
+  std::printf("\n");
   for (const Trace& tr : traces) {
     const Point& b = tr.best();
     const Point* r = first_reaching(tr, pb.psnr);
@@ -289,9 +292,9 @@ void print_summary(const std::vector<Trace>& traces, bool cropped, double stop_d
     if (cropped)
       std::printf(" %.2f / %.2f (loss %.2f) |", b.region.shell, b.inside,
                   b.inside - b.region.shell);
-    if (stop_divergence > 0) {
+    for (double x : stop_divergence) {
       int at = 0, kept = 0;
-      const Point* p = divergence_stop(tr, stop_divergence, &at, &kept);
+      const Point* p = divergence_stop(tr, x, &at, &kept);
       if (at == 0)
         std::printf(" not within %zu iterations |", tr.points.size());
       else if (!p)
@@ -380,9 +383,9 @@ int quality_command(int argc, char** argv) {
       "wb-beta", po::value(&o.base.wb.beta)->default_value(0.0, "0"),
       "the wb feature's gain at the cut-off; 0: the OTF's (run --wb-beta auto)")(
       "wb-order", po::value(&o.base.wb.order)->default_value(10), "the wb feature's Butterworth order")(
-      "stop-divergence", po::value(&o.stop_divergence)->default_value(0.0, "0"),
-      "X > 0: measure each iteration's I-divergence and show where run --stop-divergence X "
-      "would stop each variant")(
+      "stop-divergence", po::value<std::string>(),
+      "X[,X...]: measure each iteration's I-divergence and show where run --stop-divergence X "
+      "would end each variant, and its PSNR there")(
       "background", po::value(&o.background)->default_value("auto"),
       "B or auto: the background feature's value")(
       "threads", po::value(&o.backend.threads)->default_value(0), "threads (0: all cores)")(
@@ -418,6 +421,21 @@ int quality_command(int argc, char** argv) {
     o.crop = {v[0], v[1], v[2]};
   }
   H5DECON_REQUIRE(o.iterations >= 1, UsageError, "--iterations must be >= 1");
+  if (vm.count("stop-divergence")) {
+    std::stringstream in(vm["stop-divergence"].as<std::string>());
+    for (std::string x; std::getline(in, x, ',');) {
+      std::size_t used = 0;
+      double v = -1;
+      try {
+        v = std::stod(x, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      H5DECON_REQUIRE(used == x.size() && v > 0 && v < 1, UsageError,
+                      "--stop-divergence: '", x, "' is not a number in (0, 1)");
+      o.stop_divergence.push_back(v);
+    }
+  }
   try {
     validate(o.base);
   } catch (const InputError& e) {
