@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 ITERATION = re.compile(r"(block (\d+)|volume) \(c (\d+), t (\d+)\) iteration (\d+)/(\d+): "
-                       r"relative change ([0-9.e+-]+)(, alpha ([0-9.]+))?$")
+                       r"relative change ([0-9.e+-]+)(, alpha ([0-9.]+))?"
+                       r"(, I-divergence of its start ([0-9.e+-]+))?$")
 BLOCK_END = re.compile(r"(block (\d+)|volume) \(c (\d+), t (\d+)\): (\d+) iterations?, "
                        r"last relative change ([0-9.e+-]+)(, below --stop-rel-change (\S+))?$")
 SUMMARY = re.compile(r"^iterations: (\d+) (?:blocks?|volumes?), .*last relative change ([0-9.e+-]+)")
@@ -47,6 +48,8 @@ def one_block_every_iteration(h5decon, launcher, data, out):
     assert all(c > 0 for c in changes), changes
     assert all(b < a for a, b in zip(changes, changes[1:])), f"not falling: {changes}"
     assert changes[-1] < 0.5 * changes[0], changes
+    fits = [float(i[10]) for i in its]  # measured while iterations are logged
+    assert all(b <= a for a, b in zip(fits, fits[1:])), f"RL's I-divergence rose: {fits}"
     assert len(ends) == 1 and ends[0][4] == "12" and ends[0][7] is None, ends
     assert float(ends[0][5]) == changes[-1], (ends, changes)
     assert len(summaries) == 1 and summaries[0][0] == "1", summaries

@@ -40,6 +40,7 @@ CHANGED = {
     "boundary": "reflect", "init": "mean", "eps": "1e-05", "psf-crop": "0.999",
     "accel": "biggs", "tv": "0.01", "background": "auto", "stop-rel-change": "0.01",
     "backend": "auto", "fft-planner": "measure", "no-compute": None,
+    "backprojector": "wb", "stop-divergence": "0.01",
 }
 # Options in the signature that this test cannot change on the same input and run.
 UNCHANGEABLE = {
@@ -48,6 +49,9 @@ UNCHANGEABLE = {
     "psf-resample": "needs voxel sizes, which synthetic data does not record "
                     "(tests/app/cli_test.cpp shows it changes the signature)",
 }
+for _wb in ("wb-alpha", "wb-beta", "wb-order", "wb-resolution"):
+    UNCHANGEABLE[_wb] = ("applies only with --backprojector wb, which changes the signature "
+                         "itself (tests/app/cli_test.cpp shows each changes it)")
 PLAN_CHANGES = {"iterations": ["--iterations", "4"], "halo": ["--halo", "5,6,6"]}
 
 
