@@ -89,10 +89,10 @@ struct RlOptions {
   WienerButterworth wb;
   /// Stop once ||u_k - u_{k-1}||_1 / ||u_{k-1}||_1 < this (0: run every iteration).
   double stop_rel_change = 0.0;
-  /// Stop once an iteration lowers the I-divergence of the model from the data by less
-  /// than this fraction, or raises it (0: never). Unlike the relative change, it falls
-  /// to 0 with acceleration and the Wiener-Butterworth back projector too, and it rises
-  /// when they start to amplify noise faster than they fit the data (docs/quality.md).
+  /// Stop once kFitPatience operands in a row improve the I-divergence of the model from
+  /// the data by less than this fraction over the best one, and return that best one
+  /// (rl::DivergenceRule; 0: never). Unlike the relative change it levels off with
+  /// acceleration and the Wiener-Butterworth back projector too (docs/quality.md).
   double stop_divergence = 0.0;
   /// Measure the I-divergence every iteration (IterationReport::divergence) even when
   /// stop_divergence is 0; the result is the same.

@@ -378,9 +378,9 @@ const std::vector<RunOption>& run_option_table() {
      "stop once ||u_k - u_k-1||_1 / ||u_k-1||_1 < X (0: run every iteration)",
      S::result, kBothModes, kRecorded, apply_stop_rel_change, !kRequired},
     {"stop-divergence", "Algorithm", "X", "0",
-     "stop once an iteration lowers the I-divergence of the model from the data by less "
-     "than the fraction X, or raises it (works with --accel and --backprojector wb; "
-     "e.g. 0.001); 0: off",
+     "stop once two iterations in a row improve the fit to the data (I-divergence) by less "
+     "than the fraction X over the best, and keep the best estimate (works with --accel "
+     "and --backprojector wb; e.g. 0.001); 0: off",
      S::result, kBothModes, kRecorded, apply_stop_divergence, !kRequired},
 
     {"backprojector", "Algorithm", "NAME", "traditional",
