@@ -66,6 +66,19 @@ void read_config_file(ParsedOptions& parsed, const std::string& command,
 
 }  // namespace
 
+double parse_number(std::string_view option, const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw UsageError(detail::concat("--", option, ": '", text, "' is not a number"));
+  return v;
+}
+
 std::string shortest_text(float value) { return shortest_of(value); }
 std::string shortest_text(double value) { return shortest_of(value); }
 

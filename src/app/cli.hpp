@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "h5decon/error.hpp"
 
@@ -43,6 +44,10 @@ void print_help(std::ostream& os, const std::string& command, const std::string&
 
 /// The shortest text that reads back as the same value: two options' texts compare
 /// equal exactly when their values do (0.01 and 1e-2 alike, 0.01 and 0.0100001 not).
+/// `text` as a whole decimal number; throws UsageError "--OPTION: 'TEXT' is not a
+/// number" for anything else (trailing characters included).
+double parse_number(std::string_view option, const std::string& text);
+
 std::string shortest_text(float value);
 std::string shortest_text(double value);
 

@@ -46,16 +46,7 @@ int int_at_least(std::string_view option, const std::string& text, int minimum,
 
 template <class Real>
 Real real_number(std::string_view option, const std::string& text) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
-    throw UsageError(detail::concat("--", option, ": '", text, "' is not a number"));
-  return static_cast<Real>(v);
+  return static_cast<Real>(parse_number(option, text));
 }
 
 io::DatasetRef parse_ref(std::string_view option, const std::string& spec,

@@ -25,12 +25,6 @@ struct StepTotals {
   bool updated = true;
 };
 
-/// The I-divergence's relative decrease from one operand to the next, (prev - cur) /
-/// prev: negative when the fit got worse.
-H5DECON_HOST_DEVICE inline double divergence_decrease(double prev, double cur) {
-  return prev > 0 ? (prev - cur) / prev : 0.0;
-}
-
 /// What a step does after measuring its operand's I-divergence (RlOptions::stop_divergence).
 enum class FitVerdict {
   update,           ///< the step goes on

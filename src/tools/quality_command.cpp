@@ -424,15 +424,9 @@ int quality_command(int argc, char** argv) {
   if (vm.count("stop-divergence")) {
     std::stringstream in(vm["stop-divergence"].as<std::string>());
     for (std::string x; std::getline(in, x, ',');) {
-      std::size_t used = 0;
-      double v = -1;
-      try {
-        v = std::stod(x, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      H5DECON_REQUIRE(used == x.size() && v > 0 && v < 1, UsageError,
-                      "--stop-divergence: '", x, "' is not a number in (0, 1)");
+      const double v = parse_number("stop-divergence", x);
+      H5DECON_REQUIRE(v > 0 && v < 1, UsageError, "--stop-divergence: '", x,
+                      "' is not a number in (0, 1)");
       o.stop_divergence.push_back(v);
     }
   }

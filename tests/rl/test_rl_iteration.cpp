@@ -111,6 +111,9 @@ Vec reference(int iterations, bool biggs) {
   return x;
 }
 
+// The I-divergence's relative decrease from one operand to the next.
+double decrease(double prev, double cur) { return (prev - cur) / prev; }
+
 RlOptions options(int iterations, Acceleration a) {
   RlOptions o;
   o.iterations = iterations;
@@ -203,8 +206,6 @@ TEST(RlSchedule, DecisionsOfEachIteration) {
   EXPECT_EQ(struck.verdict(1001.0), rl::FitVerdict::restore_best) << "a second strike, worse";
   EXPECT_EQ(struck.verdict(990.0), rl::FitVerdict::save_and_update) << "1% better: go on";
   EXPECT_EQ(struck.after(990.0).strikes, 0);
-  EXPECT_DOUBLE_EQ(rl::divergence_decrease(10.0, 9.0), 0.1);
-  EXPECT_DOUBLE_EQ(rl::divergence_decrease(10.0, 11.0), -0.1);
 }
 
 TEST(RlSchedule, TwoStepsWithoutABetterFitEndTheRunWithTheBestOperand) {
@@ -277,9 +278,9 @@ TEST(RlSchedule, TheIDivergenceOfPlainRlFallsAndStopsTheRunWhenItLevelsOff) {
   for (std::size_t i = 1; i < fit.size(); ++i)
     EXPECT_LE(fit[i], fit[i - 1]) << "RL never raises the I-divergence (iteration " << i + 1 << ")";
   // The last two operands each improved the fit by less than 0.1%; the one before did not.
-  EXPECT_LT(rl::divergence_decrease(fit[fit.size() - 2], fit.back()), 1e-3);
-  EXPECT_LT(rl::divergence_decrease(fit[fit.size() - 3], fit[fit.size() - 2]), 1e-3);
-  EXPECT_GE(rl::divergence_decrease(fit[fit.size() - 4], fit[fit.size() - 3]), 1e-3);
+  EXPECT_LT(decrease(fit[fit.size() - 2], fit.back()), 1e-3);
+  EXPECT_LT(decrease(fit[fit.size() - 3], fit[fit.size() - 2]), 1e-3);
+  EXPECT_GE(decrease(fit[fit.size() - 4], fit[fit.size() - 3]), 1e-3);
   // Without a rule nothing is measured: NaN, not 0.
   RlOptions plain = options(3, Acceleration::none);
   DenseExecutor quiet(Acceleration::none);
