@@ -115,6 +115,7 @@ io::Provenance make_provenance(const Run& run, const io::InputDataset& input,
                   {"block_count", std::to_string(plan.block_count)},
                   {"block_chunk", csv(plan.chunk)},
                   {"memory_budget_bytes", std::to_string(plan.memory_budget_bytes)}};
+  p.attributes.merge(input.metadata());
   if (!run.backgrounds.empty())
     p.attributes["background_estimates"] = describe_backgrounds(run.backgrounds);
   add_shard_attributes(run, p);
@@ -168,7 +169,7 @@ io::InputDataset open_input(Run& run) {
   std::optional<io::InputDataset> input;
   agree_on(run.comm, [&] { input.emplace(run.s.input, run.comm, run.s.axes); });
   const Shape5 shape = input->shape();
-  run.log("input ", run.s.input.str(), ": ", shape.str(), " (c x t x z x y x x), ",
+  run.log("input ", input->source(), ": ", shape.str(), " (c x t x z x y x x), ",
           io::to_string(input->dtype()), ", ", shape.c * shape.t, " volumes on ", run.size,
           run.size == 1 ? " rank" : " ranks");
   agree_on(run.comm, [&] {
@@ -222,7 +223,7 @@ std::optional<io::OutputDataset> open_output(Run& run, const io::InputDataset& i
       check_free_space(run.s.output.file, output_bytes(plan, volumes), run.s.resume);
   });
   agree_on(run.comm, [&] {
-    output.emplace(run.s.output, run.s.input, plan.dataset, plan.chunk,
+    output.emplace(run.s.output, io::DatasetRef{input.data_file(), run.s.input.path}, plan.dataset, plan.chunk,
                    make_provenance(run, input, plan, backends), options, run.comm);
   });
   // The output's metadata is on disk: from now on the journal may name blocks.

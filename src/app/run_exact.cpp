@@ -101,6 +101,7 @@ io::Provenance provenance(const Exact& x, const io::InputDataset& input, const S
   p.backend = dist::describe_per_rank(x.comm, "fftw-mpi (fftw3f)");
   p.element_size_um = input.element_size_um();
   p.attributes = {{"mode", "exact"}};
+  p.attributes.merge(input.metadata());
   if (!x.backgrounds.empty())
     p.attributes["background_estimates"] = describe_backgrounds(x.backgrounds);
   return p;
@@ -121,6 +122,8 @@ void execute(Exact& x) {
   std::optional<io::InputDataset> input;
   agree_on(x.comm, [&] { input.emplace(x.s.input, x.comm, x.s.axes); });
   const Shape5 shape = input->shape();
+  x.log("input ", input->source(), ": ", shape.str(), " (c x t x z x y x x), ",
+        io::to_string(input->dtype()));
   agree_on(x.comm, [&] {
     x.input_identity = check_opened_input(x.s, *input, shape.c * shape.t, x.rank);
   });
@@ -139,7 +142,7 @@ void execute(Exact& x) {
   std::optional<io::OutputDataset> output;
   agree_on(x.comm, [&] {
     const Shape3 fft = resolve_fft_shape(shape.volume, psfs.at(0).kernel.shape, {});
-    output.emplace(x.s.output, x.s.input, shape, output_chunk(shape.volume),
+    output.emplace(x.s.output, io::DatasetRef{input->data_file(), x.s.input.path}, shape, output_chunk(shape.volume),
                    provenance(x, *input, fft), x.s.overwrite, x.comm);
   });
   dist::SlabRunOptions o;

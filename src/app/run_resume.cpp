@@ -98,7 +98,9 @@ void use_auto_wisdom(RunSettings& s) {
 
 void check_output_state(const RunSettings& s) {
   const std::string& out = s.output.file;
-  const io::ProtectedFiles inputs{{s.input.file, "the input file"}, {s.psf.file, "the PSF file"}};
+  const io::ProtectedFiles inputs{{s.input.file, "the input file"},
+                                  {io::input_data_file(s.input), "the input's data file"},
+                                  {s.psf.file, "the PSF file"}};
   // The output and every file beside it: a device, a FIFO or a directory is never replaced.
   io::check_output_path(out, true, inputs);
   io::check_output_path(io::partial_file(out), true, inputs, "partial output");
@@ -155,7 +157,7 @@ Signature run_signature(const RunSettings& s, const std::string& backend,
 }
 
 io::FileIdentity input_identity(const RunSettings& s) {
-  return io::file_identity(s.input.file);
+  return io::file_identity(io::input_data_file(s.input));
 }
 
 void check_input_unchanged(const RunSettings& s, const io::FileIdentity& at_start) {

@@ -1,7 +1,10 @@
 // Opening datasets with user-facing checks, element type names, hyperslab reads.
 #include "io/hdf5_common.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -119,6 +122,8 @@ std::string unavailable_filter(hid_t dataset) {
 // Rank 0's serial look at the file before any collective open: why the dataset
 // cannot be read (a damaged or truncated file, a missing object, a filter that
 // is not installed), as the message to throw, or "" when it can.
+}  // namespace
+
 std::string inspect_dataset(const DatasetRef& ref, const std::string& what) {
   if (std::string problem = inspect_file(ref.file); !problem.empty()) return what + ": " + problem;
   const FileHandle file(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
@@ -150,6 +155,8 @@ std::string inspect_dataset(const DatasetRef& ref, const std::string& what) {
   return {};
 }
 
+namespace {
+
 // Rank 0 looks and broadcasts its verdict, so that every rank throws the same
 // error instead of some ranks entering a collective H5Fopen the others skip.
 void require_file_ok(const DatasetRef& ref, MPI_Comm comm, const std::string& what) {
@@ -179,6 +186,14 @@ std::string standard_type_name(hid_t type) {
 }
 
 }  // namespace
+
+bool is_hdf5_file(const std::string& file) {
+#if H5_VERSION_GE(1, 12, 0)
+  return H5Fis_accessible(file.c_str(), H5P_DEFAULT) > 0;
+#else
+  return H5Fis_hdf5(file.c_str()) > 0;
+#endif
+}
 
 PlistHandle mpio_fapl(MPI_Comm comm) {
   PlistHandle fapl(H5DECON_CHECK_H5(H5Pcreate(H5P_FILE_ACCESS)));
@@ -330,8 +345,9 @@ PlistHandle collective_dxpl() {
   return dxpl;
 }
 
-void transfer_floats_collective(hid_t dataset, const std::vector<hsize_t>& start,
-                                const std::vector<hsize_t>& count, float* data, bool write) {
+void transfer_collective(hid_t dataset, const std::vector<hsize_t>& start,
+                         const std::vector<hsize_t>& count, hid_t mem_type, void* data,
+                         bool write) {
   bool empty = count.empty();
   for (const hsize_t n : count) empty = empty || n == 0;
   const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(dataset)));
@@ -347,14 +363,17 @@ void transfer_floats_collective(hid_t dataset, const std::vector<hsize_t>& start
                                          count.data(), nullptr));
   }
   const PlistHandle dxpl = collective_dxpl();
-  float dummy = 0.0f;
-  float* buf = empty ? &dummy : data;
+  double dummy = 0.0;  // wide enough for one element of any of our types
+  void* buf = empty ? static_cast<void*>(&dummy) : data;
   if (write)
-    H5DECON_CHECK_H5(
-        H5Dwrite(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), dxpl.get(), buf));
+    H5DECON_CHECK_H5(H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), dxpl.get(), buf));
   else
-    H5DECON_CHECK_H5(
-        H5Dread(dataset, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), dxpl.get(), buf));
+    H5DECON_CHECK_H5(H5Dread(dataset, mem_type, mem_space.get(), file_space.get(), dxpl.get(), buf));
+}
+
+void transfer_floats_collective(hid_t dataset, const std::vector<hsize_t>& start,
+                                const std::vector<hsize_t>& count, float* data, bool write) {
+  transfer_collective(dataset, start, count, H5T_NATIVE_FLOAT, data, write);
 }
 
 void require_nonempty_axes(const std::vector<hsize_t>& dims, const std::string& axis_names,
@@ -448,6 +467,64 @@ std::optional<std::array<double, 3>> read_element_size_um(hid_t object) {
   for (const double x : v)
     if (!std::isfinite(x) || x <= 0.0) return std::nullopt;
   return v;
+}
+
+
+namespace {
+
+// One attribute as text: a string (fixed or variable length; an array of
+// one-character strings joined), or up to 64 numbers separated by commas.
+// nullopt for anything else (compound, references, longer arrays).
+std::optional<std::string> attribute_text(hid_t attr) {
+  const TypeHandle type(H5Aget_type(attr));
+  const SpaceHandle space(H5Aget_space(attr));
+  if (!type || !space) return std::nullopt;
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n <= 0) return std::nullopt;
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (cls == H5T_STRING) {
+    if (H5Tis_variable_str(type.get()) > 0) {
+      std::vector<char*> values(static_cast<std::size_t>(n), nullptr);
+      const TypeHandle mem(H5Tget_native_type(type.get(), H5T_DIR_ASCEND));
+      if (!mem || H5Aread(attr, mem.get(), values.data()) < 0) return std::nullopt;
+      std::string out;
+      for (std::size_t i = 0; i < values.size(); ++i)
+        out += (i ? ", " : "") + std::string(values[i] ? values[i] : "");
+      H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, values.data());
+      return out;
+    }
+    std::string out(H5Tget_size(type.get()) * static_cast<std::size_t>(n), '\0');
+    if (H5Aread(attr, type.get(), out.data()) < 0) return std::nullopt;
+    out.erase(std::remove(out.begin(), out.end(), '\0'), out.end());
+    return out;
+  }
+  if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || n > 64) return std::nullopt;
+  std::vector<double> values(static_cast<std::size_t>(n));
+  if (H5Aread(attr, H5T_NATIVE_DOUBLE, values.data()) < 0) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof text, values[i]).ptr;  // shortest exact
+    out.append(i ? "," : "").append(text, end);
+  }
+  return out;
+}
+
+herr_t collect_attribute(hid_t object, const char* name, const H5A_info_t*, void* data) {
+  auto& out = *static_cast<std::map<std::string, std::string>*>(data);
+  const AttributeHandle attr(H5Aopen(object, name, H5P_DEFAULT));
+  if (!attr) return 0;
+  if (std::optional<std::string> text = attribute_text(attr.get())) out[name] = std::move(*text);
+  return 0;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> text_attributes(hid_t object) {
+  std::map<std::string, std::string> out;
+  hsize_t index = 0;
+  H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &out);
+  return out;
 }
 
 }  // namespace h5decon::io::detail

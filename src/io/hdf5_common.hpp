@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,9 @@
 #include "io/hdf5_handle.hpp"
 
 namespace h5decon::io::detail {
+
+/// Local: whether `file` is an HDF5 file HDF5 can open (H5Fis_accessible / H5Fis_hdf5).
+bool is_hdf5_file(const std::string& file);
 
 /// A file access property list for the MPI-IO driver on `comm`.
 PlistHandle mpio_fapl(MPI_Comm comm);
@@ -43,6 +47,11 @@ void require_virtual_sources(hid_t dataset, const DatasetRef& ref, const std::st
 /// "WHAT: the file is damaged or unreadable (CAUSE)": the message of an HDF5 call
 /// that failed on an input's structure or data (an input problem: exit code 2).
 std::string damaged_message(const std::string& what, const std::string& cause);
+
+/// Local, serial: why `ref` cannot be read as a dataset (a missing or damaged file,
+/// a missing object, a filter that is not installed, an implausible shape), as the
+/// message to throw ("WHAT: ..."), or "" when it can.
+std::string inspect_dataset(const DatasetRef& ref, const std::string& what);
 
 /// Opens `ref` read-only on `comm` (collective). `what` starts every message
 /// ("input 'a.h5:/data'"). Throws InputError for a missing or non-HDF5 file, a
@@ -78,6 +87,10 @@ PlistHandle collective_dxpl();
 void transfer_floats_collective(hid_t dataset, const std::vector<hsize_t>& start,
                                 const std::vector<hsize_t>& count, float* data, bool write);
 
+/// As transfer_floats_collective() for any memory type `mem_type`.
+void transfer_collective(hid_t dataset, const std::vector<hsize_t>& start,
+                         const std::vector<hsize_t>& count, hid_t mem_type, void* data, bool write);
+
 /// Throws InputError "<what>: axis <name> has size 0" for the first empty axis.
 void require_nonempty_axes(const std::vector<hsize_t>& dims, const std::string& axis_names,
                            const std::string& what);
@@ -109,5 +122,9 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
 /// nullopt when absent or malformed (not 3 positive finite numbers): a voxel size
 /// is metadata and a broken one must not stop a deconvolution.
 std::optional<std::array<double, 3>> read_element_size_um(hid_t object);
+
+/// The attributes of `object` that read as text: strings, and numbers (up to 64,
+/// comma-separated), by name. Others (compound, long arrays) are left out.
+std::map<std::string, std::string> text_attributes(hid_t object);
 
 }  // namespace h5decon::io::detail

@@ -3,12 +3,14 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "io/hdf5_common.hpp"
+#include "io/volume_layout.hpp"
 
 namespace h5decon::io {
 namespace {
@@ -94,6 +96,48 @@ std::int64_t check_values(std::span<float> box, std::int64_t c, std::int64_t t,
   return check.negatives;
 }
 
+// A layout's volumes opened on `comm` (collective): rank 0 first inspects each
+// dataset serially and every rank throws its verdict.
+struct LayoutVolumes {
+  detail::FileHandle file;
+  std::vector<detail::DatasetHandle> datasets;
+};
+
+LayoutVolumes open_layout(const detail::VolumeLayout& layout, MPI_Comm comm,
+                          const std::string& what) {
+  std::vector<std::string> problem{""};
+  if (detail::comm_rank(comm) == 0)
+    for (const std::string& path : layout.paths)
+      if (problem[0] = detail::inspect_dataset(
+              {layout.data_file, path}, what + ", data file '" + layout.data_file + "'");
+          !problem[0].empty())
+        break;
+  detail::broadcast_strings(problem, comm);
+  if (!problem[0].empty()) throw InputError(problem[0]);
+  LayoutVolumes out;
+  const detail::PlistHandle fapl = detail::mpio_fapl(comm);
+  out.file = detail::FileHandle(
+      H5DECON_CHECK_H5(H5Fopen(layout.data_file.c_str(), H5F_ACC_RDONLY, fapl.get())));
+  for (const std::string& path : layout.paths)
+    out.datasets.emplace_back(
+        H5DECON_CHECK_H5(H5Dopen2(out.file.get(), path.c_str(), H5P_DEFAULT)));
+  return out;
+}
+
+// The layout found on rank 0 (a problem broadcast, so every rank throws the same),
+// then on every rank from the same files.
+std::optional<detail::VolumeLayout> agree_on_layout(const DatasetRef& ref, MPI_Comm comm) {
+  std::vector<std::string> problem{""};
+  if (detail::comm_rank(comm) == 0) try {
+      detail::find_volume_layout(ref, "/data");
+    } catch (const InputError& e) {
+      problem[0] = e.what();
+    }
+  detail::broadcast_strings(problem, comm);
+  if (!problem[0].empty()) throw InputError(problem[0]);
+  return detail::find_volume_layout(ref, "/data");
+}
+
 }  // namespace
 
 struct InputDataset::Impl {
@@ -105,6 +149,27 @@ struct InputDataset::Impl {
   DType dtype = DType::float32;
   std::optional<std::array<double, 3>> element_size_um;
   mutable std::atomic<bool> warned_negative{false};  // the warning is given once
+  std::optional<detail::VolumeLayout> layout;  // volumes in separate datasets (BDV, Imaris)
+  LayoutVolumes volumes;
+
+  /// The dataset holding volume (c, t), and the hyperslab of the box in it.
+  hid_t select(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
+               std::vector<hsize_t>& start, std::vector<hsize_t>& counts) const {
+    if (!layout) {
+      detail::box_selection(axes, c, t, offset, count, start, counts);
+      return h5.dataset.get();
+    }
+    detail::box_selection("zyx", 0, 0, offset, count, start, counts);
+    return volumes.datasets[static_cast<std::size_t>(c * shape.t + t)].get();
+  }
+
+  /// The memory type samples of `type` are read in: BigDataViewer's int16 cells
+  /// holding uint16 values are read as they are stored and their bits taken as uint16.
+  hid_t sample_memory_type(SampleType type) const {
+    return layout && layout->int16_holds_uint16 && type == SampleType::uint16 ? H5T_NATIVE_INT16
+                                                                             : memory_type(type);
+  }
+  bool floats_need_samples() const { return layout && layout->int16_holds_uint16 && dtype == DType::uint16; }
 
   /// Reads the box of volume (c, t) into `out` (`elements` values of `mem_type`):
   /// independent I/O, failures named after this input.
@@ -113,20 +178,83 @@ struct InputDataset::Impl {
     detail::require_box_inside(shape, c, t, offset, count, elements, "reading " + what);
     if (elements == 0) return;  // HDF5 rejects empty hyperslabs; nothing to read anyway
     std::vector<hsize_t> start, counts;
-    detail::box_selection(axes, c, t, offset, count, start, counts);
+    const hid_t dataset = select(c, t, offset, count, start, counts);
     try {
-      detail::read_hyperslab(h5.dataset.get(), start, counts, mem_type, out);
+      detail::read_hyperslab(dataset, start, counts, mem_type, out);
     } catch (const IoError& e) {  // a checksum, a damaged chunk index: the input is at fault
       throw InputError(detail::damaged_message(what, e.what()));
     }
   }
+
+  /// The layout's volumes: one 3D dataset each, one element type, each holding the
+  /// image (its extent, or the first volume's shape).
+  void open_volumes(MPI_Comm comm) {
+    volumes = open_layout(*layout, comm, what);
+    std::string type;
+    Shape3 extent{0, 0, 0};
+    for (std::size_t i = 0; i < volumes.datasets.size(); ++i) {
+      const hid_t dataset = volumes.datasets[i].get();
+      const std::string where = what + ": '" + layout->paths[i] + "'";
+      const std::vector<hsize_t> dims = detail::dataset_dims(dataset);
+      H5DECON_REQUIRE(dims.size() == 3, InputError, where, " has rank ", dims.size(),
+                      ", expected 3 (z, y, x)");
+      const Shape3 stored{std::int64_t(dims[0]), std::int64_t(dims[1]), std::int64_t(dims[2])};
+      if (i == 0) {
+        type = detail::dataset_type_name(dataset);
+        extent = layout->extent.value_or(stored);
+      }
+      H5DECON_REQUIRE(detail::dataset_type_name(dataset) == type, InputError, where, " is ",
+                      detail::dataset_type_name(dataset), " but '", layout->paths[0], "' is ", type);
+      H5DECON_REQUIRE(stored.z >= extent.z && stored.y >= extent.y && stored.x >= extent.x &&
+                          (layout->extent || stored == extent),
+                      InputError, where, " is ", stored.str(), " (z x y x x) but the image is ",
+                      extent.str());
+    }
+    dtype = parse_dtype(type, what);
+    if (layout->int16_holds_uint16 && dtype == DType::int16) dtype = DType::uint16;
+    if (dtype != DType::uint16) layout->int16_holds_uint16 = false;
+    shape = Shape5{layout->channels, layout->times, extent};
+    element_size_um = layout->element_size_um;
+  }
+
+  /// A box of volume (c, t) as float32 through its stored samples (int16 cells
+  /// holding uint16 values), read collectively or not.
+  void read_floats_via_samples(std::int64_t c, std::int64_t t, const Shape3& offset,
+                               const Shape3& count, std::span<float> out, bool collective) const {
+    std::vector<std::uint16_t> samples(out.size());
+    std::vector<hsize_t> start, counts;
+    const hid_t dataset = select(c, t, offset, count, start, counts);
+    if (collective)
+      detail::transfer_collective(dataset, start, counts, H5T_NATIVE_INT16, samples.data(), false);
+    else
+      read(c, t, offset, count, samples.size(), H5T_NATIVE_INT16, samples.data());
+    for (std::size_t i = 0; i < samples.size(); ++i) out[i] = static_cast<float>(samples[i]);
+  }
 };
+
+std::string input_data_file(const DatasetRef& ref) {
+  const std::string ext = std::filesystem::path(ref.file).extension().string();
+  return ext == ".xml" || ext == ".XML" ? detail::read_bdv_xml(ref.file).data_file : ref.file;
+}
 
 InputDataset::InputDataset(const DatasetRef& ref, MPI_Comm comm, const std::string& axes)
     : impl_(std::make_unique<Impl>()) {
   Impl& d = *impl_;
   d.ref = ref;
   d.what = "input '" + ref.str() + "'";
+  d.layout = agree_on_layout(ref, comm);
+  if (d.layout) {
+    H5DECON_REQUIRE(axes.empty() || axes == "ctzyx", InputError, d.what,
+                    ": --axes does not apply to a ", d.layout->format,
+                    " input (its volumes are (z, y, x) datasets)");
+    d.what = "input '" + ref.file + "' (" + d.layout->format + ", " + d.layout->summary + ")";
+    try {
+      d.open_volumes(comm);
+    } catch (const IoError& e) {
+      throw InputError(detail::damaged_message(d.what, e.what()));
+    }
+    return;
+  }
   d.h5 = detail::open_dataset(ref, comm, d.what);
   const hid_t dataset = d.h5.dataset.get();
   try {
@@ -154,6 +282,33 @@ const std::string& InputDataset::description() const { return impl_->what; }
 std::optional<std::array<double, 3>> InputDataset::element_size_um() const {
   return impl_->element_size_um;
 }
+const std::string& InputDataset::data_file() const {
+  return impl_->layout ? impl_->layout->data_file : impl_->ref.file;
+}
+std::string InputDataset::source() const {
+  const Impl& d = *impl_;
+  if (!d.layout) return d.ref.str();
+  return d.ref.file + " (" + d.layout->format + ": " + d.layout->summary + " in " +
+         d.layout->data_file + ")";
+}
+std::map<std::string, std::string> InputDataset::metadata() const {
+  const Impl& d = *impl_;
+  std::map<std::string, std::string> out{{"input_source", source()}};
+  const std::vector<std::string> names = channel_names();
+  if (!names.empty()) {
+    std::string joined;
+    for (const std::string& n : names) joined += (joined.empty() ? "" : "; ") + n;
+    out["input_channel_names"] = joined;
+  }
+  const hid_t dataset = d.layout ? d.volumes.datasets.at(0).get() : d.h5.dataset.get();
+  const hid_t file = d.layout ? d.volumes.file.get() : d.h5.file.get();
+  for (auto& [name, value] : detail::text_attributes(dataset)) out["input_attr_" + name] = value;
+  for (auto& [name, value] : detail::text_attributes(file)) out["input_root_" + name] = value;
+  return out;
+}
+std::vector<std::string> InputDataset::channel_names() const {
+  return impl_->layout ? impl_->layout->channel_names : std::vector<std::string>{};
+}
 
 void InputDataset::read_samples(std::int64_t c, std::int64_t t, const Shape3& offset,
                                 const Shape3& count, std::span<std::byte> out) const {
@@ -162,13 +317,18 @@ void InputDataset::read_samples(std::int64_t c, std::int64_t t, const Shape3& of
   const auto bytes = static_cast<std::size_t>(sample_bytes(type));
   H5DECON_REQUIRE(out.size() % bytes == 0, Error, "reading ", d.what, ": a buffer of ",
                   out.size(), " bytes for ", to_string(type), " samples");
-  d.read(c, t, offset, count, out.size() / bytes, memory_type(type), out.data());
+  d.read(c, t, offset, count, out.size() / bytes, d.sample_memory_type(type), out.data());
 }
 
 void InputDataset::read_box(std::int64_t c, std::int64_t t, const Shape3& offset,
                             const Shape3& count, std::span<float> out) const {
   const Impl& d = *impl_;
-  d.read(c, t, offset, count, out.size(), H5T_NATIVE_FLOAT, out.data());
+  if (d.floats_need_samples()) {
+    detail::require_box_inside(d.shape, c, t, offset, count, out.size(), "reading " + d.what);
+    d.read_floats_via_samples(c, t, offset, count, out, false);
+  } else {
+    d.read(c, t, offset, count, out.size(), H5T_NATIVE_FLOAT, out.data());
+  }
   const std::int64_t negatives = check_values(out, c, t, offset, count, d.what);
   if (negatives > 0 && !d.warned_negative.exchange(true))  // one warning per input
     std::cerr << "h5decon: warning: " << negatives_warning(d.what, c, t, negatives) << std::endl;
@@ -180,9 +340,11 @@ std::int64_t InputDataset::read_box_collective(std::int64_t c, std::int64_t t,
   const Impl& d = *impl_;
   detail::require_box_inside(d.shape, c, t, offset, count, out.size(), "reading " + d.what);
   std::vector<hsize_t> start, counts;
-  detail::box_selection(d.axes, c, t, offset, count, start, counts);
-  if (!d.h5.serial)
-    detail::transfer_floats_collective(d.h5.dataset.get(), start, counts, out.data(), false);
+  const hid_t dataset = d.select(c, t, offset, count, start, counts);
+  if (d.floats_need_samples())
+    d.read_floats_via_samples(c, t, offset, count, out, true);
+  else if (!d.h5.serial)
+    detail::transfer_floats_collective(dataset, start, counts, out.data(), false);
   else if (!out.empty())  // a virtual dataset: each rank reads its own box
     d.read(c, t, offset, count, out.size(), H5T_NATIVE_FLOAT, out.data());
   // After the collective call, so that no rank leaves it early; callers agree on errors.

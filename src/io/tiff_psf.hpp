@@ -7,6 +7,7 @@
 #include <string>
 
 #include "h5decon/volume.hpp"
+#include "io/tiff_reader.hpp"  // has_tiff_signature
 
 namespace h5decon::io::detail {
 
@@ -18,10 +19,6 @@ struct TiffStack {
   /// the ImageDescription); nullopt otherwise.
   std::optional<std::array<double, 3>> element_size_um;
 };
-
-/// True when `file` starts with a TIFF header (classic or BigTIFF, either byte
-/// order); false when it does not or cannot be read.
-bool has_tiff_signature(const std::string& file);
 
 /// Reads every full-resolution page of `file` as one z plane. Pages must share
 /// their size and hold one sample per pixel of 8- or 16-bit unsigned integers or

@@ -45,11 +45,20 @@ int dtype_bytes(DType t);
 /// float64, read as float32.
 SampleType sample_type(DType t);
 
+/// The HDF5 file that holds an input's voxels: `ref.file`, or the file a
+/// BigDataViewer XML names. Local; throws InputError for an unreadable XML.
+std::string input_data_file(const DatasetRef& ref);
+
 /// A read-only input dataset viewed as (c, t, z, y, x).
 class InputDataset {
  public:
   /// Opens `ref` read-only on `comm` (collective). `axes` names the stored axes
   /// when the rank is 3 or 4 ("zyx", "czyx", "tzyx"); empty means rank 5 (ctzyx).
+  /// Inputs whose volumes are separate datasets are recognised (docs/design.md §1):
+  /// a BigDataViewer XML (`a.xml`, or its `.h5` without a path when the XML is
+  /// beside it): setups as c, time points as t, int16 cells read as uint16, the
+  /// XML's voxel size; an Imaris `.ims` without a path: channels and time points of
+  /// resolution level 0, cropped to the image size, the voxel size from its extents.
   /// Throws InputError naming file, dataset and problem: missing file, missing
   /// dataset, a group instead of a dataset, wrong rank, unsupported dtype, an
   /// axis of size 0.
@@ -64,6 +73,19 @@ class InputDataset {
   /// Voxel size (z, y, x) in micrometres from the `element_size_um` attribute, if present.
   /// An attribute that is not 3 positive finite numbers is ignored (nullopt).
   std::optional<std::array<double, 3>> element_size_um() const;
+
+  /// The HDF5 file holding the voxels: ref().file, or the file a BigDataViewer XML names.
+  const std::string& data_file() const;
+  /// "a.h5:/data", or for a multi-dataset input "a.xml (BigDataViewer: 2 setup(s) x
+  /// 3 time point(s) in a.h5)": how the log names the input.
+  std::string source() const;
+  /// What the input says about itself, for the output's provenance: input_source,
+  /// input_channel_names (when known), and the text and numeric attributes of the
+  /// dataset (input_attr_NAME; a layout's first volume) and of the file's root
+  /// group (input_root_NAME). Local (reads attributes independently).
+  std::map<std::string, std::string> metadata() const;
+  /// Channel names a BigDataViewer or Imaris input records (one per c); else empty.
+  std::vector<std::string> channel_names() const;
 
   /// The type read_samples() delivers: sample_type(dtype()).
   SampleType sample_type() const;
