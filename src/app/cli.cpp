@@ -4,6 +4,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
 #include <sstream>
 #include <string_view>
 
@@ -149,6 +150,26 @@ std::string join_command_line(int argc, const char* const argv[]) {
     out += '\'';
   }
   return out;
+}
+
+std::vector<double> parse_triple(const std::string& option, const std::string& text) {
+  std::vector<double> values;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    std::size_t used = 0;
+    double v = NAN;
+    try {
+      v = std::stod(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != part.size())
+      throw UsageError("--" + option + ": '" + text + "' is not three numbers Z,Y,X");
+    values.push_back(v);
+  }
+  if (values.size() != 3)
+    throw UsageError("--" + option + ": '" + text + "' is not three numbers Z,Y,X");
+  return values;
 }
 
 }  // namespace h5decon::app

@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "h5decon/error.hpp"
 
@@ -47,6 +48,10 @@ void print_help(std::ostream& os, const std::string& command, const std::string&
 /// `text` as a whole decimal number; throws UsageError "--OPTION: 'TEXT' is not a
 /// number" for anything else (trailing characters included).
 double parse_number(std::string_view option, const std::string& text);
+
+/// "a,b,c" as three numbers; throws UsageError "--OPTION: 'TEXT' is not three
+/// numbers Z,Y,X" for anything else.
+std::vector<double> parse_triple(const std::string& option, const std::string& text);
 
 std::string shortest_text(float value);
 std::string shortest_text(double value);

@@ -11,6 +11,7 @@
 #include "agreement.hpp"
 #include "cli.hpp"
 #include "export_command.hpp"
+#include "import_command.hpp"
 #include "h5decon/backend.hpp"
 #include "h5decon/config.hpp"
 #include "h5decon/detail/cuda_backend.hpp"
@@ -43,6 +44,8 @@ void print_usage(std::ostream& os) {
         "  seams   measure the seam error of blocks vs the whole volume, by halo size\n"
         "  psf     write a generated PSF (Born-Wolf model) with its voxel size\n"
         "  preview a PNG of maximum projections of input and result, side by side\n"
+        "  import  TIFF files (stack, ImageJ hyperstack, OME-TIFF, a folder of planes) into\n"
+        "          the (c,t,z,y,x) HDF5 dataset run reads\n"
         "  export  a result in a viewer's layout: --layout bdv (BigDataViewer HDF5 + XML, Fiji)\n\n"
         "'h5decon <command> --help' lists a command's options; every option can also be\n"
         "given in an INI file with --config FILE.ini.\n"
@@ -76,6 +79,8 @@ int dispatch(int argc, char** argv, int rank) {
   if (command == "seams") return tools::seam_command(argc - 1, argv + 1);
   if (command == "psf") return psf_command(argc - 1, argv + 1);
   if (command == "preview") return preview_command(argc - 1, argv + 1);
+  if (command == "import")
+    return import_command(argc - 1, argv + 1, join_command_line(argc, argv));
   if (command == "export")
     return export_command(argc - 1, argv + 1, join_command_line(argc, argv));
   if (command == "--version" || command == "version") {
@@ -92,7 +97,7 @@ int dispatch(int argc, char** argv, int rank) {
                          ? "no command given (see 'h5decon --help')"
                          : "unknown command '" + command +
                                "'; commands: run, merge, synth, bench, quality, info, seams, "
-                               "psf, preview, export (see 'h5decon --help')");
+                               "psf, preview, import, export (see 'h5decon --help')");
   });
   return kExitUsage;
 }

@@ -69,27 +69,6 @@ po::options_description psf_option_descriptions() {
   return desc;
 }
 
-// "a,b,c" -> three numbers; throws UsageError naming the option.
-std::vector<double> parse_triple(const std::string& option, const std::string& text) {
-  std::vector<double> values;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    std::size_t used = 0;
-    double v = NAN;
-    try {
-      v = std::stod(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != part.size())
-      throw UsageError("--" + option + ": '" + text + "' is not three numbers Z,Y,X");
-    values.push_back(v);
-  }
-  if (values.size() != 3)
-    throw UsageError("--" + option + ": '" + text + "' is not three numbers Z,Y,X");
-  return values;
-}
-
 bool is_tiff_name(const std::string& file) {
   std::string lower = file;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -307,7 +307,24 @@ std::map<std::string, std::string> InputDataset::metadata() const {
   return out;
 }
 std::vector<std::string> InputDataset::channel_names() const {
-  return impl_->layout ? impl_->layout->channel_names : std::vector<std::string>{};
+  const Impl& d = *impl_;
+  if (d.layout) return d.layout->channel_names;
+  // An import's channel_names, or the names a run carried into its output.
+  const auto attributes = detail::text_attributes(d.h5.dataset.get());
+  std::vector<std::string> names;
+  for (const char* key : {"channel_names", "input_channel_names"}) {
+    const auto it = attributes.find(key);
+    if (it == attributes.end()) continue;
+    for (std::size_t at = 0;;) {
+      const std::size_t end = it->second.find("; ", at);
+      names.push_back(it->second.substr(at, end == std::string::npos ? end : end - at));
+      if (end == std::string::npos) break;
+      at = end + 2;
+    }
+    break;
+  }
+  if (std::int64_t(names.size()) != d.shape.c) names.clear();
+  return names;
 }
 
 void InputDataset::read_samples(std::int64_t c, std::int64_t t, const Shape3& offset,

@@ -18,6 +18,7 @@ usage: volume_layouts_test.py H5DECON MPIEXEC WORKDIR
    missing cells dataset; the exit code is 2 and no output is left.
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -180,7 +181,8 @@ def imaris(data):
 
 
 def main():
-    os.makedirs(WORK, exist_ok=True)
+    shutil.rmtree(WORK, ignore_errors=True)  # a fresh folder: outputs are never overwritten
+    os.makedirs(WORK)
     data = make_input()
     exported_bdv(data)
     hand_written_bdv(data)

@@ -84,7 +84,9 @@ class InputDataset {
   /// dataset (input_attr_NAME; a layout's first volume) and of the file's root
   /// group (input_root_NAME). Local (reads attributes independently).
   std::map<std::string, std::string> metadata() const;
-  /// Channel names a BigDataViewer or Imaris input records (one per c); else empty.
+  /// Channel names the input records, one per c: a BigDataViewer or Imaris input's,
+  /// or the dataset's `channel_names` (import) or `input_channel_names` (a run's
+  /// output) attribute, "; "-separated; else empty.
   std::vector<std::string> channel_names() const;
 
   /// The type read_samples() delivers: sample_type(dtype()).
