@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,34 @@
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/io/output_path.hpp"
 #include "png_image.hpp"
+#include "png_text.hpp"
 
 namespace h5decon::app {
 namespace {
 
-constexpr std::int64_t kGap = 4;  // black pixels between the panels
+constexpr std::int64_t kGap = 8;    // black pixels between the input's and the result's panels
+constexpr std::int64_t kBand = 20;  // the label band above each row of panels
+constexpr std::int64_t kTargetPixels = 512;  // small volumes are enlarged towards this
+
+// Where everything goes: each voxel a zoom x zoom square (xz rows stretched by
+// the z/x voxel ratio so that the xz view has true proportions).
+struct Layout {
+  std::int64_t zoom = 1, z_stretch = 1, panel_width = 0, xy_height = 0, xz_height = 0;
+  std::int64_t width = 0, height = 0, xy_top = 0, xz_top = 0;
+
+  Layout(const Shape3& n, const std::optional<std::array<double, 3>>& voxel) {
+    zoom = std::clamp<std::int64_t>((kTargetPixels + std::max(n.x, n.y) - 1) / std::max(n.x, n.y), 1, 8);
+    if (voxel) z_stretch = std::clamp<std::int64_t>(std::llround((*voxel)[0] / (*voxel)[2]), 1, 16);
+    panel_width = n.x * zoom;
+    xy_height = n.y * zoom;
+    xz_height = n.z * zoom * z_stretch;
+    width = 2 * panel_width + kGap;
+    xy_top = kBand;
+    xz_top = kBand + xy_height + kBand;
+    height = xz_top + xz_height;
+  }
+  std::int64_t left(int side) const { return side * (panel_width + kGap); }
+};
 
 struct PreviewSettings {
   bool help = false;
@@ -92,24 +116,54 @@ std::pair<float, float> contrast_range(const Projections& p) {
   return {lo, hi > lo ? hi : lo + 1.0f};
 }
 
-// Draws projection `p` (one plane) at column `left`, row `top`, scaled to 0..255.
+// Draws projection `p` (one plane) at column `left`, row `top`, scaled to 0..255,
+// each pixel `w` x `h` image pixels.
 void paint(GreyImage& image, const Volume& p, std::int64_t left, std::int64_t top,
-           std::pair<float, float> range) {
+           std::pair<float, float> range, std::int64_t w, std::int64_t h) {
   const double scale = 255.0 / double(range.second - range.first);
   for (std::int64_t r = 0; r < p.shape.y; ++r)
     for (std::int64_t x = 0; x < p.shape.x; ++x) {
       const double g = (double(p.at(0, r, x)) - range.first) * scale;
-      image.at(left + x, top + r) = std::uint8_t(std::lround(std::clamp(g, 0.0, 255.0)));
+      const auto grey = std::uint8_t(std::lround(std::clamp(g, 0.0, 255.0)));
+      for (std::int64_t dy = 0; dy < h; ++dy)
+        for (std::int64_t dx = 0; dx < w; ++dx) image.at(left + x * w + dx, top + r * h + dy) = grey;
     }
 }
 
-Volume read_one(const io::DatasetRef& ref, const PreviewSettings& s) {
-  const io::InputDataset dataset(ref, MPI_COMM_SELF, s.axes);
+// A label in the band above a panel: at scale 2 when it fits, else 1.
+void label(GreyImage& image, std::int64_t left, std::int64_t band_top, std::int64_t width,
+           const std::string& text) {
+  const int scale = text_width(text, 2) <= width ? 2 : 1;
+  draw_text(image, left + 2, band_top + (kBand - kGlyphHeight * scale) / 2, text, scale);
+}
+
+// A run's output is (c, t, z, y, x) whatever the input's axes: --axes applies to a
+// dataset of rank 3 or 4, and a rank-5 dataset is read as it is.
+io::InputDataset open_any(const io::DatasetRef& ref, const std::string& axes) {
+  if (axes.empty()) return io::InputDataset(ref, MPI_COMM_SELF, "");
+  try {
+    return io::InputDataset(ref, MPI_COMM_SELF, axes);
+  } catch (const InputError&) {
+    try {
+      return io::InputDataset(ref, MPI_COMM_SELF, "");
+    } catch (const InputError&) {
+    }
+    throw;
+  }
+}
+
+struct PreviewVolume {
+  Volume volume;
+  std::optional<std::array<double, 3>> voxel;
+};
+
+PreviewVolume read_one(const io::DatasetRef& ref, const PreviewSettings& s) {
+  const io::InputDataset dataset = open_any(ref, s.axes);
   const Shape5 shape = dataset.shape();
   H5DECON_REQUIRE(s.c < shape.c && s.t < shape.t, InputError, ref.str(), " has ", shape.c,
                   " channels and ", shape.t, " time points; --c ", s.c, " --t ", s.t,
                   " is outside");
-  return dataset.read_volume(s.c, s.t);
+  return {dataset.read_volume(s.c, s.t), dataset.element_size_um()};
 }
 
 void make_preview(const PreviewSettings& s) {
@@ -117,24 +171,32 @@ void make_preview(const PreviewSettings& s) {
   io::check_output_path(s.output, true,
                         {{s.input.file, "the input file"}, {s.result.file, "the result file"}},
                         "preview output");
-  const Volume in = read_one(s.input, s), out = read_one(s.result, s);
+  const PreviewVolume a = read_one(s.input, s), b = read_one(s.result, s);
+  const Volume &in = a.volume, &out = b.volume;
   H5DECON_REQUIRE(in.shape == out.shape, InputError, "the volumes differ in shape: ",
                   s.input.str(), " is ", in.shape.str(), ", ", s.result.str(), " is ",
                   out.shape.str());
-  const Shape3 n = in.shape;
-  GreyImage image(2 * n.x + kGap, n.y + kGap + n.z);
-  std::int64_t left = 0;
+  const Layout l(in.shape, b.voxel ? b.voxel : a.voxel);
+  GreyImage image(l.width, l.height);
+  const std::string where = " C=" + std::to_string(s.c) + " T=" + std::to_string(s.t);
+  int side = 0;
   for (const Volume* v : {&in, &out}) {
     const Projections p = project(*v);
     const auto range = contrast_range(p);
-    paint(image, p.xy, left, 0, range);
-    paint(image, p.xz, left, n.y + kGap, range);
-    left += n.x + kGap;
+    const std::string name = side == 0 ? "INPUT" : "RESULT";
+    label(image, l.left(side), 0, l.panel_width, name + " XY MAX" + where);
+    paint(image, p.xy, l.left(side), l.xy_top, range, l.zoom, l.zoom);
+    label(image, l.left(side), l.xy_top + l.xy_height, l.panel_width, name + " XZ MAX" + where);
+    paint(image, p.xz, l.left(side), l.xz_top, range, l.zoom, l.zoom * l.z_stretch);
+    ++side;
   }
   write_png(s.output, image);
   std::cout << "preview: wrote " << s.output << " (" << image.width << "x" << image.height
             << "; left " << s.input.str() << ", right " << s.result.str() << "; c " << s.c
-            << " t " << s.t << "; top xy, bottom xz maximum projections)\n";
+            << " t " << s.t << "; zoom " << l.zoom << ", xz rows x" << l.z_stretch
+            << "; xy at rows " << l.xy_top << "-" << l.xy_top + l.xy_height - 1 << ", xz at rows "
+            << l.xz_top << "-" << l.height - 1 << ", right panels from column " << l.left(1)
+            << "; maximum projections)\n";
 }
 
 }  // namespace
@@ -150,8 +212,12 @@ int preview_command(int argc, char** argv) {
                  "--input IN.h5[:/data] --result OUT.h5[:/data] [--c C] [--t T] --output FILE.png",
                  "Writes an 8-bit greyscale PNG: maximum-intensity projections of volume (c, t),\n"
                  "the input on the left and the result on the right, xy (along z) on top and\n"
-                 "xz (along y) below, one pixel per voxel, 4 black pixels between panels.\n"
-                 "Each side is scaled from the 0.1 to the 99.9 percentile of its projections.",
+                 "xz (along y) below, each under a label naming the side, projection, c and t.\n"
+                 "Each voxel is a square of 1 to 8 pixels (volumes under 512 voxels wide are\n"
+                 "enlarged); xz rows are stretched by the z/x voxel ratio when the voxel size is\n"
+                 "known. Each side is scaled from the 0.1 to the 99.9 percentile of its\n"
+                 "projections. --axes names a rank-3/4 input's axes; a run's output (rank 5)\n"
+                 "is read as it is.",
                  preview_option_descriptions());
     return kExitOk;
   }
