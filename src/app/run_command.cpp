@@ -4,6 +4,7 @@
 // Every step that may fail on some ranks only ends in agree_on(), so all ranks
 // leave together, with one message, before the next collective call.
 #include "run_command.hpp"
+#include "run_batch.hpp"
 
 #include <mpi.h>
 #include <unistd.h>
@@ -297,20 +298,35 @@ void execute(Run& run) {
 
 }  // namespace
 
-int run_command(int argc, char** argv, const std::string& command_line) {
+void run_one(MPI_Comm comm, const RunSettings& settings, const std::string& command_line) {
+  if (settings.mode == "exact") {
+    RunSettings exact = settings;
+    run_exact(comm, exact, command_line);
+    return;
+  }
   Run run;
+  run.comm = comm;
   MPI_Comm_rank(run.comm, &run.rank);
   MPI_Comm_size(run.comm, &run.size);
   run.command_line = command_line;
-  agree_on(run.comm, [&] { run.s = parse_run_settings(argc, argv); });
-  if (run.s.help || run.s.dry_run) {
-    if (run.rank == 0 && run.s.help)
+  run.s = settings;
+  execute(run);
+}
+
+int run_command(int argc, char** argv, const std::string& command_line) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  RunSettings s;
+  agree_on(comm, [&] { s = parse_run_settings(argc, argv); });
+  if (s.help || s.dry_run) {
+    if (rank == 0 && s.help)
       print_help(std::cout, "run", kRunSynopsis, kRunDescription, run_option_descriptions());
-    if (run.rank == 0 && run.s.dry_run) print_settings(std::cout, run.s);
+    if (rank == 0 && s.dry_run) print_settings(std::cout, s);
     return kExitOk;
   }
-  if (run.s.mode == "exact") return run_exact(run.comm, run.s, command_line);
-  execute(run);
+  if (!s.inputs.empty()) return run_batch(comm, s, command_line);
+  run_one(comm, s, command_line);
   return kExitOk;
 }
 

@@ -123,6 +123,11 @@ std::string apply_input(const std::string& t, RunSettings& s) {
   s.input = parse_ref("input", t, "/data");
   return s.input.str();
 }
+std::string apply_inputs(const std::string& t, RunSettings& s) {
+  if (t.empty()) throw UsageError(std::string("--inputs: empty; give a list file or a quoted glob"));
+  s.inputs = t;
+  return s.inputs;
+}
 std::string apply_psf(const std::string& t, RunSettings& s) {
   try {
     s.psf = io::parse_psf_ref(t, "/psf");
@@ -132,7 +137,8 @@ std::string apply_psf(const std::string& t, RunSettings& s) {
   return s.psf.str();
 }
 std::string apply_output(const std::string& t, RunSettings& s) {
-  s.output = parse_ref("output", t, s.input.path);  // after --input: its path by default
+  // After --input: its path by default (/data with --inputs).
+  s.output = parse_ref("output", t, s.input.path.empty() ? "/data" : s.input.path);
   return s.output.str();
 }
 std::string apply_axes(const std::string& t, RunSettings& s) {
@@ -239,7 +245,7 @@ std::string apply_wb_resolution(const std::string& t, RunSettings& s) {
     if (n >= 3 || !(std::isfinite(v) && v > 0))
       throw UsageError("--wb-resolution: '" + t + "' is not fwhm or Z,Y,X voxels > 0");
     s.rl.wb.resolution[n++] = v;
-    out += (out.empty() ? "" : ",") + shortest_text(v);
+    out.append(out.empty() ? "" : ",").append(shortest_text(v));
   }
   if (n != 3) throw UsageError("--wb-resolution: '" + t + "' is not fwhm or Z,Y,X voxels > 0");
   return out;
@@ -314,7 +320,15 @@ const std::vector<RunOption>& run_option_table() {
     // name, group, value name, default, help, signature, modes, recorded, parser, required
     {"input", "Data", "IN.h5[:/data]", "",
      "input dataset (c,t,z,y,x); uint8, uint16 or float32",
-     S::other_form /* the input's identity and shape */, kBothModes, kRecorded, apply_input, kRequired},
+     S::other_form /* the input's identity and shape */, kBothModes, kRecorded, apply_input, !kRequired},
+    {"inputs", "Data", "LIST|'GLOB'", "",
+     "many inputs in one job instead of --input: a file listing one input per line (FILE[:/path]; "
+     "# starts a comment) or a quoted glob ('raw/*.h5', natural order); each is run in turn into "
+     "--output with {name} (the input's file name without extension) replaced, e.g. "
+     "--output 'out/{name}_decon.h5'; with --shard or a SLURM array, each task runs its share of "
+     "the inputs whole",
+     S::none /* each input's run records its own --input */, kBothModes, !kRecorded, apply_inputs,
+     !kRequired},
     {"psf", "Data", "PSF.h5[:/psf]|PSF.tif", "",
      "PSF: HDF5 (z,y,x) for every channel or (c,z,y,x); or a multi-page TIFF (.tif/.tiff, "
      "one page per z plane, uint8/uint16/float32), one PSF for every channel; any size; "

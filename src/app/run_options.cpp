@@ -23,6 +23,13 @@ void check_combinations(RunSettings& s, const std::set<std::string>& given) {
     s.rl.iterations = s.max_iterations;
   }
   s.rl.measure_divergence = s.log_iterations > 0;  // logged with each iteration
+  if (given.count("input") == given.count("inputs"))
+    throw UsageError(given.count("input") ? "--input and --inputs: give one (one input, or many)"
+                                          : "missing required option --input (or --inputs for many)");
+  if (given.count("inputs") && s.output.file.find("{name}") == std::string::npos)
+    throw UsageError("--inputs: --output '" + s.output.file +
+                     "' must contain {name}, the input's file name without extension, so that "
+                     "every input has its own output (e.g. --output 'out/{name}_decon.h5')");
   try {
     validate(s.rl);
   } catch (const InputError& e) {

@@ -19,6 +19,7 @@ struct RunSettings {
   bool help = false;     ///< print help and stop
   bool dry_run = false;  ///< print the resolved settings and stop
   io::DatasetRef input, psf, output;
+  std::string inputs;  ///< --inputs: a list file or a glob of many inputs (run_batch.hpp); "" for one
   std::string axes;  ///< "" (rank 5, ctzyx), "zyx", "czyx" or "tzyx"
   RlOptions rl;
   int max_iterations = 0;  ///< --max-iterations when given (then rl.iterations too)

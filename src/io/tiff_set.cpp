@@ -9,6 +9,7 @@
 
 #include "h5decon/error.hpp"
 #include "h5decon/io/tiff_import.hpp"
+#include "h5decon/natural_order.hpp"
 #include "h5decon/samples.hpp"
 #include "io/tiff_axes.hpp"
 #include "io/tiff_reader.hpp"
@@ -19,31 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string file_what(const std::string& file) { return "TIFF '" + file + "'"; }
-
-// Natural order: runs of digits compare as numbers ("z2" before "z10").
-bool natural_less(const std::string& a, const std::string& b) {
-  std::size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
-      std::size_t ie = i, je = j;
-      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
-      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
-      const std::string na = a.substr(i, ie - i), nb = b.substr(j, je - j);
-      const std::size_t za = na.find_first_not_of('0'), zb = nb.find_first_not_of('0');
-      const std::string ta = za == std::string::npos ? "" : na.substr(za);
-      const std::string tb = zb == std::string::npos ? "" : nb.substr(zb);
-      if (ta.size() != tb.size()) return ta.size() < tb.size();
-      if (ta != tb) return ta < tb;
-      i = ie;
-      j = je;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i;
-      ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
 
 // A file-name pattern: "{c}", "{t}", "{z}" capture a number, "*" any text.
 struct NamePattern {
