@@ -16,6 +16,7 @@ plane, a plane of another size. With REALDATA, the calibrated real TIFFs there
 import with their ImageJ voxel size.
 """
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -153,6 +154,8 @@ def pipeline(data):
     result, attrs = dataset("result.h5")
     ref, _ = dataset("ref.h5")
     check(np.array_equal(result, ref), "run on the import equals run on the original HDF5")
+    h5decon(RUN + ["--input", "planes1.h5", "--output", "result1.h5"])
+    check(np.array_equal(dataset("result1.h5")[0], result), "1 and 3 ranks: the same result")
     check(np.allclose(attrs["element_size_um"], VOXEL), "the voxel size survives run")
     # ImageJ hyperstack, float32.
     h5decon(["export", "--layout", "tiff", "--input", "result.h5", "--output", "result.tif"])
@@ -193,6 +196,25 @@ def pipeline(data):
             check(np.array_equal(v, result[c, t]), f"vol_c{c}_t{t}.tif")
 
 
+def bounded_memory():
+    """A folder of 240 planes of 512 x 512 (120 MiB) imported with 8-plane slabs: the
+    process's peak memory stays far below the data's size (one slab is 4 MiB)."""
+    folder = path("many")
+    os.makedirs(folder)
+    plane = (np.arange(512 * 512, dtype=np.uint32).reshape(512, 512) % 4096).astype(np.uint16)
+    for z in range(240):
+        tifffile.imwrite(os.path.join(folder, f"p{z}.tif"), np.roll(plane, z, axis=1))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    h5decon(["import", "--input", "many", "--pattern", "p{z}.tif", "--chunk", "8,256,256",
+             "--output", "many.h5"])
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    check(before / 1024 < 100, f"earlier processes peaked at {before / 1024:.0f} MiB")
+    check(peak_mib < 100, f"import of 120 MiB of planes peaked at {peak_mib:.0f} MiB")
+    with h5py.File(path("many.h5"), "r") as f:
+        check(np.array_equal(f["data"][0, 0, 239], np.roll(plane, 239, axis=1)), "the last plane")
+    print(f"bounded memory: 120 MiB of planes imported with a peak of {peak_mib:.0f} MiB")
+
+
 def real_tiffs():
     if not REALDATA or not os.path.isdir(REALDATA):
         print("real TIFFs: skipped: no realdata folder")
@@ -209,6 +231,7 @@ def real_tiffs():
 def main():
     shutil.rmtree(WORK, ignore_errors=True)  # a fresh folder: outputs are never overwritten
     os.makedirs(WORK)
+    bounded_memory()  # first: the peak of every child process so far counts
     data = make_truth()
     folder_of_planes(data)
     folder_of_stacks(data)
