@@ -126,7 +126,13 @@ std::string BlockRunSummary::str() const {
   if (bytes_served > 0)
     os << "\nserved: " << double(bytes_served) / 1e6 << " MB of " << sample_type
        << " regions (halos included), " << std::setprecision(3)
-       << (seconds > 0 ? double(bytes_served) / seconds / 1e9 : 0.0) << " GB/s over the run";
+       << (seconds > 0 ? double(bytes_served) / seconds / 1e9 : 0.0) << " GB/s over the run, read in "
+       << std::setprecision(2) << read_seconds << " s ("
+       << std::setprecision(3) << (read_seconds > 0 ? double(bytes_served) / read_seconds / 1e9 : 0.0)
+       << " GB/s while reading)";
+  if (bytes_served > 0 && volume_bytes > 0)
+    os << "; " << std::setprecision(2) << double(bytes_served) / double(volume_bytes)
+       << "x the volumes' bytes (halos)";
   if (!rank0_computes) os << "; rank 0 only served blocks";
   if (max_message_bytes > 0 && max_message_bytes < kDefaultMaxMessageBytes)
     os << "; blocks sent in messages of at most " << max_message_bytes << " bytes";
@@ -203,6 +209,7 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   summary.rank0_computes = threads || d.size == 1;
   summary.max_message_bytes = layout.piece_bytes();
   summary.sample_type = to_string(type);
+  summary.volume_bytes = interior_voxels(d.plan, d.blocks) * sample_bytes(type);
   if (!summary.rank0_computes && d.rank == 0)
     std::cerr << "h5decon: warning: MPI does not provide MPI_THREAD_MULTIPLE; rank 0 only serves "
                  "blocks and computes none"
@@ -254,6 +261,7 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   summary.blocks = server.blocks_done();
   summary.voxels = server.voxels_done();
   summary.bytes_served = server.bytes_served();
+  summary.read_seconds = server.read_seconds();
   summary.stop_rank = server.stop_rank();
   summary.stopped = summary.stop_rank >= 0 && server.blocks_done() < std::int64_t(blocks.size());
   if (server.failure() || summary.stopped)
@@ -281,7 +289,10 @@ std::optional<Failure> BlockRuntime::Impl::run_serial(const io::InputDataset& in
     try {
       region.resize(static_cast<std::size_t>(b.region_count.size()) *
                     static_cast<std::size_t>(sample_bytes(type)));
+      const auto start = std::chrono::steady_clock::now();
       input.read_samples(b.c, b.t, b.region_offset, b.region_count, region);
+      summary.read_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       summary.bytes_served += static_cast<std::int64_t>(region.size());
       negatives.add(b, processor.process(b, {type, region}, {}));
       if (options.on_block_done) options.on_block_done(id);

@@ -1,6 +1,7 @@
 // The serving loop of rank 0.
 #include "dist/block_server.hpp"
 
+#include <chrono>
 #include <iostream>
 
 #include "h5decon/error.hpp"
@@ -113,7 +114,9 @@ void BlockServer::serve(int worker) {
     out.data.resize(static_cast<std::size_t>(block.region_count.size()) *
                     static_cast<std::size_t>(sample_bytes(input_.sample_type())));
     std::lock_guard lock(h5_lock_);
+    const auto start = std::chrono::steady_clock::now();
     input_.read_samples(block.c, block.t, block.region_offset, block.region_count, out.data);
+    read_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   } catch (...) {
     const auto error = std::current_exception();
     outgoing_.pop_back();

@@ -39,6 +39,7 @@ class BlockServer {
   std::int64_t voxels_done() const { return done_voxels_; }
   /// Bytes of regions read and sent.
   std::int64_t bytes_served() const { return bytes_served_; }
+  double read_seconds() const { return read_seconds_; }
 
  private:
   struct WorkerState {
@@ -74,6 +75,7 @@ class BlockServer {
   BlockDoneHook on_done_;
   std::size_t next_ = 0;
   std::int64_t done_blocks_ = 0, done_voxels_ = 0, bytes_served_ = 0;
+  double read_seconds_ = 0;  // inside read_samples()
   NegativesWarning negatives_;
   std::size_t gone_ = 0;
   std::optional<Failure> failure_;

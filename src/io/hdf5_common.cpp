@@ -187,6 +187,25 @@ std::string standard_type_name(hid_t type) {
 
 }  // namespace
 
+DatasetHandle with_chunk_cache(hid_t file, const std::string& path, DatasetHandle dataset) {
+  const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(dataset.get())));
+  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return dataset;
+  const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+  std::vector<hsize_t> chunk(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank <= 0 || H5Pget_chunk(dcpl.get(), rank, chunk.data()) < 0) return dataset;
+  const TypeHandle type(H5DECON_CHECK_H5(H5Dget_type(dataset.get())));
+  double bytes = double(H5Tget_size(type.get()));
+  for (const hsize_t n : chunk) bytes *= double(n);
+  // Four chunks, from 1 MiB (HDF5's default) up to 256 MiB: a chunk larger than
+  // the cache is read piecewise, row by row of the selection, on every region that
+  // touches it (measured: 6x slower region reads with 4 MiB chunks and the default).
+  const auto cache = static_cast<std::size_t>(std::clamp(4.0 * bytes, double(1 << 20), double(256 << 20)));
+  const PlistHandle dapl(H5DECON_CHECK_H5(H5Pcreate(H5P_DATASET_ACCESS)));
+  H5DECON_CHECK_H5(H5Pset_chunk_cache(dapl.get(), 12421, cache, H5D_CHUNK_CACHE_W0_DEFAULT));
+  dataset.reset();
+  return DatasetHandle(H5DECON_CHECK_H5(H5Dopen2(file, path.c_str(), dapl.get())));
+}
+
 bool is_hdf5_file(const std::string& file) {
 #if H5_VERSION_GE(1, 12, 0)
   return H5Fis_accessible(file.c_str(), H5P_DEFAULT) > 0;
@@ -210,6 +229,7 @@ OpenedDataset open_dataset(const DatasetRef& ref, MPI_Comm comm, const std::stri
     out.file = FileHandle(H5DECON_CHECK_H5(H5Fopen(ref.file.c_str(), H5F_ACC_RDONLY, fapl.get())));
     ObjectHandle object = open_object(out.file.get(), ref.path, what);
     out.dataset = DatasetHandle(object.release());  // verified to be a dataset
+    out.dataset = with_chunk_cache(out.file.get(), ref.path, std::move(out.dataset));
     const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(out.dataset.get())));
     if (H5Pget_layout(dcpl.get()) == H5D_VIRTUAL) {  // the same answer on every rank
       out.dataset = DatasetHandle();

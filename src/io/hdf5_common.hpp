@@ -17,6 +17,11 @@
 
 namespace h5decon::io::detail {
 
+/// `dataset` (at `path` in `file`) reopened with a chunk cache of four of its
+/// chunks (1 MiB to 256 MiB), so that every chunk a region touches is read whole,
+/// once; unchunked datasets are returned as they are. Collective where H5Dopen is.
+DatasetHandle with_chunk_cache(hid_t file, const std::string& path, DatasetHandle dataset);
+
 /// Local: whether `file` is an HDF5 file HDF5 can open (H5Fis_accessible / H5Fis_hdf5).
 bool is_hdf5_file(const std::string& file);
 

@@ -118,6 +118,8 @@ LayoutVolumes open_layout(const detail::VolumeLayout& layout, MPI_Comm comm,
   const detail::PlistHandle fapl = detail::mpio_fapl(comm);
   out.file = detail::FileHandle(
       H5DECON_CHECK_H5(H5Fopen(layout.data_file.c_str(), H5F_ACC_RDONLY, fapl.get())));
+  // HDF5's default chunk cache (1 MiB) each: a layout has a dataset per volume, and
+  // a larger cache per dataset would keep chunks of every volume read.
   for (const std::string& path : layout.paths)
     out.datasets.emplace_back(
         H5DECON_CHECK_H5(H5Dopen2(out.file.get(), path.c_str(), H5P_DEFAULT)));

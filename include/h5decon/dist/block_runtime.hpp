@@ -94,6 +94,8 @@ struct BlockRunSummary {
   bool rank0_computes = true;  ///< false without MPI_THREAD_MULTIPLE on more than one rank
   std::int64_t max_message_bytes = 0;
   std::int64_t bytes_served = 0;  ///< regions (halos included) rank 0 read and handed out
+  double read_seconds = 0;        ///< rank 0's time inside the input's region reads
+  std::int64_t volume_bytes = 0;  ///< the stored bytes of the volumes run (amplification's base)
   std::string sample_type;        ///< the type they travelled in, e.g. "uint16"
   /// Rank 0: a stop was requested (BlockRunOptions::stop_requested) before every
   /// block was served; the rank that asked first (-1: none).
