@@ -20,6 +20,7 @@
 #include <string>
 
 #include "h5decon/shape.hpp"
+#include "h5decon/volume.hpp"
 
 namespace h5decon {
 
@@ -29,8 +30,12 @@ inline constexpr double kSeamErrorTarget = 1e-4;
 
 /// How to split the volumes; every field has a working default.
 struct DecompositionOptions {
-  /// Halo per side along z, y, x; empty: auto_halo(psf, halo_psf_factor).
+  /// Halo per side along z, y, x; empty: auto_halo(psf_support or the PSF's
+  /// extent, halo_psf_factor).
   std::optional<Shape3> halo;
+  /// The extent that holds the PSF's light (halo_support()); the automatic halo
+  /// is taken from it rather than from the box the PSF is stored in.
+  std::optional<Shape3> psf_support;
   /// Nominal interior along z, y, x (clipped to the volume, rounded up to whole
   /// chunks); empty: chosen to fit memory_budget_bytes with the least FFT work.
   std::optional<Shape3> block;
@@ -49,6 +54,14 @@ struct DecompositionOptions {
   double halo_psf_factor = 2.5;
 };
 
+/// Share of a PSF's flux its support holds: the automatic halo is a multiple of the
+/// smallest centred box holding this share (crop_psf), not of the stored box.
+inline constexpr double kHaloSupportEnergy = 0.9999;
+
+/// The support of `psfs` for the automatic halo: per axis the largest extent of
+/// crop_psf(psf, kHaloSupportEnergy) over the PSFs (non-negative, positive sum).
+Shape3 halo_support(const std::vector<Volume>& psfs);
+
 /// The decomposition of one dataset: everything needed to enumerate its blocks.
 struct DecompositionPlan {
   Shape5 dataset;                    ///< (c, t, z, y, x) extent of the whole dataset
@@ -63,7 +76,14 @@ struct DecompositionPlan {
   std::int64_t max_block_bytes = 0;  ///< block cost of (max_region, max_fft): the most any block needs
   std::int64_t memory_budget_bytes = 0;  ///< the budget it was planned for; 0: unlimited
   bool auto_halo = true;                 ///< halo chosen from the PSF (not given explicitly)
+  Shape3 halo_basis;                     ///< what the automatic halo is a multiple of (the support)
+  double halo_factor = 0;                ///< that multiple
   bool auto_block = true;                ///< grid chosen by the search (not given explicitly)
+
+  /// Voxels read (every block's region, halos included) per voxel of a volume.
+  double read_amplification() const;
+  /// FFT voxels (every block's padded FFT shape) per voxel of a volume.
+  double fft_amplification() const;
 };
 
 /// One block of one volume, computed on demand by block_at.

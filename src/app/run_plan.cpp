@@ -20,6 +20,9 @@ DecompositionPlan plan_run(MPI_Comm comm, const RunSettings& s, const BackendCho
                            std::ostream& log) {
   dist::BackendPlanRequest request;
   request.options.halo = s.halo;
+  std::vector<Volume> kernels;
+  for (const Psf& psf : psfs) kernels.push_back(psf.kernel);
+  request.options.psf_support = halo_support(kernels);
   request.options.block = s.block;
   request.options.memory_budget_bytes = s.memory_budget;
   request.auto_budget = s.auto_memory_budget;

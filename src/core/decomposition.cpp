@@ -28,6 +28,7 @@
 
 #include "h5decon/error.hpp"
 #include "h5decon/fft_shape.hpp"
+#include "h5decon/psf_model.hpp"
 
 namespace h5decon {
 namespace {
@@ -256,6 +257,15 @@ Shape3 auto_halo(const Shape3& psf, double factor) {
   return h;
 }
 
+Shape3 halo_support(const std::vector<Volume>& psfs) {
+  Shape3 support{1, 1, 1};
+  for (const Volume& psf : psfs) {
+    const Shape3 s = crop_psf(psf, kHaloSupportEnergy).psf.shape;
+    for (int a = 0; a < 3; ++a) support[a] = std::max(support[a], s[a]);
+  }
+  return support;
+}
+
 std::int64_t block_bytes(const Shape3& region, const Shape3& psf) {
   return bytes_of(padded_shape(region, psf), region);
 }
@@ -263,7 +273,8 @@ std::int64_t block_bytes(const Shape3& region, const Shape3& psf) {
 DecompositionPlan plan_decomposition(const Shape5& dataset, const Shape3& psf,
                                      const DecompositionOptions& options) {
   validate(dataset, psf, options);
-  const Shape3 halo = options.halo ? *options.halo : auto_halo(psf, options.halo_psf_factor);
+  const Shape3 halo = options.halo ? *options.halo
+                                   : auto_halo(options.psf_support.value_or(psf), options.halo_psf_factor);
   const bool search = !options.block && options.memory_budget_bytes > 0;
   const GridChoice g =
       search ? search_grid(dataset, psf, halo, options) : fixed_grid(dataset, psf, halo, options);
@@ -282,6 +293,8 @@ DecompositionPlan plan_decomposition(const Shape5& dataset, const Shape3& psf,
   p.max_block_bytes = g.bytes();
   p.memory_budget_bytes = options.memory_budget_bytes;
   p.auto_halo = !options.halo;
+  p.halo_basis = options.psf_support.value_or(psf);
+  p.halo_factor = options.halo_psf_factor;
   p.auto_block = !options.block;
   return p;
 }
@@ -319,6 +332,38 @@ std::int64_t block_id(const DecompositionPlan& plan, std::int64_t c, std::int64_
   return (((c * plan.dataset.t + t) * plan.grid.z + iz) * plan.grid.y + iy) * plan.grid.x + ix;
 }
 
+namespace {
+
+// Sum over the blocks of one volume of `measure(block)`, per voxel of the volume.
+template <class Measure>
+double per_volume_voxel(const DecompositionPlan& p, Measure measure) {
+  double total = 0;
+  for (std::int64_t id = 0; id < p.grid.size(); ++id) total += double(measure(block_at(p, id)));
+  return total / double(std::max<std::int64_t>(1, p.dataset.volume.size()));
+}
+
+std::string fixed2(double v) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(2) << v;
+  return os.str();
+}
+
+std::string shortest(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+double DecompositionPlan::read_amplification() const {
+  return per_volume_voxel(*this, [](const Block& b) { return b.region_count.size(); });
+}
+
+double DecompositionPlan::fft_amplification() const {
+  return per_volume_voxel(*this, [](const Block& b) { return b.fft.size(); });
+}
+
 std::string describe(const DecompositionPlan& p) {
   const std::int64_t volumes = p.dataset.c * p.dataset.t;
   std::ostringstream os;
@@ -329,9 +374,14 @@ std::string describe(const DecompositionPlan& p) {
      << "\n"
      << "  block interior:   " << p.interior.str() << " (the last block per axis may be smaller)\n"
      << "  halo per side:    " << p.halo.str()
-     << (p.auto_halo ? " (auto from the PSF)" : " (explicit)") << ", 0 on unsplit axes\n"
+     << (p.auto_halo ? " (auto: " + shortest(p.halo_factor) + " x the PSF's support " +
+                           p.halo_basis.str() + ", which holds 99.99% of its light)"
+                     : std::string(" (explicit)"))
+     << ", 0 on unsplit axes\n"
      << "  PSF:              " << p.psf.str() << "\n"
      << "  largest region:   " << p.max_region.str() << "\n"
+     << "  amplification:    " << fixed2(p.read_amplification()) << "x the volume's voxels read "
+     << "(regions over interiors), " << fixed2(p.fft_amplification()) << "x in FFT voxels\n"
      << "  largest FFT:      " << p.max_fft.str() << " (padded to sizes with factors 2,3,5,7)\n"
      << "  output chunk:     " << p.chunk.str() << "\n"
      << "  memory per block: " << format_bytes(p.max_block_bytes) << ", budget "

@@ -158,11 +158,12 @@ SeamRow measure(Backend& backend, const Psf& psf, const Volume& observed, const 
   DecompositionOptions options;
   options.block = block;
   options.halo_psf_factor = factor;
+  options.psf_support = halo_support({psf.kernel});  // as run's automatic halo
   const Shape5 dataset{1, 1, observed.shape};
   const DecompositionPlan plan = plan_decomposition(dataset, psf.kernel.shape, options);
   SeamRow row;
   row.factor = factor;
-  row.halo = auto_halo(psf.kernel.shape, factor);
+  row.halo = auto_halo(*options.psf_support, factor);
   row.iterations = rl.iterations;
   row.blocks = plan.block_count;
   row.seamed_axes = seamed_axes(plan);

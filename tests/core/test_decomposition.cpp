@@ -8,6 +8,7 @@
 #include "h5decon/decomposition.hpp"
 #include "h5decon/error.hpp"
 #include "h5decon/fft_shape.hpp"
+#include "h5decon/volume.hpp"
 
 using namespace h5decon;
 
@@ -319,6 +320,41 @@ TEST(Decomposition, ChoosesTheAutomaticHaloFromThePsf) {
                                                  with_block({100, 100, 100}, Shape3{1, 2, 3}));
   EXPECT_EQ(q.halo, (Shape3{1, 2, 3}));
   EXPECT_FALSE(q.auto_halo);
+}
+
+TEST(Decomposition, TakesTheAutomaticHaloFromThePsfsSupportNotItsBox) {
+  // A 9x5x5 Gaussian-like PSF stored in the middle of a 65x65x65 box of zeros: the
+  // support is the 9x5x5 (it holds all the light), so the halo is as for the tight box.
+  Volume tight({9, 5, 5}, 0.0f), boxed({65, 65, 65}, 0.0f);
+  for (std::int64_t z = 0; z < 9; ++z)
+    for (std::int64_t y = 0; y < 5; ++y)
+      for (std::int64_t x = 0; x < 5; ++x) {
+        const float v = 1.0f / float(1 + (z - 4) * (z - 4) + 4 * (y - 2) * (y - 2) + 4 * (x - 2) * (x - 2));
+        tight.at(z, y, x) = v;
+        boxed.at(z + 28, y + 30, x + 30) = v;
+      }
+  EXPECT_EQ(halo_support({boxed}), (Shape3{9, 5, 5}));
+  EXPECT_EQ(halo_support({tight}), (Shape3{9, 5, 5}));
+  EXPECT_EQ(halo_support({tight, Volume({3, 7, 1}, 1.0f)}), (Shape3{9, 7, 5}));  // per axis, the widest
+  DecompositionOptions o = with_block({100, 100, 100});
+  o.psf_support = halo_support({boxed});
+  const DecompositionPlan p = plan_decomposition({1, 1, {200, 200, 200}}, {65, 65, 65}, o);
+  EXPECT_EQ(p.halo, auto_halo({9, 5, 5}, o.halo_psf_factor));
+  EXPECT_EQ(p.halo_basis, (Shape3{9, 5, 5}));
+  EXPECT_EQ(p.psf, (Shape3{65, 65, 65}));  // the FFT still pads by the stored box
+  EXPECT_NE(describe(p).find("support 9x5x5"), std::string::npos) << describe(p);
+}
+
+TEST(Decomposition, MeasuresReadAndFftAmplification) {
+  // One block per volume: regions are the volume, nothing amplified on reading.
+  const DecompositionPlan one = plan_decomposition({1, 1, {64, 64, 64}}, {9, 5, 5}, {});
+  EXPECT_DOUBLE_EQ(one.read_amplification(), 1.0);
+  EXPECT_DOUBLE_EQ(one.fft_amplification(), double(one.max_fft.size()) / (64.0 * 64 * 64));
+  // Two blocks along z of 32 with a halo of 8: each region is 40 planes.
+  const DecompositionPlan two =
+      plan_decomposition({1, 1, {64, 64, 64}}, {9, 5, 5}, with_block({32, 64, 64}, Shape3{8, 0, 0}));
+  EXPECT_DOUBLE_EQ(two.read_amplification(), 80.0 / 64.0);
+  EXPECT_GT(two.fft_amplification(), one.fft_amplification());
 }
 
 TEST(Decomposition, CountsFftAndRegionBuffersInBlockBytes) {
