@@ -31,6 +31,9 @@ struct BackendOptions {
   FftPlanner planner = FftPlanner::measure;
   std::string wisdom_file;  ///< FFTW wisdom loaded before planning and saved after, if set
   int device = -1;  ///< CUDA device the backend computes on; -1: the calling thread's current one
+  /// wisdom_file is the per-user cache (default_wisdom_cache()): unreadable wisdom
+  /// there is a warning (it is replaced), not an error.
+  bool wisdom_is_cache = false;
 };
 
 /// What an engine reports after each finished iteration.

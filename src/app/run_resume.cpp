@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -91,9 +92,21 @@ std::string auto_wisdom_path(const std::string& output_file) {
   return output_file + ".partial.wisdom";
 }
 
+std::string default_wisdom_cache() {
+  if (const char* chosen = std::getenv("H5DECON_WISDOM")) return chosen;  // "" turns it off
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache)
+    return std::string(cache) + "/h5decon/fftwf-wisdom";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/h5decon/fftwf-wisdom";
+  return {};
+}
+
 void use_auto_wisdom(RunSettings& s) {
-  if (s.backend_options.wisdom_file.empty() && s.backend_options.planner != FftPlanner::estimate)
-    s.backend_options.wisdom_file = auto_wisdom_path(s.output.file);
+  if (!s.backend_options.wisdom_file.empty() || s.backend_options.planner == FftPlanner::estimate)
+    return;
+  const std::string cache = default_wisdom_cache();
+  s.backend_options.wisdom_is_cache = !cache.empty();
+  s.backend_options.wisdom_file = cache.empty() ? auto_wisdom_path(s.output.file) : cache;
 }
 
 void check_output_state(const RunSettings& s) {

@@ -32,8 +32,15 @@ namespace h5decon::app {
 /// "<output>.partial.wisdom".
 std::string auto_wisdom_path(const std::string& output_file);
 
-/// Sets the wisdom file to auto_wisdom_path() when plans are measured and no
-/// --wisdom was given (estimated plans are reproducible without one).
+/// The per-user FFTW wisdom cache: $H5DECON_WISDOM (empty: none), else
+/// $XDG_CACHE_HOME/h5decon/fftwf-wisdom, else ~/.cache/h5decon/fftwf-wisdom.
+std::string default_wisdom_cache();
+
+/// When plans are measured and no --wisdom was given: the wisdom file is the
+/// per-user cache, so that every later run (any rank count, a resume) reuses the
+/// plans the first one measured and gets the same bits; without a cache
+/// location, auto_wisdom_path() (kept for a resume only). Estimated plans are
+/// reproducible without one.
 void use_auto_wisdom(RunSettings& s);
 
 /// Local check of the output path (io::check_output_path for the output, its

@@ -7,9 +7,12 @@ usage: block_runs.py H5DECON MPIEXEC WORKDIR STEP [N]
   seam         blocked vs whole volume: max |diff| <= 1e-3 of each volume's max (prints it)
   split N      N ranks, blocks sent in messages of at most 4000 bytes: the reference's bits
   wisdom       FFTW measure planner with a wisdom file: 1 and 3 ranks give the same bits
+  defaults     no planner, thread or block option (the defaults: measured plans, kept
+               in the wisdom cache $H5DECON_WISDOM, fresh here): 1, 2, 3 and 4 ranks and
+               a second 1-rank run give the same bits
   native N     N ranks serve the uint16 input as uint16 (half the bytes of the same
                input stored as float32) and both give the reference's bits
-One thread per rank everywhere: the same FFT algorithms on every rank count.
+One thread per rank everywhere but in `defaults`: the same FFT algorithms on every rank count.
 """
 import os
 import re
@@ -108,6 +111,31 @@ def wisdom(test):
     return same_bits(test, "measure3.h5", "measure1.h5")
 
 
+def defaults(test):
+    cache = test.path("defaults_wisdom")
+    if os.path.exists(cache):
+        os.remove(cache)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["H5DECON_WISDOM"] = cache
+    outputs = []
+    for i, ranks in enumerate([1, 2, 3, 4, 1]):
+        out = test.path(f"defaults{i}.h5")
+        cmd = [test.mpiexec, "-n", str(ranks), "--oversubscribe", test.binary, "run", "--input",
+               test.synth, "--psf", test.synth, "--output", out, "--overwrite", "--iterations",
+               str(ITERATIONS)]
+        print("$", " ".join(cmd), flush=True)
+        log = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout
+        print(log, end="", flush=True)
+        if "planner measure" not in log:
+            print("FAIL: the default planner is not measure")
+            return 1
+        outputs.append(os.path.basename(out))
+    if not os.path.exists(cache):
+        print("FAIL: no wisdom cache was written at", cache)
+        return 1
+    return sum(same_bits(test, name, outputs[0]) for name in outputs[1:])
+
+
 def served(output):
     """(megabytes, sample type) from the run summary's 'served:' line."""
     match = re.search(r"served: ([0-9.]+) MB of (\w+) regions", output)
@@ -142,6 +170,8 @@ def main():
         return seam(test)
     if step == "wisdom":
         return wisdom(test)
+    if step == "defaults":
+        return defaults(test)
     ranks = int(sys.argv[5])
     if step == "ranks":
         test.blocked(ranks, f"ranks{ranks}.h5")

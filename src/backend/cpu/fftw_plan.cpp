@@ -7,6 +7,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
+#include <unistd.h>
 #include <mutex>
 
 #include "h5decon/error.hpp"
@@ -35,16 +37,32 @@ unsigned planner_flags(FftPlanner p) {
   return FFTW_ESTIMATE;
 }
 
-void import_wisdom(const std::string& file) {
-  if (file.empty() || !std::filesystem::exists(file)) return;
-  H5DECON_REQUIRE(fftwf_import_wisdom_from_filename(file.c_str()) != 0, InputError,
-                  "FFTW wisdom file '", file, "' could not be read (not FFTW3 single-precision wisdom?)");
+void import_wisdom(const std::string& file, bool cache) {
+  std::error_code ec;
+  if (file.empty() || !std::filesystem::exists(file, ec)) return;
+  if (fftwf_import_wisdom_from_filename(file.c_str()) != 0) return;
+  H5DECON_REQUIRE(cache, InputError, "FFTW wisdom file '", file,
+                  "' could not be read (not FFTW3 single-precision wisdom?)");
+  std::cerr << "h5decon: warning: FFTW wisdom cache '" << file
+            << "' could not be read; planning anew and replacing it" << std::endl;
 }
 
-void export_wisdom(const std::string& file) {
+// Written beside the file and renamed onto it: runs that share the file (a job
+// array's tasks) never read a half-written one.
+void export_wisdom(const std::string& file, bool cache) {
   if (file.empty()) return;
-  H5DECON_REQUIRE(fftwf_export_wisdom_to_filename(file.c_str()) != 0, IoError,
-                  "FFTW wisdom file '", file, "' could not be written");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (cache) fs::create_directories(fs::path(file).parent_path(), ec);
+  const std::string temporary = file + ".tmp" + std::to_string(::getpid());
+  const bool written = fftwf_export_wisdom_to_filename(temporary.c_str()) != 0;
+  if (written) fs::rename(temporary, file, ec);
+  if (!written || ec) {
+    fs::remove(temporary, ec);
+    H5DECON_REQUIRE(cache, IoError, "FFTW wisdom file '", file, "' could not be written");
+    std::cerr << "h5decon: warning: FFTW wisdom cache '" << file
+              << "' could not be written; later runs will plan anew" << std::endl;
+  }
 }
 
 }  // namespace
@@ -87,13 +105,14 @@ int resolve_threads(const BackendOptions& options) {
 PlannerSession::PlannerSession(const BackendOptions& options, int threads)
     : lock_(planner_mutex()),
       wisdom_file_(options.wisdom_file),
+      wisdom_is_cache_(options.wisdom_is_cache),
       flags_(planner_flags(options.planner)) {
   init_threads_once();
-  import_wisdom(wisdom_file_);
+  import_wisdom(wisdom_file_, wisdom_is_cache_);
   fftwf_plan_with_nthreads(threads);
 }
 
-void PlannerSession::finish() const { export_wisdom(wisdom_file_); }
+void PlannerSession::finish() const { export_wisdom(wisdom_file_, wisdom_is_cache_); }
 
 FftPair make_fft_pair(const Shape3& fft, float* real_in, std::complex<float>* spectrum,
                       float* real_out, const BackendOptions& options) {

@@ -81,6 +81,7 @@ class PlannerSession {
  private:
   std::unique_lock<std::recursive_mutex> lock_;
   std::string wisdom_file_;
+  bool wisdom_is_cache_ = false;
   unsigned flags_;
 };
 
