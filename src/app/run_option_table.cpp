@@ -123,6 +123,12 @@ std::string apply_input(const std::string& t, RunSettings& s) {
   s.input = parse_ref("input", t, "/data");
   return s.input.str();
 }
+std::string apply_read(const std::string& t, RunSettings& s) {
+  if (t != "served" && t != "direct")
+    throw UsageError("--read: unknown value '" + t + "'; valid: served, direct");
+  s.direct_reads = t == "direct";
+  return t;
+}
 std::string apply_inputs(const std::string& t, RunSettings& s) {
   if (t.empty()) throw UsageError(std::string("--inputs: empty; give a list file or a quoted glob"));
   s.inputs = t;
@@ -460,6 +466,11 @@ const std::vector<RunOption>& run_option_table() {
      "fdatasync the output after each block, before it is recorded done (survives a node "
      "crash, not only a killed process)",
      S::none, kBlocksMode, kRecorded, apply_switch<&RunSettings::sync_blocks>, !kRequired},
+    {"read", "Distributed runs", "served|direct", "served",
+     "who reads the blocks' regions: served, rank 0 (one reader; regions sent to the ranks); "
+     "direct, each rank its own through parallel HDF5 and rank 0 only schedules (for parallel "
+     "file systems)",
+     S::none, kBlocksMode, kRecorded, apply_read, !kRequired},
     {"no-compute", "Distributed runs", "", "false",
      "diagnostic: skip the deconvolution and write the observed data (measures serving and I/O)",
      S::result, kBlocksMode, kRecorded, apply_switch<&RunSettings::no_compute>, !kRequired},

@@ -41,6 +41,7 @@ struct RunSettings {
   std::string shard = "off";        ///< --shard: K/N, auto (from SLURM_ARRAY_*) or off
   bool sync_blocks = false;         ///< --sync-blocks: fdatasync the output after each block
   bool no_compute = false;          ///< --no-compute (diagnostic): write the observed data
+  bool direct_reads = false;        ///< --read direct: every rank reads its own regions
   /// Every recorded option's canonical value (run_option_table.hpp), for the
   /// provenance, --dry-run and the signature.
   std::map<std::string, std::string> resolved;

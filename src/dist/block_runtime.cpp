@@ -133,6 +133,8 @@ std::string BlockRunSummary::str() const {
   if (bytes_served > 0 && volume_bytes > 0)
     os << "; " << std::setprecision(2) << double(bytes_served) / double(volume_bytes)
        << "x the volumes' bytes (halos)";
+  if (direct_reads)
+    os << "\nregions read by each rank itself (--read direct); rank 0 only scheduled blocks";
   if (!rank0_computes) os << "; rank 0 only served blocks";
   if (max_message_bytes > 0 && max_message_bytes < kDefaultMaxMessageBytes)
     os << "; blocks sent in messages of at most " << max_message_bytes << " bytes";
@@ -154,6 +156,17 @@ struct BlockRuntime::Impl {
   std::optional<Failure> run_serial(const io::InputDataset& input, BlockProcessor& processor,
                                     Progress& progress, BlockRunSummary& summary);
   void gather(const RankWork& mine, BlockRunSummary& summary) const;
+
+  /// --read direct: how a worker reads its block's region (under the HDF5 lock,
+  /// which rank 0's server thread shares); empty when rank 0 serves the regions.
+  std::function<void(const Block&, std::span<std::byte>)> direct_reader(
+      const io::InputDataset& input, std::mutex& h5_lock) const {
+    if (!options.direct_reads) return {};
+    return [&input, &h5_lock](const Block& b, std::span<std::byte> out) {
+      std::lock_guard lock(h5_lock);
+      input.read_samples(b.c, b.t, b.region_offset, b.region_count, out);
+    };
+  }
 };
 
 BlockRuntime::BlockRuntime(MPI_Comm comm, const DecompositionPlan& plan, std::vector<Psf> psfs,
@@ -210,6 +223,7 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   summary.max_message_bytes = layout.piece_bytes();
   summary.sample_type = to_string(type);
   summary.volume_bytes = interior_voxels(d.plan, d.blocks) * sample_bytes(type);
+  summary.direct_reads = d.options.direct_reads && d.size > 1;
   if (!summary.rank0_computes && d.rank == 0)
     std::cerr << "h5decon: warning: MPI does not provide MPI_THREAD_MULTIPLE; rank 0 only serves "
                  "blocks and computes none"
@@ -232,7 +246,9 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   if (d.rank == 0)
     failure = d.serve(comm, input, layout, processor, h5_lock, threads, summary);
   else
-    BlockWorker(comm, d.plan, layout, type, processor, d.options.stop_requested).run();
+    BlockWorker(comm, d.plan, layout, type, processor, d.options.stop_requested,
+                d.direct_reader(input, h5_lock))
+        .run();
   MPI_Comm_free(&comm);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   d.gather(processor.work(), summary);
@@ -250,10 +266,12 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   std::vector<int> workers;
   for (int r = summary.rank0_computes ? 0 : 1; r < size; ++r) workers.push_back(r);
   BlockServer server(comm, plan, blocks, layout, input, h5_lock, workers, progress,
-                     options.on_block_done, options.stop_requested);
+                     options.on_block_done, options.stop_requested, options.direct_reads);
   if (summary.rank0_computes) {
     std::thread serving([&server] { server.run(); });  // both loops are noexcept: join is reached
-    BlockWorker(comm, plan, layout, input.sample_type(), processor, options.stop_requested).run();
+    BlockWorker(comm, plan, layout, input.sample_type(), processor, options.stop_requested,
+                direct_reader(input, h5_lock))
+        .run();
     serving.join();
   } else {
     server.run();

@@ -12,7 +12,8 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
                          const std::vector<std::int64_t>& blocks, const PieceLayout& layout,
                          const io::InputDataset& input, std::mutex& h5_lock,
                          const std::vector<int>& workers, Progress& progress,
-                         BlockDoneHook on_done, std::function<bool()> stop_requested)
+                         BlockDoneHook on_done, std::function<bool()> stop_requested,
+                         bool direct_reads)
     : comm_(comm),
       plan_(plan),
       blocks_(blocks),
@@ -23,7 +24,8 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
       progress_(progress),
       on_done_(std::move(on_done)),
       negatives_(input.description()),
-      stop_requested_(std::move(stop_requested)) {
+      stop_requested_(std::move(stop_requested)),
+      direct_reads_(direct_reads) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   states_.resize(static_cast<std::size_t>(size));
@@ -110,6 +112,13 @@ void BlockServer::serve(int worker) {
   if (failure_ || stop_rank_ >= 0 || next_ >= blocks_.size()) return stop(worker);
   const Block block = block_at(plan_, blocks_[next_++]);
   Outgoing& out = outgoing_.emplace_back();
+  if (direct_reads_) {  // the worker reads the region itself
+    out.reply = Reply{Reply::kBlock, block.id, 0};
+    MPI_Request r;
+    MPI_Isend(&out.reply, sizeof(Reply), MPI_BYTE, worker, kTagReply, comm_, &r);
+    out.requests.add(r);
+    return;
+  }
   try {
     out.data.resize(static_cast<std::size_t>(block.region_count.size()) *
                     static_cast<std::size_t>(sample_bytes(input_.sample_type())));

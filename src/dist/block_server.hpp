@@ -28,7 +28,7 @@ class BlockServer {
   BlockServer(MPI_Comm comm, const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
               const PieceLayout& layout, const io::InputDataset& input, std::mutex& h5_lock,
               const std::vector<int>& workers, Progress& progress, BlockDoneHook on_done = {},
-              std::function<bool()> stop_requested = {});
+              std::function<bool()> stop_requested = {}, bool direct_reads = false);
   /// Serves until every worker has left. Never throws: failures are recorded.
   void run() noexcept;
   /// The first failure of the run, on any rank.
@@ -76,6 +76,7 @@ class BlockServer {
   std::size_t next_ = 0;
   std::int64_t done_blocks_ = 0, done_voxels_ = 0, bytes_served_ = 0;
   double read_seconds_ = 0;  // inside read_samples()
+  bool direct_reads_ = false;  // --read direct: block ids only, the workers read
   NegativesWarning negatives_;
   std::size_t gone_ = 0;
   std::optional<Failure> failure_;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <utility>
 
 #include "h5decon/error.hpp"
 
@@ -20,13 +21,15 @@ double seconds_since(Clock::time_point start) {
 
 BlockWorker::BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
                          SampleType type, BlockProcessor& processor,
-                         std::function<bool()> stop_requested)
+                         std::function<bool()> stop_requested,
+                         std::function<void(const Block&, std::span<std::byte>)> read_region)
     : comm_(comm),
       plan_(plan),
       layout_(layout),
       type_(type),
       processor_(processor),
-      stop_requested_(std::move(stop_requested)) {}
+      stop_requested_(std::move(stop_requested)),
+      read_region_(std::move(read_region)) {}
 
 void BlockWorker::run() noexcept {
   try {
@@ -62,7 +65,7 @@ void BlockWorker::request() {
   MPI_Request r;
   MPI_Irecv(&next_.reply, sizeof(Reply), MPI_BYTE, 0, kTagReply, comm_, &r);
   next_.header.add(r);
-  post_piece_receives(comm_, layout_, next_.data, next_.pieces);
+  if (!read_region_) post_piece_receives(comm_, layout_, next_.data, next_.pieces);
   Report report;
   report.kind = Report::kRequest;
   send_report(comm_, report);
@@ -71,10 +74,21 @@ void BlockWorker::request() {
 Reply BlockWorker::wait_reply() {
   const auto start = Clock::now();
   next_.header.wait();
-  if (next_.reply.kind == Reply::kBlock)
+  if (next_.reply.kind == Reply::kBlock && read_region_) {
+    // --read direct: this rank reads the region itself; a failure is the block's.
+    const Block block = block_at(plan_, next_.reply.block);
+    const auto bytes = static_cast<std::size_t>(block.region_count.size()) *
+                       static_cast<std::size_t>(sample_bytes(type_));
+    try {
+      read_region_(block, std::span<std::byte>(next_.data.data(), bytes));
+    } catch (...) {
+      read_failure_ = std::current_exception();
+    }
+  } else if (next_.reply.kind == Reply::kBlock) {
     next_.pieces.wait();
-  else
+  } else {
     next_.pieces.cancel();
+  }
   processor_.work().wait_s += seconds_since(start);
   return next_.reply;
 }
@@ -84,6 +98,7 @@ Reply BlockWorker::wait_reply() {
 bool BlockWorker::compute(const Block& block) {
   try {
     poll_abort();
+    if (read_failure_) std::rethrow_exception(std::exchange(read_failure_, nullptr));
     const auto bytes = static_cast<std::size_t>(block.region_count.size()) *
                        static_cast<std::size_t>(sample_bytes(type_));
     const SampleView region{type_, std::span<const std::byte>(current_.data(), bytes)};

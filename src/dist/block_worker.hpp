@@ -6,6 +6,9 @@
 #include <mpi.h>
 
 #include <cstddef>
+#include <exception>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "dist/block_processor.hpp"
@@ -16,9 +19,12 @@ namespace h5decon::dist {
 class BlockWorker {
  public:
   /// Blocks arrive in `type`, the input's sample type.
+  /// With `read_region`, the server sends block ids only and the worker reads each
+  /// region itself (--read direct).
   BlockWorker(MPI_Comm comm, const DecompositionPlan& plan, const PieceLayout& layout,
               SampleType type, BlockProcessor& processor,
-              std::function<bool()> stop_requested = {});
+              std::function<bool()> stop_requested = {},
+              std::function<void(const Block&, std::span<std::byte>)> read_region = {});
   /// Runs until the server says stop. Block failures are reported to rank 0,
   /// not thrown; anything escaping would leave the server waiting, so nothing does.
   void run() noexcept;
@@ -54,6 +60,8 @@ class BlockWorker {
   std::vector<std::byte> current_;
   bool abort_received_ = false;
   std::function<bool()> stop_requested_;
+  std::function<void(const Block&, std::span<std::byte>)> read_region_;
+  std::exception_ptr read_failure_;  // the last direct read's, thrown as its block's failure
 };
 
 }  // namespace h5decon::dist

@@ -10,6 +10,7 @@ usage: block_runs.py H5DECON MPIEXEC WORKDIR STEP [N]
   defaults     no planner, thread or block option (the defaults: measured plans, kept
                in the wisdom cache $H5DECON_WISDOM, fresh here): 1, 2, 3 and 4 ranks and
                a second 1-rank run give the same bits
+  direct N     N ranks each reading their own regions (--read direct): the reference's bits
   native N     N ranks serve the uint16 input as uint16 (half the bytes of the same
                input stored as float32) and both give the reference's bits
 One thread per rank everywhere but in `defaults`: the same FFT algorithms on every rank count.
@@ -178,6 +179,12 @@ def main():
         return same_bits(test, f"ranks{ranks}.h5")
     if step == "native":
         return native(test, ranks)
+    if step == "direct":
+        log = test.blocked(ranks, "direct.h5", "--read", "direct")
+        if "read by each rank itself" not in log:
+            print("FAIL: the summary does not say the ranks read their own regions")
+            return 1
+        return same_bits(test, "direct.h5")
     if step == "split":
         test.blocked(ranks, "split.h5", env={"H5DECON_MAX_MESSAGE_BYTES": "4000"})
         return same_bits(test, "split.h5")

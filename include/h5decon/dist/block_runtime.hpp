@@ -74,6 +74,9 @@ struct BlockRunOptions {
   /// Diagnostic: skip the deconvolution and write each interior of the observed
   /// data, to measure serving and writing alone.
   bool no_compute = false;
+  /// --read direct: each rank reads its blocks' regions itself through parallel
+  /// HDF5 and rank 0 only schedules; false: rank 0 reads and sends them (served).
+  bool direct_reads = false;
   /// --background auto: the background of each (c, t) volume, estimated once from
   /// the whole volume and given to every block of it; empty: the options' value.
   std::map<io::VolumeIndex, float> backgrounds;
@@ -95,6 +98,7 @@ struct BlockRunSummary {
   std::int64_t max_message_bytes = 0;
   std::int64_t bytes_served = 0;  ///< regions (halos included) rank 0 read and handed out
   double read_seconds = 0;        ///< rank 0's time inside the input's region reads
+  bool direct_reads = false;      ///< --read direct: each rank read its own regions
   std::int64_t volume_bytes = 0;  ///< the stored bytes of the volumes run (amplification's base)
   std::string sample_type;        ///< the type they travelled in, e.g. "uint16"
   /// Rank 0: a stop was requested (BlockRunOptions::stop_requested) before every
