@@ -11,7 +11,7 @@ Writes a (1, C, Z, 1024, 1024) uint16 file of about G GiB (chunks 32x256x256,
 PSF 33x17x17), then prints:
   - the floor: h5py reading the whole dataset (z-slabs of whole chunks) and
     writing the same shape as float32, in GB/s;
-  - per rank count, `run --no-compute` (blocks read, sent, converted, written;
+  - per rank count, `run --no-compute` (or with --compute N, N iterations; blocks read, sent, converted, written;
     no deconvolution), median of N: end-to-end seconds and GB/s of input plus
     output bytes, as a share of the floor (read + write time); rank 0's region
     reads (GB/s while reading, as a share of the raw read rate); the halo
@@ -79,7 +79,8 @@ def floors(path, work, shape):
 def one_run(args, path, work, ranks, extra):
     cmd = (["mpirun", "-np", str(ranks), "--oversubscribe"] if ranks > 1 else []) + [
         args.h5decon, "run", "--input", path, "--psf", path + ":/psf", "--output",
-        os.path.join(work, "out.h5"), "--overwrite", "--no-compute", "--block", "64,256,256",
+        os.path.join(work, "out.h5"), "--overwrite", "--block", "64,256,256",
+        *(["--iterations", str(args.compute)] if args.compute else ["--no-compute"]),
         "--fft-planner", "estimate"] + extra
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
@@ -107,6 +108,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--work", default="")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--compute", type=int, default=0, metavar="N",
+                    help="deconvolve with N iterations instead of --no-compute (waiting shares "
+                         "with compute on)")
     ap.add_argument("extra", nargs="*", help="further run options (after --)")
     args = ap.parse_args()
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
