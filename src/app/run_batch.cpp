@@ -133,6 +133,7 @@ int run_batch(MPI_Comm comm, const RunSettings& batch, const std::string& comman
                                 : std::string())
               << std::endl;
   std::size_t done = 0, skipped = 0;
+  SharedRuntime shared;  // engines and plans kept from one input to the next
   for (std::size_t k = 0; k < runs.size(); ++k) {
     RunSettings& r = runs[k];
     if (batch.resume) {  // complete: skipped; interrupted: resumed; else started
@@ -152,7 +153,7 @@ int run_batch(MPI_Comm comm, const RunSettings& batch, const std::string& comman
       std::cout << "batch: input " << k + 1 << " of " << runs.size() << ": " << r.input.str()
                 << " -> " << r.output.str() << (r.resume ? " (resumed)" : "") << std::endl;
     try {
-      run_one(comm, r, command_line);
+      run_one(comm, r, command_line, &shared);
     } catch (const AgreedError& e) {
       throw AgreedError(e.code(), 0,
                         detail::concat("--inputs: input ", k + 1, " of ", runs.size(),

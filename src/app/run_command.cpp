@@ -60,6 +60,7 @@ std::string fixed(double v, int digits) {
 
 /// State shared by the steps of one run.
 struct Run {
+  SharedRuntime* shared = nullptr;  ///< a batch's runtime (run --inputs); null: this run's own
   MPI_Comm comm = MPI_COMM_WORLD;
   int rank = 0, size = 1;
   RunSettings s;
@@ -83,6 +84,19 @@ struct Run {
     if (rank == 0) std::cout << detail::concat(parts...) << std::endl;
   }
 };
+
+// What a batch's runtime must match to be reused: the signature less the input's
+// name and identity, the output and the notes (the input's shape and type stay).
+std::string runtime_key(const Signature& signature) {
+  std::string key;
+  for (const auto& [name, value] : signature) {
+    const bool input_identity = name.starts_with("input") && name != "input-shape" &&
+                                name != "input-dtype";
+    if (!input_identity && !name.starts_with("output") && !name.starts_with("note."))
+      key += name + "=" + value + "\n";
+  }
+  return key;
+}
 
 std::string csv(const Shape3& s) {
   return std::to_string(s.z) + "," + std::to_string(s.y) + "," + std::to_string(s.x);
@@ -257,8 +271,22 @@ void execute(Run& run) {
     run.log("--background auto, one estimate per volume (its darkest 8^3 tiles) in ",
             fixed(seconds_since(step), 2), " s: ", describe_backgrounds(run.backgrounds));
   }
-  std::optional<dist::BlockRuntime> runtime;
-  agree_on(run.comm, [&] { runtime.emplace(run.comm, plan, psfs, block_run_options(run)); });
+  std::optional<dist::BlockRuntime> own;
+  std::optional<dist::BlockRuntime>& runtime = run.shared ? run.shared->runtime : own;
+  const std::string key = runtime_key(run.signature);
+  const bool reuse = run.shared && runtime && run.shared->key == key;  // alike on every rank
+  agree_on(run.comm, [&] {
+    if (reuse) {
+      runtime->next_run(block_run_options(run));
+      return;
+    }
+    runtime.reset();
+    runtime.emplace(run.comm, plan, psfs, block_run_options(run));
+  });
+  if (run.shared) run.shared->key = key;
+  if (reuse)
+    run.log("batch: the previous input's runtime is reused (", runtime->engines_made(),
+            " engines made so far on rank 0)");
   const std::string backends = dist::describe_per_rank(run.comm, runtime->backend_name());
   auto step = Clock::now();
   std::size_t shapes = 0;
@@ -299,7 +327,8 @@ void execute(Run& run) {
 
 }  // namespace
 
-void run_one(MPI_Comm comm, const RunSettings& settings, const std::string& command_line) {
+void run_one(MPI_Comm comm, const RunSettings& settings, const std::string& command_line,
+             SharedRuntime* shared) {
   if (settings.mode == "exact") {
     RunSettings exact = settings;
     run_exact(comm, exact, command_line);
@@ -311,6 +340,7 @@ void run_one(MPI_Comm comm, const RunSettings& settings, const std::string& comm
   MPI_Comm_size(run.comm, &run.size);
   run.command_line = command_line;
   run.s = settings;
+  run.shared = shared;
   execute(run);
 }
 

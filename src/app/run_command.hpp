@@ -3,8 +3,10 @@
 
 #include <mpi.h>
 
+#include <optional>
 #include <string>
 
+#include "h5decon/dist/block_runtime.hpp"
 #include "run_options.hpp"
 
 namespace h5decon::app {
@@ -14,8 +16,19 @@ namespace h5decon::app {
 /// code; throws AgreedError (on every rank) when a step failed on any rank.
 int run_command(int argc, char** argv, const std::string& command_line);
 
+/// A batch's block runtime, kept from one input to the next (`run --inputs`): the
+/// next input reuses it, engines and all, when its run signature without the
+/// input's and output's entries (the plan, the PSFs' hash, every result-changing
+/// option, the backend) is `key`.
+struct SharedRuntime {
+  std::optional<dist::BlockRuntime> runtime;
+  std::string key;
+};
+
 /// One run of `settings` (one input, blocks or exact mode), collective on `comm`;
-/// throws AgreedError (on every rank) when a step failed on any rank.
-void run_one(MPI_Comm comm, const RunSettings& settings, const std::string& command_line);
+/// throws AgreedError (on every rank) when a step failed on any rank. `shared`: a
+/// batch's runtime to reuse and keep (blocks mode).
+void run_one(MPI_Comm comm, const RunSettings& settings, const std::string& command_line,
+             SharedRuntime* shared = nullptr);
 
 }  // namespace h5decon::app

@@ -149,6 +149,10 @@ struct BlockRuntime::Impl {
   BlockRunOptions options;
   std::unique_ptr<Backend> backend;
   std::vector<std::int64_t> blocks;  ///< what is served, in order
+  std::unique_ptr<EngineCache> engines;  ///< made by the first run(), kept for the next
+  std::int64_t engine_capacity = 0;      ///< the capacity it was made with
+
+  void select_blocks();
 
   std::optional<Failure> serve(MPI_Comm comm, const io::InputDataset& input,
                                const PieceLayout& layout, BlockProcessor& processor,
@@ -184,12 +188,30 @@ BlockRuntime::BlockRuntime(MPI_Comm comm, const DecompositionPlan& plan, std::ve
   // Only rank 0 touches the wisdom file; the others get its wisdom by broadcast.
   if (d.rank != 0) d.options.backend_options.wisdom_file.clear();
   d.backend = make_backend(d.options.backend, d.options.backend_options);
-  d.blocks = d.options.blocks;
-  if (d.blocks.empty()) {
-    d.blocks.resize(static_cast<std::size_t>(plan.block_count));
-    std::iota(d.blocks.begin(), d.blocks.end(), std::int64_t{0});
+  d.select_blocks();
+}
+
+void BlockRuntime::Impl::select_blocks() {
+  blocks = options.blocks;
+  if (blocks.empty()) {
+    blocks.resize(static_cast<std::size_t>(plan.block_count));
+    std::iota(blocks.begin(), blocks.end(), std::int64_t{0});
   }
-  for (std::int64_t id : d.blocks) block_at(plan, id);  // throws for an id out of range
+  for (std::int64_t id : blocks) block_at(plan, id);  // throws for an id out of range
+}
+
+void BlockRuntime::next_run(BlockRunOptions options) {
+  Impl& d = *impl_;
+  const RlOptions rl = d.options.rl;  // the engines' options stay (the caller's key says so)
+  const BackendOptions backend_options = d.options.backend_options;
+  d.options = std::move(options);
+  d.options.rl = rl;
+  d.options.backend_options = backend_options;
+  d.select_blocks();
+}
+
+std::int64_t BlockRuntime::engines_made() const {
+  return impl_->engines ? impl_->engines->made() : 0;
 }
 
 BlockRuntime::~BlockRuntime() = default;
@@ -236,7 +258,11 @@ BlockRunSummary BlockRuntime::run(const io::InputDataset& input, io::OutputDatas
   if (engine_capacity > 0 && d.backend->device_memory_budget() <= 0)
     engine_capacity = std::max<std::int64_t>(
         1, engine_capacity - block_buffer_bytes(d.plan.max_region, sample_bytes(type)));
-  EngineCache engines(*d.backend, d.psfs, d.options.rl, engine_capacity);
+  if (!d.engines || d.engine_capacity != engine_capacity) {
+    d.engines = std::make_unique<EngineCache>(*d.backend, d.psfs, d.options.rl, engine_capacity);
+    d.engine_capacity = engine_capacity;
+  }
+  EngineCache& engines = *d.engines;
   BlockProcessor processor(d.plan, input, engines, output, h5_lock, d.options.on_block_written,
                            d.options.no_compute, d.options.on_iteration);
   processor.set_volume_backgrounds(d.options.backgrounds);

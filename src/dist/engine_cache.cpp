@@ -46,6 +46,7 @@ RlEngine& EngineCache::get(std::int64_t c, const Shape3& region, const Shape3& f
                   " has no PSF (", psfs_.size(), " channels)");
   // The backend's own estimate: device memory, cuFFT's work area included, for CUDA.
   make_room(backend_.engine_bytes(psfs_[static_cast<std::size_t>(c)].kernel.shape, region, fft, rl_));
+  ++made_;
   entries_.push_back({c, region, fft,
                       backend_.make_engine(psfs_[static_cast<std::size_t>(c)], region, rl_, fft),
                       clock_});

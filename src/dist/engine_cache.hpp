@@ -28,6 +28,8 @@ class EngineCache {
   /// The engine for a block of channel `c` with this region and FFT shape.
   RlEngine& get(std::int64_t c, const Shape3& region, const Shape3& fft);
   std::size_t size() const { return entries_.size(); }
+  /// Engines made so far (dropped ones included).
+  std::int64_t made() const { return made_; }
   /// Drops every engine (their memory goes back to the backend).
   void clear() { entries_.clear(); }
 
@@ -45,6 +47,7 @@ class EngineCache {
   RlOptions rl_;
   std::int64_t capacity_;
   std::uint64_t clock_ = 0;
+  std::int64_t made_ = 0;
   std::vector<Entry> entries_;
 };
 

@@ -5,7 +5,9 @@ usage: batch_runs_test.py H5DECON MPIEXEC WORKDIR
 
 Three small phantoms (cell1, cell2, cell10: natural order) are run as a quoted
 glob on 2 ranks; every output must equal a single run of its input bit for bit.
-Then: a list file (comments, a :/path, names relative to the list); a second
+Inputs 2 and 3 reuse the first input's runtime (its engines). Then: an input
+interrupted by a failing block, finished by --resume with the bits of a run alone; a
+list file (comments, a :/path, names relative to the list); a second
 batch refused because outputs exist (nothing run), then --resume skipping the
 complete outputs and running the one deleted; a SLURM array task (--shard auto)
 running its share of the list whole (no shard files); and refusals: --input
@@ -57,6 +59,8 @@ def main():
     order = [log.index(f"raw/{n}.h5:/data -> out/{n}_decon.h5") for n in NAMES]
     check(order == sorted(order), "inputs run in natural order (cell1, cell2, cell10)")
     check("batch: 3 run, 0 complete before" in log, "all three run")
+    check(log.count("the previous input's runtime is reused") == 2,
+          "inputs 2 and 3 reuse the first input's runtime (engines and plans)")
     for name in NAMES:
         check(np.array_equal(data(f"out/{name}_decon.h5"), data(f"{name}_single.h5")),
               f"{name}: the batch's output equals a single run's")
@@ -67,6 +71,16 @@ def main():
     log = h5decon(RUN + ["--inputs", "raw/*.h5", "--output", "out/{name}_decon.h5", "--resume"], 2)
     check(log.count("is complete; skipped") == 2 and "batch: 1 run, 2 complete before" in log, "resume")
     check(np.array_equal(data("out/cell2_decon.h5"), data("cell2_single.h5")), "the rerun output")
+    # An input interrupted by a failing block: --resume finishes its partial output.
+    blocked = ["--block", "32,64,64"]
+    h5decon(RUN + blocked + ["--input", "raw/cell1.h5", "--output", "cell1_blocked.h5"])
+    h5decon(RUN + blocked + ["--inputs", "raw/*.h5", "--output", "out/{name}_int.h5"], 2, code=3,
+            env={"H5DECON_TEST_FAIL_BLOCK": "3"})
+    check(os.path.exists(os.path.join(WORK, "out/cell1_int.h5.partial.journal")), "a journal is left")
+    log = h5decon(RUN + blocked + ["--inputs", "raw/*.h5", "--output", "out/{name}_int.h5", "--resume"], 2)
+    check("out/cell1_int.h5:/data (resumed)" in log and "batch: 3 run, 0 complete before" in log,
+          "the interrupted output is resumed, the others started")
+    check(np.array_equal(data("out/cell1_int.h5"), data("cell1_blocked.h5")), "the resumed output's bits")
     # A list file: comments, blank lines, a dataset path, names relative to the list.
     with open(os.path.join(WORK, "raw", "list.txt"), "w") as f:
         f.write("# the cells of day 1\n\ncell10.h5:/data\n  cell1.h5  \n")

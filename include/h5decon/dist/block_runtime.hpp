@@ -136,6 +136,14 @@ class BlockRuntime {
   /// I/O); finish() is left to the caller. See the error contract above.
   BlockRunSummary run(const io::InputDataset& input, io::OutputDataset& output);
 
+  /// Local. Prepares another run() with the same plan, PSFs, backend and RL
+  /// options (a batch's next input, `run --inputs`): `options` replaces the
+  /// per-run settings (blocks, hooks, backgrounds, reads); the engines made so far
+  /// (OTFs, buffers, FFT plans) are kept and reused.
+  void next_run(BlockRunOptions options);
+  /// Engines made by this runtime so far, over all its runs (this rank).
+  std::int64_t engines_made() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
