@@ -206,6 +206,38 @@ DatasetHandle with_chunk_cache(hid_t file, const std::string& path, DatasetHandl
   return DatasetHandle(H5DECON_CHECK_H5(H5Dopen2(file, path.c_str(), dapl.get())));
 }
 
+hid_t native_type(SampleType type) {
+  switch (type) {
+    case SampleType::uint8:
+      return H5T_NATIVE_UINT8;
+    case SampleType::uint16:
+      return H5T_NATIVE_UINT16;
+    case SampleType::int8:
+      return H5T_NATIVE_INT8;
+    case SampleType::int16:
+      return H5T_NATIVE_INT16;
+    case SampleType::float32:
+      break;
+  }
+  return H5T_NATIVE_FLOAT;
+}
+
+hid_t file_type(SampleType type) {
+  switch (type) {
+    case SampleType::uint8:
+      return H5T_STD_U8LE;
+    case SampleType::uint16:
+      return H5T_STD_U16LE;
+    case SampleType::int8:
+      return H5T_STD_I8LE;
+    case SampleType::int16:
+      return H5T_STD_I16LE;
+    case SampleType::float32:
+      break;
+  }
+  return H5T_IEEE_F32LE;
+}
+
 bool is_hdf5_file(const std::string& file) {
 #if H5_VERSION_GE(1, 12, 0)
   return H5Fis_accessible(file.c_str(), H5P_DEFAULT) > 0;
@@ -539,6 +571,12 @@ herr_t collect_attribute(hid_t object, const char* name, const H5A_info_t*, void
 }
 
 }  // namespace
+
+std::optional<std::string> text_attribute(hid_t object, const char* name) {
+  if (H5Aexists(object, name) <= 0) return std::nullopt;
+  const AttributeHandle attr(H5Aopen(object, name, H5P_DEFAULT));
+  return attr ? attribute_text(attr.get()) : std::nullopt;
+}
 
 std::map<std::string, std::string> text_attributes(hid_t object) {
   std::map<std::string, std::string> out;

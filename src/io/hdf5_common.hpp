@@ -22,6 +22,11 @@ namespace h5decon::io::detail {
 /// once; unchunked datasets are returned as they are. Collective where H5Dopen is.
 DatasetHandle with_chunk_cache(hid_t file, const std::string& path, DatasetHandle dataset);
 
+/// The native-order HDF5 memory type of samples of `type` (HDF5 swaps on reading).
+hid_t native_type(SampleType type);
+/// The little-endian HDF5 file type h5decon stores samples of `type` in.
+hid_t file_type(SampleType type);
+
 /// Local: whether `file` is an HDF5 file HDF5 can open (H5Fis_accessible / H5Fis_hdf5).
 bool is_hdf5_file(const std::string& file);
 
@@ -127,6 +132,10 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
 /// nullopt when absent or malformed (not 3 positive finite numbers): a voxel size
 /// is metadata and a broken one must not stop a deconvolution.
 std::optional<std::array<double, 3>> read_element_size_um(hid_t object);
+
+/// The attribute `name` of `object` as text (attribute_text rules: a string, an
+/// array of one-character strings joined, or numbers); nullopt when absent or other.
+std::optional<std::string> text_attribute(hid_t object, const char* name);
 
 /// The attributes of `object` that read as text: strings, and numbers (up to 64,
 /// comma-separated), by name. Others (compound, long arrays) are left out.

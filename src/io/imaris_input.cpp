@@ -14,31 +14,7 @@ namespace h5decon::io::detail {
 namespace {
 
 // Imaris writes attribute values as text: an array of one-character strings
-// ("1024" as '1','0','2','4'), or in some versions one fixed or variable string.
-std::optional<std::string> text_attribute(hid_t object, const char* name) {
-  if (H5Aexists(object, name) <= 0) return std::nullopt;
-  const AttributeHandle attr(H5Aopen(object, name, H5P_DEFAULT));
-  if (!attr) return std::nullopt;
-  const TypeHandle type(H5Aget_type(attr.get()));
-  const SpaceHandle space(H5Aget_space(attr.get()));
-  if (!type || !space || H5Tget_class(type.get()) != H5T_STRING) return std::nullopt;
-  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
-  if (n <= 0) return std::nullopt;
-  if (H5Tis_variable_str(type.get()) > 0) {
-    std::vector<char*> values(static_cast<std::size_t>(n), nullptr);
-    const TypeHandle mem(H5Tget_native_type(type.get(), H5T_DIR_ASCEND));
-    if (H5Aread(attr.get(), mem.get(), values.data()) < 0) return std::nullopt;
-    std::string out = values[0] ? values[0] : "";
-    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, values.data());
-    return out;
-  }
-  const std::size_t size = H5Tget_size(type.get());
-  std::string out(size * static_cast<std::size_t>(n), '\0');
-  if (H5Aread(attr.get(), type.get(), out.data()) < 0) return std::nullopt;
-  out.erase(std::find(out.begin(), out.end(), '\0'), out.end());
-  return out;
-}
-
+// ("1024" as '1','0','2','4'), which text_attribute() joins.
 double number_attribute(hid_t object, const char* name, const std::string& what) {
   const std::optional<std::string> text = text_attribute(object, name);
   H5DECON_REQUIRE(text.has_value(), InputError, what, ": attribute ", name, " is missing");

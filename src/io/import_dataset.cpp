@@ -16,38 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-hid_t file_type(SampleType type) {
-  switch (type) {
-    case SampleType::uint8:
-      return H5T_STD_U8LE;
-    case SampleType::uint16:
-      return H5T_STD_U16LE;
-    case SampleType::int8:
-      return H5T_STD_I8LE;
-    case SampleType::int16:
-      return H5T_STD_I16LE;
-    case SampleType::float32:
-      break;
-  }
-  return H5T_IEEE_F32LE;
-}
-
-hid_t native_type(SampleType type) {
-  switch (type) {
-    case SampleType::uint8:
-      return H5T_NATIVE_UINT8;
-    case SampleType::uint16:
-      return H5T_NATIVE_UINT16;
-    case SampleType::int8:
-      return H5T_NATIVE_INT8;
-    case SampleType::int16:
-      return H5T_NATIVE_INT16;
-    case SampleType::float32:
-      break;
-  }
-  return H5T_NATIVE_FLOAT;
-}
-
 }  // namespace
 
 struct ImportDataset::Impl {
@@ -106,7 +74,7 @@ ImportDataset::ImportDataset(const DatasetRef& ref, const Shape5& shape, SampleT
   const detail::PlistHandle lcpl(H5DECON_CHECK_H5(H5Pcreate(H5P_LINK_CREATE)));
   H5DECON_CHECK_H5(H5Pset_create_intermediate_group(lcpl.get(), 1));
   d.dataset = detail::DatasetHandle(H5DECON_CHECK_H5(H5Dcreate2(
-      d.file.get(), ref.path.c_str(), file_type(type), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT)));
+      d.file.get(), ref.path.c_str(), detail::file_type(type), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT)));
   // Attributes are metadata: identical on every rank, so rank 0's are broadcast.
   std::vector<std::string> kv{"h5decon_version", H5DECON_VERSION, "h5decon_git_hash",
                               H5DECON_GIT_HASH, "axes", "ctzyx"};
@@ -149,7 +117,7 @@ void ImportDataset::write_planes(std::int64_t c, std::int64_t t, std::int64_t z0
   H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
                                        counts.data(), nullptr));
   const detail::SpaceHandle mem_space(H5DECON_CHECK_H5(H5Screate_simple(5, counts.data(), nullptr)));
-  if (H5Dwrite(d.dataset.get(), native_type(d.type), mem_space.get(), file_space.get(), H5P_DEFAULT,
+  if (H5Dwrite(d.dataset.get(), detail::native_type(d.type), mem_space.get(), file_space.get(), H5P_DEFAULT,
                samples.data()) < 0)
     throw IoError(::h5decon::detail::concat("import output '", d.ref.file, "': writing to '",
                                             d.partial, "' failed: ", detail::hdf5_error_reason()));

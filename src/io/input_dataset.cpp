@@ -71,23 +71,6 @@ Shape5 to_shape5(const std::vector<hsize_t>& dims, const std::string& axes) {
   return s;
 }
 
-// The HDF5 memory type of a sample type (native byte order: HDF5 swaps on reading).
-hid_t memory_type(SampleType type) {
-  switch (type) {
-    case SampleType::uint8:
-      return H5T_NATIVE_UINT8;
-    case SampleType::uint16:
-      return H5T_NATIVE_UINT16;
-    case SampleType::int8:
-      return H5T_NATIVE_INT8;
-    case SampleType::int16:
-      return H5T_NATIVE_INT16;
-    case SampleType::float32:
-      break;
-  }
-  return H5T_NATIVE_FLOAT;
-}
-
 // NaN/Inf refused; negatives set to 0 and counted.
 std::int64_t check_values(std::span<float> box, std::int64_t c, std::int64_t t,
                           const Shape3& offset, const Shape3& count, const std::string& what) {
@@ -169,7 +152,7 @@ struct InputDataset::Impl {
   /// holding uint16 values are read as they are stored and their bits taken as uint16.
   hid_t sample_memory_type(SampleType type) const {
     return layout && layout->int16_holds_uint16 && type == SampleType::uint16 ? H5T_NATIVE_INT16
-                                                                             : memory_type(type);
+                                                                             : detail::native_type(type);
   }
   bool floats_need_samples() const { return layout && layout->int16_holds_uint16 && dtype == DType::uint16; }
 

@@ -12,27 +12,16 @@
 namespace h5decon::io::detail {
 namespace {
 
-double number_or_zero(const std::map<std::string, std::string>& fields, const std::string& key) {
-  const auto it = fields.find(key);
-  if (it == fields.end()) return 0;
-  try {
-    const double v = std::stod(it->second);
-    return std::isfinite(v) && v > 0 ? v : 0;
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
 // A PSF is one z stack: an ImageJ hyperstack with channels or frames is not.
 void require_single_stack(const std::map<std::string, std::string>& f, std::int64_t pages,
                           const std::string& what) {
   for (const char* axis : {"channels", "frames"}) {
-    const double n = number_or_zero(f, axis);
+    const double n = imagej_number(f, axis);
     H5DECON_REQUIRE(n <= 1, InputError, what, ": an ImageJ hyperstack with ", n, " ", axis,
                     "; a TIFF PSF must be one z stack (one PSF for every channel; give one PSF "
                     "per channel as an HDF5 (c,z,y,x) dataset)");
   }
-  const double images = number_or_zero(f, "images");
+  const double images = imagej_number(f, "images");
   H5DECON_REQUIRE(images == 0 || images == double(pages), InputError, what, ": ImageJ says ",
                   images, " images but the file has ", pages,
                   " pages (ImageJ's layout for stacks over 4 GiB); save it as a plain TIFF stack");

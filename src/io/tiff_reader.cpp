@@ -192,7 +192,9 @@ std::map<std::string, std::string> imagej_fields(const std::string& text) {
   return fields;
 }
 
-double number_or_zero(const std::map<std::string, std::string>& fields, const std::string& key) {
+}  // namespace
+
+double imagej_number(const std::map<std::string, std::string>& fields, const std::string& key) {
   const auto it = fields.find(key);
   if (it == fields.end()) return 0;
   try {
@@ -203,6 +205,8 @@ double number_or_zero(const std::map<std::string, std::string>& fields, const st
   }
 }
 
+namespace {
+
 // ImageJ stores the pixel width as 1/XResolution and the z step as "spacing=",
 // both in "unit=". Without ImageJ's unit a resolution says nothing physical
 // (generic writers put 72 dpi in every file), so no voxel size is claimed.
@@ -211,7 +215,7 @@ std::optional<std::array<double, 3>> imagej_calibration(
   const auto unit = f.find("unit");
   const double um = unit == f.end() ? 0 : micrometres_per(unit->second);
   float x_res = 0, y_res = 0;
-  const double spacing = number_or_zero(f, "spacing");
+  const double spacing = imagej_number(f, "spacing");
   if (um == 0 || spacing == 0 || !TIFFGetField(tif, TIFFTAG_XRESOLUTION, &x_res) ||
       !TIFFGetField(tif, TIFFTAG_YRESOLUTION, &y_res) || !(x_res > 0) || !(y_res > 0))
     return std::nullopt;

@@ -19,6 +19,10 @@
 
 namespace h5decon::io::detail {
 
+/// The positive finite number ImageJ's description gives for `key`
+/// ("spacing=0.2"); 0 when absent or not such a number.
+double imagej_number(const std::map<std::string, std::string>& fields, const std::string& key);
+
 /// True when `file` starts with a TIFF header (classic or BigTIFF, either byte
 /// order); false when it does not or cannot be read.
 bool has_tiff_signature(const std::string& file);
