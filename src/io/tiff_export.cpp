@@ -9,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <sstream>
+#include <vector>
 
 #include "h5decon/config.hpp"
 #include "h5decon/error.hpp"
@@ -152,6 +154,46 @@ class PageFile {
   std::int64_t pages_ = 0;
 };
 
+// Planes of the input read a z-slab at a time: a plane is one z of every chunk
+// across the volume, so reading planes one by one would read each chunk once per
+// plane of it. Holds `held` slabs (one per channel for ImageJ's channel-fastest
+// order), at most ~256 MiB in all.
+class SlabReader {
+ public:
+  SlabReader(const InputDataset& input, std::int64_t held) : input_(input), held_(held) {
+    const Shape3 v = input.shape().volume;
+    const double plane_bytes = 4.0 * double(v.y) * double(v.x);
+    depth_ = std::clamp<std::int64_t>(std::int64_t(256.0 * (1 << 20) / (plane_bytes * double(held))),
+                                      1, std::min<std::int64_t>(64, v.z));
+  }
+  /// Plane z of volume (c, t).
+  std::span<const float> plane(std::int64_t c, std::int64_t t, std::int64_t z) {
+    const Shape3 v = input_.shape().volume;
+    const std::int64_t z0 = z / depth_ * depth_;
+    auto it = std::find_if(slabs_.begin(), slabs_.end(), [&](const Slab& s) {
+      return s.c == c && s.t == t && s.z0 == z0;
+    });
+    if (it == slabs_.end()) {
+      if (std::int64_t(slabs_.size()) >= held_) slabs_.erase(slabs_.begin());  // the oldest
+      const std::int64_t n = std::min(depth_, v.z - z0);
+      Slab s{c, t, z0, Volume(Shape3{n, v.y, v.x})};
+      input_.read_box(c, t, {z0, 0, 0}, s.data.shape, s.data.span());
+      it = slabs_.insert(slabs_.end(), std::move(s));
+    }
+    const std::size_t size = std::size_t(v.y * v.x);
+    return std::span<const float>(it->data.data).subspan(std::size_t(z - z0) * size, size);
+  }
+
+ private:
+  struct Slab {
+    std::int64_t c, t, z0;
+    Volume data;
+  };
+  const InputDataset& input_;
+  std::int64_t held_, depth_ = 1;
+  std::vector<Slab> slabs_;
+};
+
 // "NAME_c0_t3.tif" for a per-volume split of "NAME.tif" ("NAME.ome.tif" keeps .ome.tif).
 std::string volume_file(const std::string& output, std::int64_t c, std::int64_t t) {
   std::string stem = output, ext;
@@ -188,16 +230,16 @@ TiffExportReport export_tiff(const InputDataset& input, const std::string& outpu
   TiffExportPlan plan;
   plan.uint16 = o.uint16;
   const std::size_t plane = std::size_t(v.y * v.x);
-  std::vector<float> values(plane);
   if (plan.uint16) {
     if (o.max_value) {
       plan.max_value = *o.max_value;
     } else {  // one pass for the maximum
       plan.max_value = 0;
+      SlabReader slabs(input, 1);
       for (std::int64_t c = 0; c < s.c; ++c)
         for (std::int64_t t = 0; t < s.t; ++t)
           for (std::int64_t z = 0; z < v.z; ++z) {
-            input.read_box(c, t, {z, 0, 0}, {1, v.y, v.x}, values);
+            const std::span<const float> values = slabs.plane(c, t, z);
             plan.max_value = std::max<double>(plan.max_value, *std::max_element(values.begin(), values.end()));
           }
       if (plan.max_value <= 0) plan.max_value = 65535;  // all zero: any scale is exact
@@ -217,9 +259,11 @@ TiffExportReport export_tiff(const InputDataset& input, const std::string& outpu
     if (o.split_volumes && names[0].empty()) names.clear();
     return ome_xml(per_file, voxel, names, plan, fs::path(file).filename().string());
   };
+  // ImageJ's single file takes every channel of a z before the next z.
+  SlabReader slabs(input, !o.ome && !o.split_volumes ? s.c : 1);
   auto write_plane = [&](PageFile& out, std::int64_t c, std::int64_t t, std::int64_t z,
                          const std::string& text) {
-    input.read_box(c, t, {z, 0, 0}, {1, v.y, v.x}, values);
+    const std::span<const float> values = slabs.plane(c, t, z);
     const void* data = values.data();
     if (plan.uint16) {
       for (std::size_t i = 0; i < plane; ++i)
