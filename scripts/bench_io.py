@@ -88,7 +88,7 @@ def one_run(args, path, work, ranks, extra):
     log = p.stdout
     total = re.search(r"^total: .* in ([0-9.]+) s", log, re.M)
     served = re.search(r"^served: ([0-9.]+) MB ", log, re.M)  # absent with --read direct
-    reading = re.search(r"read in ([0-9.]+) s \(([0-9.]+) GB/s while reading\)", log)
+    reading = re.search(r"read in ([0-9.]+) s \(([0-9.]+) GB/s while reading[,)]", log)
     amplification = re.search(r"amplification:\s+([0-9.]+)x", log)  # from the plan
     waits = [float(w) for w in re.findall(r"^rank \d+: .* waiting for blocks ([0-9.]+) s", log, re.M)]
     halo = re.search(r"halo per side:\s+(\S+)", log)

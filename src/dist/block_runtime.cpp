@@ -129,7 +129,9 @@ std::string BlockRunSummary::str() const {
        << (seconds > 0 ? double(bytes_served) / seconds / 1e9 : 0.0) << " GB/s over the run, read in "
        << std::setprecision(2) << read_seconds << " s ("
        << std::setprecision(3) << (read_seconds > 0 ? double(bytes_served) / read_seconds / 1e9 : 0.0)
-       << " GB/s while reading)";
+       << " GB/s while reading";
+  if (bytes_served > 0)
+    os << (read_ahead > 0 ? ", up to " + std::to_string(read_ahead) + " read ahead)" : ")");
   if (bytes_served > 0 && volume_bytes > 0)
     os << "; " << std::setprecision(2) << double(bytes_served) / double(volume_bytes)
        << "x the volumes' bytes (halos)";
@@ -291,8 +293,14 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   if (size == 1 && !threads) return run_serial(input, processor, progress, summary);
   std::vector<int> workers;
   for (int r = summary.rank0_computes ? 0 : 1; r < size; ++r) workers.push_back(r);
+  // A reader thread calls MPI-IO beside the server's MPI calls: only with threads.
+  const std::size_t read_ahead =
+      threads ? read_ahead_regions(plan.max_region.size() * sample_bytes(input.sample_type()),
+                                   workers.size(), plan.memory_budget_bytes)
+              : 0;
   BlockServer server(comm, plan, blocks, layout, input, h5_lock, workers, progress,
-                     options.on_block_done, options.stop_requested, options.direct_reads);
+                     options.on_block_done, options.stop_requested, options.direct_reads,
+                     read_ahead);
   if (summary.rank0_computes) {
     std::thread serving([&server] { server.run(); });  // both loops are noexcept: join is reached
     BlockWorker(comm, plan, layout, input.sample_type(), processor, options.stop_requested,
@@ -306,6 +314,7 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   summary.voxels = server.voxels_done();
   summary.bytes_served = server.bytes_served();
   summary.read_seconds = server.read_seconds();
+  summary.read_ahead = server.read_ahead();
   summary.stop_rank = server.stop_rank();
   summary.stopped = summary.stop_rank >= 0 && server.blocks_done() < std::int64_t(blocks.size());
   if (server.failure() || summary.stopped)

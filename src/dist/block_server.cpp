@@ -13,7 +13,7 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
                          const io::InputDataset& input, std::mutex& h5_lock,
                          const std::vector<int>& workers, Progress& progress,
                          BlockDoneHook on_done, std::function<bool()> stop_requested,
-                         bool direct_reads)
+                         bool direct_reads, std::size_t read_ahead)
     : comm_(comm),
       plan_(plan),
       blocks_(blocks),
@@ -23,9 +23,10 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
       workers_(workers),
       progress_(progress),
       on_done_(std::move(on_done)),
+      direct_reads_(direct_reads),
+      read_ahead_(direct_reads ? 0 : read_ahead),
       negatives_(input.description()),
-      stop_requested_(std::move(stop_requested)),
-      direct_reads_(direct_reads) {
+      stop_requested_(std::move(stop_requested)) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   states_.resize(static_cast<std::size_t>(size));
@@ -33,18 +34,27 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
 
 void BlockServer::run() noexcept {
   try {
+    std::optional<RegionReader> reader;
+    if (read_ahead_ > 0) reader.emplace(plan_, blocks_, input_, h5_lock_, read_ahead_);
+    reader_ = reader ? &*reader : nullptr;
     while (gone_ < workers_.size()) {
       if (stop_rank_ < 0 && stop_requested_ && stop_requested_()) stop_rank_ = 0;
       const bool reported = poll_report();
+      const bool served = dispatch();
       const bool sent = reap_sends();
       progress_.update(done_blocks_, done_voxels_);
-      if (!reported && !sent) sleep_briefly();
+      if (!reported && !served && !sent) sleep_briefly();
     }
     // Every worker received all it was sent before saying bye: these complete.
     for (Outgoing& out : outgoing_) out.requests.wait();
     for (auto& [abort, requests] : aborts_) requests.wait();
     outgoing_.clear();
     aborts_.clear();
+    reader_ = nullptr;
+    if (reader) {
+      reader->stop();  // joins the thread: its time is final
+      read_seconds_ += reader->read_seconds();
+    }
   } catch (...) {
     // Only the protocol itself can get here; the workers would wait forever.
     std::cerr << "h5decon: error: block server: " << message_of(std::current_exception())
@@ -69,7 +79,7 @@ bool BlockServer::poll_report() {
 void BlockServer::handle(const Report& report, int source) {
   switch (report.kind) {
     case Report::kRequest:
-      serve(source);
+      waiting_.push_back(source);
       break;
     case Report::kDone:
       ++done_blocks_;
@@ -108,38 +118,68 @@ void BlockServer::record_done(std::int64_t block) {
   }
 }
 
-void BlockServer::serve(int worker) {
-  if (failure_ || stop_rank_ >= 0 || next_ >= blocks_.size()) return stop(worker);
-  const Block block = block_at(plan_, blocks_[next_++]);
+// Answers the waiting requests in arrival order while regions are ready.
+bool BlockServer::dispatch() {
+  bool any = false;
+  while (!waiting_.empty() && serve(waiting_.front())) {
+    waiting_.pop_front();
+    any = true;
+  }
+  return any;
+}
+
+// One reply to `worker`: its block, or stop. False, with nothing sent, while the
+// reader thread is still reading the next region.
+bool BlockServer::serve(int worker) {
+  if (failure_ || stop_rank_ >= 0 || next_ >= blocks_.size()) {
+    stop(worker);
+    return true;
+  }
+  std::optional<RegionReader::Region> region;
+  if (!direct_reads_) {  // otherwise the worker reads the region itself
+    region = read_next();
+    if (!region) return false;
+    if (region->error) {
+      fail(Failure{0, region->block, classify(region->error),
+                   describe_block(plan_, block_at(plan_, region->block)) +
+                       ": reading the input: " + message_of(region->error)},
+           -1);
+      stop(worker);
+      return true;
+    }
+  }
+  const std::int64_t id = blocks_[next_++];
   Outgoing& out = outgoing_.emplace_back();
-  if (direct_reads_) {  // the worker reads the region itself
-    out.reply = Reply{Reply::kBlock, block.id, 0};
-    MPI_Request r;
-    MPI_Isend(&out.reply, sizeof(Reply), MPI_BYTE, worker, kTagReply, comm_, &r);
-    out.requests.add(r);
-    return;
-  }
-  try {
-    out.data.resize(static_cast<std::size_t>(block.region_count.size()) *
-                    static_cast<std::size_t>(sample_bytes(input_.sample_type())));
-    std::lock_guard lock(h5_lock_);
-    const auto start = std::chrono::steady_clock::now();
-    input_.read_samples(block.c, block.t, block.region_offset, block.region_count, out.data);
-    read_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  } catch (...) {
-    const auto error = std::current_exception();
-    outgoing_.pop_back();
-    fail(Failure{0, block.id, classify(error),
-                 describe_block(plan_, block) + ": reading the input: " + message_of(error)},
-         -1);
-    return stop(worker);
-  }
-  bytes_served_ += static_cast<std::int64_t>(out.data.size());
-  out.reply = Reply{Reply::kBlock, block.id, 0};
+  out.reply = Reply{Reply::kBlock, id, 0};
   MPI_Request r;
   MPI_Isend(&out.reply, sizeof(Reply), MPI_BYTE, worker, kTagReply, comm_, &r);
   out.requests.add(r);
-  send_pieces(comm_, layout_, out.data, worker, out.requests);
+  if (region) {
+    out.data = std::move(region->data);
+    bytes_served_ += static_cast<std::int64_t>(out.data.size());
+    send_pieces(comm_, layout_, out.data, worker, out.requests);
+  }
+  return true;
+}
+
+// The region of blocks_[next_]: from the reader thread when it has it, or read
+// here.
+std::optional<RegionReader::Region> BlockServer::read_next() {
+  if (reader_) return reader_->try_take();
+  RegionReader::Region region;
+  region.block = blocks_[next_];
+  try {
+    const Block block = block_at(plan_, region.block);
+    region.data.resize(static_cast<std::size_t>(block.region_count.size()) *
+                       static_cast<std::size_t>(sample_bytes(input_.sample_type())));
+    std::lock_guard lock(h5_lock_);
+    const auto start = std::chrono::steady_clock::now();
+    input_.read_samples(block.c, block.t, block.region_offset, block.region_count, region.data);
+    read_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  } catch (...) {
+    region.error = std::current_exception();
+  }
+  return region;
 }
 
 void BlockServer::stop(int worker) {
@@ -177,6 +217,7 @@ bool BlockServer::reap_sends() {
   bool any = false;
   for (auto it = outgoing_.begin(); it != outgoing_.end();) {
     if (it->requests.test()) {
+      if (reader_ && !it->data.empty()) reader_->recycle(std::move(it->data));
       it = outgoing_.erase(it);
       any = true;
     } else {

@@ -1,13 +1,15 @@
 #pragma once
 // The server side of the block protocol (see protocol.hpp), run by rank 0
 // (in its own thread when rank 0 also computes): hands out blocks in order to
-// whichever worker asks (dynamic scheduling), reads each region from the input
-// and sends it without blocking, counts completions for the progress report,
+// whichever worker asks (dynamic scheduling), sends each region without
+// blocking (read ahead by a RegionReader thread, or in this thread where MPI
+// allows no other thread to read), counts completions for the progress report,
 // and turns the first failure into an abort of every worker.
 
 #include <mpi.h>
 
 #include <cstddef>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -16,6 +18,7 @@
 #include "dist/block_processor.hpp"
 #include "dist/progress.hpp"
 #include "dist/protocol.hpp"
+#include "dist/region_reader.hpp"
 #include "h5decon/dist/block_runtime.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 
@@ -24,11 +27,14 @@ namespace h5decon::dist {
 class BlockServer {
  public:
   /// `workers`: the ranks that will ask for blocks. `h5_lock` serialises HDF5
-  /// calls with rank 0's compute thread.
+  /// calls with rank 0's compute thread. `read_ahead`: regions a reader thread
+  /// keeps read ahead of the requests (needs MPI_THREAD_MULTIPLE: the reader
+  /// calls MPI-IO); 0 reads each region in this thread when it is asked for.
   BlockServer(MPI_Comm comm, const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
               const PieceLayout& layout, const io::InputDataset& input, std::mutex& h5_lock,
               const std::vector<int>& workers, Progress& progress, BlockDoneHook on_done = {},
-              std::function<bool()> stop_requested = {}, bool direct_reads = false);
+              std::function<bool()> stop_requested = {}, bool direct_reads = false,
+              std::size_t read_ahead = 0);
   /// Serves until every worker has left. Never throws: failures are recorded.
   void run() noexcept;
   /// The first failure of the run, on any rank.
@@ -40,6 +46,8 @@ class BlockServer {
   /// Bytes of regions read and sent.
   std::int64_t bytes_served() const { return bytes_served_; }
   double read_seconds() const { return read_seconds_; }
+  /// Regions the reader thread kept ready (0: read on request).
+  std::size_t read_ahead() const { return read_ahead_; }
 
  private:
   struct WorkerState {
@@ -57,7 +65,9 @@ class BlockServer {
   bool poll_report();
   void handle(const Report& report, int source);
   void record_done(std::int64_t block);
-  void serve(int worker);
+  bool dispatch();
+  bool serve(int worker);
+  std::optional<RegionReader::Region> read_next();
   void stop(int worker);
   void fail(Failure failure, int reporter);
   bool reap_sends();
@@ -77,6 +87,9 @@ class BlockServer {
   std::int64_t done_blocks_ = 0, done_voxels_ = 0, bytes_served_ = 0;
   double read_seconds_ = 0;  // inside read_samples()
   bool direct_reads_ = false;  // --read direct: block ids only, the workers read
+  std::size_t read_ahead_ = 0;
+  RegionReader* reader_ = nullptr;  // while run() runs with read-ahead
+  std::deque<int> waiting_;          // workers whose request awaits its region
   NegativesWarning negatives_;
   std::size_t gone_ = 0;
   std::optional<Failure> failure_;

@@ -209,6 +209,13 @@ std::int64_t block_buffer_bytes(const Shape3& region, int sample_bytes) {
   return region.size() * (3 * std::int64_t(sizeof(float)) + 2 * std::int64_t(sample_bytes));
 }
 
+std::size_t read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget) {
+  std::size_t depth = std::min(workers, kMaxReadAhead);
+  if (budget > 0 && region_bytes > 0)
+    depth = std::min<std::size_t>(depth, static_cast<std::size_t>(budget / 4 / region_bytes));
+  return std::max<std::size_t>(1, depth);
+}
+
 DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,
                                    const std::vector<Psf>& psfs, const BackendPlanRequest& request,
                                    std::ostream& log) {

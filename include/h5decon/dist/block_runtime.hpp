@@ -98,6 +98,7 @@ struct BlockRunSummary {
   std::int64_t max_message_bytes = 0;
   std::int64_t bytes_served = 0;  ///< regions (halos included) rank 0 read and handed out
   double read_seconds = 0;        ///< rank 0's time inside the input's region reads
+  std::size_t read_ahead = 0;     ///< regions rank 0 kept read ahead of the requests (0: read on request)
   bool direct_reads = false;      ///< --read direct: each rank read its own regions
   std::int64_t volume_bytes = 0;  ///< the stored bytes of the volumes run (amplification's base)
   std::string sample_type;        ///< the type they travelled in, e.g. "uint16"

@@ -80,6 +80,15 @@ struct BackendPlanRequest {
 /// block being computed and the next, received meanwhile; BlockWorker).
 std::int64_t block_buffer_bytes(const Shape3& region, int sample_bytes);
 
+/// Most regions rank 0's reader thread keeps ready ahead of the requests.
+inline constexpr std::size_t kMaxReadAhead = 4;
+
+/// Rank 0's read-ahead depth (docs/design.md §4): one region of stored samples
+/// per worker, at most kMaxReadAhead, and within a quarter of the per-rank
+/// budget when there is one (`budget` > 0); at least 1. These regions come on
+/// top of rank 0's own block (its budget) and the regions still being sent.
+std::size_t read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget);
+
 /// Collective. The plan every rank uses. With a host backend on every rank:
 /// rank 0 plans with auto_memory_budget() or the given budget, each block costed
 /// as the CPU engine for request.rl (Backend::engine_bytes) plus block_buffer_bytes(). Where some

@@ -1,0 +1,84 @@
+// Rank 0's read-ahead thread.
+#include "dist/region_reader.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "h5decon/samples.hpp"
+
+namespace h5decon::dist {
+
+RegionReader::RegionReader(const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
+                           const io::InputDataset& input, std::mutex& h5_lock, std::size_t depth)
+    : plan_(plan),
+      blocks_(blocks),
+      input_(input),
+      h5_lock_(h5_lock),
+      depth_(std::max<std::size_t>(1, depth)),
+      thread_([this] { loop(); }) {}
+
+void RegionReader::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  space_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RegionReader::loop() {
+  for (;;) {
+    Region region;
+    {
+      std::unique_lock lock(mutex_);
+      space_.wait(lock, [this] { return stopping_ || ready_.size() < depth_; });
+      if (stopping_ || next_ >= blocks_.size()) return;
+      region.block = blocks_[next_++];
+      if (!free_.empty()) {
+        region.data = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    double seconds = 0;
+    try {
+      const Block block = block_at(plan_, region.block);
+      region.data.resize(static_cast<std::size_t>(block.region_count.size()) *
+                         static_cast<std::size_t>(sample_bytes(input_.sample_type())));
+      std::lock_guard h5(h5_lock_);
+      const auto start = std::chrono::steady_clock::now();
+      input_.read_samples(block.c, block.t, block.region_offset, block.region_count, region.data);
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } catch (...) {
+      region.error = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    read_seconds_ += seconds;
+    const bool failed = static_cast<bool>(region.error);
+    ready_.push_back(std::move(region));
+    if (failed) return;  // the server fails the run on it
+  }
+}
+
+std::optional<RegionReader::Region> RegionReader::try_take() {
+  std::optional<Region> region;
+  {
+    std::lock_guard lock(mutex_);
+    if (ready_.empty()) return std::nullopt;
+    region = std::move(ready_.front());
+    ready_.pop_front();
+  }
+  space_.notify_one();
+  return region;
+}
+
+void RegionReader::recycle(std::vector<std::byte> buffer) {
+  std::lock_guard lock(mutex_);
+  if (free_.size() < depth_) free_.push_back(std::move(buffer));
+}
+
+double RegionReader::read_seconds() const {
+  std::lock_guard lock(mutex_);
+  return read_seconds_;
+}
+
+}  // namespace h5decon::dist
