@@ -203,4 +203,15 @@ TEST(MemoryFit, HostBackendsCostABlockAsItsCpuEngineForTheOptionsPlusItsBuffers)
 }
 
 }  // namespace
+
+TEST(MemoryFit, ReadAheadIsOneRegionPerWorkerCappedAndWithinAQuarterOfTheBudget) {
+  EXPECT_EQ(read_ahead_regions(kMiB, 1, 0), 1u);
+  EXPECT_EQ(read_ahead_regions(kMiB, 3, 0), 3u);
+  EXPECT_EQ(read_ahead_regions(kMiB, 15, 0), kMaxReadAhead);
+  // 40 MiB budget: a quarter holds two 5 MiB regions, not the three workers'.
+  EXPECT_EQ(read_ahead_regions(5 * kMiB, 3, 40 * kMiB), 2u);
+  // A region larger than a quarter of the budget still gets one slot.
+  EXPECT_EQ(read_ahead_regions(50 * kMiB, 3, 40 * kMiB), 1u);
+}
+
 }  // namespace h5decon::dist
