@@ -59,15 +59,15 @@ std::int64_t BlockProcessor::process(const Block& b, SampleView region,
   observed_.resize(static_cast<std::size_t>(region.size()));
   const SampleCheck check = convert_samples(region, observed_);
   refuse_nonfinite_values(b, check);
-  result_.resize(observed_.size());
   const IterationObserver observer = [&](const IterationReport& report) {
     if (report.iteration == 1) fail_if_injected(b);
     if (on_iteration_) on_iteration_(b, report);
     if (poll) poll(report);
   };
   if (no_compute_) {
-    std::copy(observed_.begin(), observed_.end(), result_.begin());
+    observed_.swap(result_);  // the converted samples are the result: no copy
   } else {
+    result_.resize(observed_.size());
     engine_for(b).deconvolve(observed_, result_, observer);
   }
   crop_interior(b);
