@@ -16,8 +16,9 @@ PSF 33x17x17), then prints:
     no deconvolution), median of N: end-to-end seconds and GB/s of input plus
     output bytes, as a share of the floor (read + write time); rank 0's region
     reads (GB/s while reading, as a share of the raw read rate); the halo
-    amplification (region bytes / volume bytes); each rank's share of the run
-    spent waiting for blocks.
+    amplification (region bytes / volume bytes); the bytes rank 0 read from the
+    file per volume byte (whole chunks); each rank's share of the run spent
+    waiting for blocks.
 The page cache is not dropped: floors and runs both read a file the machine has
 just written or read, as a re-run on a workstation does.
 """
@@ -96,12 +97,14 @@ def one_run(args, path, work, ranks, extra):
     served = re.search(r"^served: ([0-9.]+) MB ", log, re.M)  # absent with --read direct
     reading = re.search(r"read in ([0-9.]+) s \(([0-9.]+) GB/s while reading[,)]", log)
     amplification = re.search(r"amplification:\s+([0-9.]+)x", log)  # from the plan
+    from_file = re.search(r"([0-9.]+)x read from the file", log)  # served runs
     waits = [float(w) for w in re.findall(r"^rank \d+: .* waiting for blocks ([0-9.]+) s", log, re.M)]
     halo = re.search(r"halo per side:\s+(\S+)", log)
     return {"seconds": float(total.group(1)),
             "served_mb": float(served.group(1)) if served else float("nan"),
             "read_gbs": float(reading.group(2)) if reading else float("nan"),
             "amplification": float(amplification.group(1)) if amplification else float("nan"),
+            "from_file": float(from_file.group(1)) if from_file else float("nan"),
             "waits": waits, "halo": halo.group(1)}
 
 
@@ -140,7 +143,7 @@ def main():
               f"write float32 {out_bytes / write_s / 1e9:.2f} GB/s ({write_s:.2f} s); "
               f"read + write {read_s + write_s:.2f} s")
         print("ranks | end-to-end s | GB/s in+out | vs floor | rank-0 reads GB/s | vs raw read "
-              "| amplification | waiting per rank (share of run) | halo")
+              "| amplification | read from file | waiting per rank (share of run) | halo")
         for ranks in [int(r) for r in args.ranks.split(",")]:
             runs = [one_run(args, path, work, ranks, args.extra) for _ in range(args.repeats)]
             med = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
@@ -151,7 +154,8 @@ def main():
             every = ", ".join(f"{r['seconds']:.2f}" for r in runs)
             print(f"{ranks} | {med['seconds']:.2f} (of {every}) "
                   f"| {e2e:.2f} | {floor_share:.0%} | {med['read_gbs']:.2f} | {raw_share:.0%} "
-                  f"| {med['amplification']:.2f}x | {waits} | {med['halo']}", flush=True)
+                  f"| {med['amplification']:.2f}x | {med['from_file']:.2f}x | {waits} | {med['halo']}",
+                  flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -146,6 +146,7 @@ dist::BlockRunOptions block_run_options(Run& run) {
   o.blocks = run.blocks;
   o.no_compute = run.s.no_compute;
   o.direct_reads = run.s.direct_reads;
+  o.chunk_reads = run.s.chunk_reads;
   o.backgrounds = run.backgrounds;
   // Rank 0 records a block once its writer reported it written (and synced).
   o.on_block_done = [&run](std::int64_t id) {

@@ -124,9 +124,10 @@ std::string apply_input(const std::string& t, RunSettings& s) {
   return s.input.str();
 }
 std::string apply_read(const std::string& t, RunSettings& s) {
-  if (t != "served" && t != "direct")
-    throw UsageError("--read: unknown value '" + t + "'; valid: served, direct");
+  if (t != "served" && t != "chunks" && t != "direct")
+    throw UsageError("--read: unknown value '" + t + "'; valid: served, chunks, direct");
   s.direct_reads = t == "direct";
+  s.chunk_reads = t == "chunks";
   return t;
 }
 std::string apply_inputs(const std::string& t, RunSettings& s) {
@@ -466,10 +467,11 @@ const std::vector<RunOption>& run_option_table() {
      "fdatasync the output after each block, before it is recorded done (survives a node "
      "crash, not only a killed process)",
      S::none, kBlocksMode, kRecorded, apply_switch<&RunSettings::sync_blocks>, !kRequired},
-    {"read", "Distributed runs", "served|direct", "served",
+    {"read", "Distributed runs", "served|chunks|direct", "served",
      "who reads the blocks' regions: served, rank 0 (one reader; regions sent to the ranks); "
-     "direct, each rank its own through parallel HDF5 and rank 0 only schedules (for parallel "
-     "file systems)",
+     "chunks, rank 0 too, assembling them from whole chunks it holds so that each chunk is read "
+     "from the file once (where bytes read cost more than memory copies); direct, each rank its "
+     "own through parallel HDF5 and rank 0 only schedules (for parallel file systems)",
      S::none, kBlocksMode, kRecorded, apply_read, !kRequired},
     {"no-compute", "Distributed runs", "", "false",
      "diagnostic: skip the deconvolution and write the observed data (measures serving and I/O)",

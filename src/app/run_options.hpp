@@ -42,6 +42,7 @@ struct RunSettings {
   bool sync_blocks = false;         ///< --sync-blocks: fdatasync the output after each block
   bool no_compute = false;          ///< --no-compute (diagnostic): write the observed data
   bool direct_reads = false;        ///< --read direct: every rank reads its own regions
+  bool chunk_reads = false;         ///< --read chunks: rank 0 holds whole chunks for the regions
   /// Every recorded option's canonical value (run_option_table.hpp), for the
   /// provenance, --dry-run and the signature.
   std::map<std::string, std::string> resolved;

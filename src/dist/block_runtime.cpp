@@ -18,6 +18,7 @@
 
 #include "dist/block_processor.hpp"
 #include "dist/block_server.hpp"
+#include "dist/chunk_cache.hpp"
 #include "dist/block_worker.hpp"
 #include "dist/engine_cache.hpp"
 #include "dist/progress.hpp"
@@ -132,9 +133,17 @@ std::string BlockRunSummary::str() const {
        << " GB/s while reading";
   if (bytes_served > 0)
     os << (read_ahead > 0 ? ", up to " + std::to_string(read_ahead) + " read ahead)" : ")");
-  if (bytes_served > 0 && volume_bytes > 0)
+  if (bytes_served > 0 && volume_bytes > 0) {
     os << "; " << std::setprecision(2) << double(bytes_served) / double(volume_bytes)
        << "x the volumes' bytes (halos)";
+    if (file_bytes > 0) {
+      os << ", " << double(file_bytes) / double(volume_bytes) << "x read from the file";
+      if (chunk_cache_bytes > 0)
+        os << " (whole chunks, each once while held in " << (chunk_cache_bytes >> 20) << " MiB)";
+      else if (file_bytes != bytes_served)
+        os << " (whole chunks: every chunk a region touches, for each region)";
+    }
+  }
   if (direct_reads)
     os << "\nregions read by each rank itself (--read direct); rank 0 only scheduled blocks";
   if (!rank0_computes) os << "; rank 0 only served blocks";
@@ -294,13 +303,16 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   std::vector<int> workers;
   for (int r = summary.rank0_computes ? 0 : 1; r < size; ++r) workers.push_back(r);
   // A reader thread calls MPI-IO beside the server's MPI calls: only with threads.
-  const std::size_t read_ahead =
-      threads ? read_ahead_regions(plan.max_region.size() * sample_bytes(input.sample_type()),
-                                   workers.size(), plan.memory_budget_bytes)
-              : 0;
+  ServerReads reads{options.direct_reads};
+  const int bytes = sample_bytes(input.sample_type());
+  if (threads && !options.direct_reads)
+    reads.read_ahead = read_ahead_regions(plan.max_region.size() * bytes, workers.size(),
+                                          plan.memory_budget_bytes);
+  if (options.chunk_reads && !options.direct_reads)
+    if (const std::optional<Shape3> chunk = input.chunk_shape(0, 0))
+      reads.chunk_cache_bytes = chunk_cache_bytes(plan, *chunk, bytes);
   BlockServer server(comm, plan, blocks, layout, input, h5_lock, workers, progress,
-                     options.on_block_done, options.stop_requested, options.direct_reads,
-                     read_ahead);
+                     options.on_block_done, options.stop_requested, reads);
   if (summary.rank0_computes) {
     std::thread serving([&server] { server.run(); });  // both loops are noexcept: join is reached
     BlockWorker(comm, plan, layout, input.sample_type(), processor, options.stop_requested,
@@ -315,6 +327,8 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   summary.bytes_served = server.bytes_served();
   summary.read_seconds = server.read_seconds();
   summary.read_ahead = server.read_ahead();
+  summary.file_bytes = server.file_bytes();
+  summary.chunk_cache_bytes = reads.chunk_cache_bytes;
   summary.stop_rank = server.stop_rank();
   summary.stopped = summary.stop_rank >= 0 && server.blocks_done() < std::int64_t(blocks.size());
   if (server.failure() || summary.stopped)

@@ -13,7 +13,7 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
                          const io::InputDataset& input, std::mutex& h5_lock,
                          const std::vector<int>& workers, Progress& progress,
                          BlockDoneHook on_done, std::function<bool()> stop_requested,
-                         bool direct_reads, std::size_t read_ahead)
+                         ServerReads reads)
     : comm_(comm),
       plan_(plan),
       blocks_(blocks),
@@ -23,19 +23,21 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
       workers_(workers),
       progress_(progress),
       on_done_(std::move(on_done)),
-      direct_reads_(direct_reads),
-      read_ahead_(direct_reads ? 0 : read_ahead),
+      reads_(reads),
+      chunks_(input, reads.chunk_cache_bytes),
       negatives_(input.description()),
       stop_requested_(std::move(stop_requested)) {
   int size = 1;
   MPI_Comm_size(comm, &size);
+  if (reads_.direct) reads_.read_ahead = 0;
   states_.resize(static_cast<std::size_t>(size));
 }
 
 void BlockServer::run() noexcept {
   try {
     std::optional<RegionReader> reader;
-    if (read_ahead_ > 0) reader.emplace(plan_, blocks_, input_, h5_lock_, read_ahead_);
+    if (reads_.read_ahead > 0)
+      reader.emplace(plan_, blocks_, input_, h5_lock_, reads_.read_ahead, reads_.chunk_cache_bytes);
     reader_ = reader ? &*reader : nullptr;
     while (gone_ < workers_.size()) {
       if (stop_rank_ < 0 && stop_requested_ && stop_requested_()) stop_rank_ = 0;
@@ -54,6 +56,7 @@ void BlockServer::run() noexcept {
     if (reader) {
       reader->stop();  // joins the thread: its time is final
       read_seconds_ += reader->read_seconds();
+      file_bytes_ = reader->file_bytes();
     }
   } catch (...) {
     // Only the protocol itself can get here; the workers would wait forever.
@@ -136,7 +139,7 @@ bool BlockServer::serve(int worker) {
     return true;
   }
   std::optional<RegionReader::Region> region;
-  if (!direct_reads_) {  // otherwise the worker reads the region itself
+  if (!reads_.direct) {  // otherwise the worker reads the region itself
     region = read_next();
     if (!region) return false;
     if (region->error) {
@@ -172,10 +175,8 @@ std::optional<RegionReader::Region> BlockServer::read_next() {
     const Block block = block_at(plan_, region.block);
     region.data.resize(static_cast<std::size_t>(block.region_count.size()) *
                        static_cast<std::size_t>(sample_bytes(input_.sample_type())));
-    std::lock_guard lock(h5_lock_);
-    const auto start = std::chrono::steady_clock::now();
-    input_.read_samples(block.c, block.t, block.region_offset, block.region_count, region.data);
-    read_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    read_seconds_ += chunks_.read(block.c, block.t, block.region_offset, block.region_count,
+                                  region.data, h5_lock_);
   } catch (...) {
     region.error = std::current_exception();
   }

@@ -24,17 +24,22 @@
 
 namespace h5decon::dist {
 
+/// How rank 0 gets the regions it serves.
+struct ServerReads {
+  bool direct = false;         ///< --read direct: block ids only, the workers read
+  std::size_t read_ahead = 0;  ///< regions a reader thread keeps ready (0: read on request)
+  std::int64_t chunk_cache_bytes = 0;  ///< the reader's ChunkCache (0: regions read directly)
+};
+
 class BlockServer {
  public:
   /// `workers`: the ranks that will ask for blocks. `h5_lock` serialises HDF5
-  /// calls with rank 0's compute thread. `read_ahead`: regions a reader thread
-  /// keeps read ahead of the requests (needs MPI_THREAD_MULTIPLE: the reader
-  /// calls MPI-IO); 0 reads each region in this thread when it is asked for.
+  /// calls with rank 0's compute thread. A reader thread (reads.read_ahead > 0)
+  /// needs MPI_THREAD_MULTIPLE: it calls MPI-IO.
   BlockServer(MPI_Comm comm, const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
               const PieceLayout& layout, const io::InputDataset& input, std::mutex& h5_lock,
               const std::vector<int>& workers, Progress& progress, BlockDoneHook on_done = {},
-              std::function<bool()> stop_requested = {}, bool direct_reads = false,
-              std::size_t read_ahead = 0);
+              std::function<bool()> stop_requested = {}, ServerReads reads = {});
   /// Serves until every worker has left. Never throws: failures are recorded.
   void run() noexcept;
   /// The first failure of the run, on any rank.
@@ -47,7 +52,9 @@ class BlockServer {
   std::int64_t bytes_served() const { return bytes_served_; }
   double read_seconds() const { return read_seconds_; }
   /// Regions the reader thread kept ready (0: read on request).
-  std::size_t read_ahead() const { return read_ahead_; }
+  std::size_t read_ahead() const { return reads_.read_ahead; }
+  /// Bytes read from the file for the regions (ChunkCache::bytes_read()).
+  std::int64_t file_bytes() const { return file_bytes_ > 0 ? file_bytes_ : chunks_.bytes_read(); }
 
  private:
   struct WorkerState {
@@ -86,8 +93,9 @@ class BlockServer {
   std::size_t next_ = 0;
   std::int64_t done_blocks_ = 0, done_voxels_ = 0, bytes_served_ = 0;
   double read_seconds_ = 0;  // inside read_samples()
-  bool direct_reads_ = false;  // --read direct: block ids only, the workers read
-  std::size_t read_ahead_ = 0;
+  ServerReads reads_;
+  ChunkCache chunks_;            // regions read in this thread (no reader thread)
+  std::int64_t file_bytes_ = 0;  // the reader thread's, once it stopped
   RegionReader* reader_ = nullptr;  // while run() runs with read-ahead
   std::deque<int> waiting_;          // workers whose request awaits its region
   NegativesWarning negatives_;

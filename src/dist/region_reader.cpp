@@ -9,12 +9,14 @@
 namespace h5decon::dist {
 
 RegionReader::RegionReader(const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
-                           const io::InputDataset& input, std::mutex& h5_lock, std::size_t depth)
+                           const io::InputDataset& input, std::mutex& h5_lock, std::size_t depth,
+                           std::int64_t chunk_bytes)
     : plan_(plan),
       blocks_(blocks),
       input_(input),
       h5_lock_(h5_lock),
       depth_(std::max<std::size_t>(1, depth)),
+      chunks_(input, chunk_bytes),
       thread_([this] { loop(); }) {}
 
 void RegionReader::stop() {
@@ -44,10 +46,8 @@ void RegionReader::loop() {
       const Block block = block_at(plan_, region.block);
       region.data.resize(static_cast<std::size_t>(block.region_count.size()) *
                          static_cast<std::size_t>(sample_bytes(input_.sample_type())));
-      std::lock_guard h5(h5_lock_);
-      const auto start = std::chrono::steady_clock::now();
-      input_.read_samples(block.c, block.t, block.region_offset, block.region_count, region.data);
-      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      seconds = chunks_.read(block.c, block.t, block.region_offset, block.region_count, region.data,
+                             h5_lock_);
     } catch (...) {
       region.error = std::current_exception();
     }
@@ -75,6 +75,8 @@ void RegionReader::recycle(std::vector<std::byte> buffer) {
   std::lock_guard lock(mutex_);
   if (free_.size() < depth_) free_.push_back(std::move(buffer));
 }
+
+std::int64_t RegionReader::file_bytes() const { return chunks_.bytes_read(); }
 
 double RegionReader::read_seconds() const {
   std::lock_guard lock(mutex_);

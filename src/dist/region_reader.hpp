@@ -3,7 +3,8 @@
 // the blocks to serve, in serving order, up to `depth` regions ahead of the
 // server, so that a worker's request finds its region already in memory and the
 // server thread keeps the sends in flight moving while the next region is read.
-// HDF5 calls are made under the lock rank 0's threads share. Buffers come back
+// Regions are assembled from whole chunks held in a ChunkCache; only the file
+// reads take the lock rank 0's threads share for HDF5. Buffers come back
 // through recycle() once their sends completed, so a region is not allocated
 // (and zero-filled) again per block.
 
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "dist/chunk_cache.hpp"
 #include "h5decon/decomposition.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 
@@ -31,9 +33,11 @@ class RegionReader {
     std::exception_ptr error;
   };
 
-  /// Starts reading blocks[0], blocks[1], ... at once; depth >= 1.
+  /// Starts reading blocks[0], blocks[1], ... at once; depth >= 1; `chunk_bytes`:
+  /// the chunk cache's capacity (chunk_cache_bytes(); 0: regions read directly).
   RegionReader(const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
-               const io::InputDataset& input, std::mutex& h5_lock, std::size_t depth);
+               const io::InputDataset& input, std::mutex& h5_lock, std::size_t depth,
+               std::int64_t chunk_bytes);
   /// Stops the thread after the read under way, if any (stop()).
   ~RegionReader() { stop(); }
   /// Waits for the read under way, if any, and ends the thread; idempotent.
@@ -49,6 +53,8 @@ class RegionReader {
   /// Seconds spent inside the input's reads (valid once the reader is destroyed
   /// or idle).
   double read_seconds() const;
+  /// Bytes read from the file (whole chunks); valid once the reader is stopped.
+  std::int64_t file_bytes() const;
   std::size_t depth() const { return depth_; }
 
  private:
@@ -59,6 +65,7 @@ class RegionReader {
   const io::InputDataset& input_;
   std::mutex& h5_lock_;
   const std::size_t depth_;
+  ChunkCache chunks_;  // the reader thread's only
   mutable std::mutex mutex_;
   std::condition_variable space_;  // the reader waits for room in ready_
   std::deque<Region> ready_;

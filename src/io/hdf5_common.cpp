@@ -188,11 +188,8 @@ std::string standard_type_name(hid_t type) {
 }  // namespace
 
 DatasetHandle with_chunk_cache(hid_t file, const std::string& path, DatasetHandle dataset) {
-  const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(dataset.get())));
-  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return dataset;
-  const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
-  std::vector<hsize_t> chunk(static_cast<std::size_t>(std::max(rank, 0)));
-  if (rank <= 0 || H5Pget_chunk(dcpl.get(), rank, chunk.data()) < 0) return dataset;
+  const std::vector<hsize_t> chunk = chunk_dims(dataset.get());
+  if (chunk.empty()) return dataset;
   const TypeHandle type(H5DECON_CHECK_H5(H5Dget_type(dataset.get())));
   double bytes = double(H5Tget_size(type.get()));
   for (const hsize_t n : chunk) bytes *= double(n);
@@ -344,6 +341,15 @@ std::vector<hsize_t> dataset_dims(hid_t dataset) {
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   H5DECON_CHECK_H5(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr));
   return dims;
+}
+
+std::vector<hsize_t> chunk_dims(hid_t dataset) {
+  const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(dataset)));
+  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return {};
+  const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+  std::vector<hsize_t> chunk(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank <= 0 || H5Pget_chunk(dcpl.get(), rank, chunk.data()) < 0) return {};
+  return chunk;
 }
 
 std::string type_name(hid_t type) {

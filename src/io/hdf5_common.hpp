@@ -72,6 +72,10 @@ OpenedDataset open_dataset(const DatasetRef& ref, MPI_Comm comm, const std::stri
 /// Extents of a dataset as stored.
 std::vector<hsize_t> dataset_dims(hid_t dataset);
 
+/// Extents of a dataset's chunks (one per stored axis), or empty when it is not
+/// chunked (contiguous, compact, virtual).
+std::vector<hsize_t> chunk_dims(hid_t dataset);
+
 /// An element type the way numpy users name it: "uint16", "float64",
 /// "big-endian int32", "string", "compound", ...
 std::string type_name(hid_t type);

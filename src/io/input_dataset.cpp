@@ -312,6 +312,17 @@ std::vector<std::string> InputDataset::channel_names() const {
   return names;
 }
 
+std::optional<Shape3> InputDataset::chunk_shape(std::int64_t c, std::int64_t t) const {
+  const Impl& d = *impl_;
+  const hid_t dataset =
+      d.layout ? d.volumes.datasets[static_cast<std::size_t>(c * d.shape.t + t)].get()
+               : d.h5.dataset.get();
+  const std::vector<hsize_t> chunk = detail::chunk_dims(dataset);
+  if (chunk.size() < 3) return std::nullopt;
+  const std::size_t n = chunk.size();  // the stored axes end with z, y, x
+  return Shape3{std::int64_t(chunk[n - 3]), std::int64_t(chunk[n - 2]), std::int64_t(chunk[n - 1])};
+}
+
 void InputDataset::read_samples(std::int64_t c, std::int64_t t, const Shape3& offset,
                                 const Shape3& count, std::span<std::byte> out) const {
   const Impl& d = *impl_;

@@ -11,6 +11,9 @@ usage: block_runs.py H5DECON MPIEXEC WORKDIR STEP [N]
                in the wisdom cache $H5DECON_WISDOM, fresh here): 1, 2, 3 and 4 ranks and
                a second 1-rank run give the same bits
   direct N     N ranks each reading their own regions (--read direct): the reference's bits
+  chunks N     N ranks, rank 0 assembling regions from whole chunks it holds (--read
+               chunks) of a chunked copy of the input: the reference's bits, and the
+               served line says each chunk was read once while held
   native N     N ranks serve the uint16 input as uint16 (half the bytes of the same
                input stored as float32) and both give the reference's bits
 One thread per rank everywhere but in `defaults`: the same FFT algorithms on every rank count.
@@ -86,6 +89,23 @@ def prepare(test):
     for message in failures:
         print("FAIL:", message)
     return 1 if failures else 0
+
+
+def chunks(test, ranks):
+    chunked = test.path("stack_chunked.h5")
+    with h5py.File(test.synth, "r") as src, h5py.File(chunked, "w") as dst:
+        dst.create_dataset("data", data=src["data"][...], chunks=(1, 1, 16, 32, 32))
+    log = test.blocked(ranks, "chunks.h5", "--read", "chunks", data=chunked)
+    held = re.search(r"([0-9.]+)x read from the file \(whole chunks, each once while held", log)
+    if not held:
+        print("FAIL: the served line does not say the chunks were held")
+        return 1
+    # 16x32x32 chunks of 48x96x96 volumes in 1x3x3 blocks: the 27 chunks of a volume
+    # fit the cache, so the file is read once (5.54x with each region reading its own).
+    if abs(float(held.group(1)) - 1.0) > 1e-6:
+        print(f"FAIL: {held.group(1)}x the volumes' bytes read from the file, expected 1.00x")
+        return 1
+    return same_bits(test, "chunks.h5")
 
 
 def seam(test):
@@ -185,6 +205,8 @@ def main():
             print("FAIL: the summary does not say the ranks read their own regions")
             return 1
         return same_bits(test, "direct.h5")
+    if step == "chunks":
+        return chunks(test, ranks)
     if step == "split":
         test.blocked(ranks, "split.h5", env={"H5DECON_MAX_MESSAGE_BYTES": "4000"})
         return same_bits(test, "split.h5")

@@ -77,6 +77,9 @@ struct BlockRunOptions {
   /// --read direct: each rank reads its blocks' regions itself through parallel
   /// HDF5 and rank 0 only schedules; false: rank 0 reads and sends them (served).
   bool direct_reads = false;
+  /// --read chunks: rank 0 assembles the regions from whole chunks it holds
+  /// (ChunkCache), reading each chunk from the file once while it is held.
+  bool chunk_reads = false;
   /// --background auto: the background of each (c, t) volume, estimated once from
   /// the whole volume and given to every block of it; empty: the options' value.
   std::map<io::VolumeIndex, float> backgrounds;
@@ -99,6 +102,8 @@ struct BlockRunSummary {
   std::int64_t bytes_served = 0;  ///< regions (halos included) rank 0 read and handed out
   double read_seconds = 0;        ///< rank 0's time inside the input's region reads
   std::size_t read_ahead = 0;     ///< regions rank 0 kept read ahead of the requests (0: read on request)
+  std::int64_t file_bytes = 0;    ///< bytes rank 0 read from the file for them (whole chunks)
+  std::int64_t chunk_cache_bytes = 0;  ///< --read chunks: rank 0's ChunkCache capacity
   bool direct_reads = false;      ///< --read direct: each rank read its own regions
   std::int64_t volume_bytes = 0;  ///< the stored bytes of the volumes run (amplification's base)
   std::string sample_type;        ///< the type they travelled in, e.g. "uint16"

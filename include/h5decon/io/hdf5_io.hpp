@@ -94,6 +94,10 @@ class InputDataset {
   /// "input 'a.h5:/data'": how messages about this input's values name it.
   const std::string& description() const;
 
+  /// The extent (z, y, x) of the chunks volume (c, t) is stored in, or nullopt when
+  /// it is not chunked. HDF5 reads a chunk whole even for one voxel of it. Local.
+  std::optional<Shape3> chunk_shape(std::int64_t c, std::int64_t t) const;
+
   /// Reads the box [offset, offset + count) of volume (c, t) in sample_type() into
   /// `out` (count.size() * sample_bytes(sample_type()) bytes), unchecked: whoever
   /// converts it checks the values (convert_samples, refuse_nonfinite).
