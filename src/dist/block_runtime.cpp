@@ -139,7 +139,8 @@ std::string BlockRunSummary::str() const {
     if (file_bytes > 0) {
       os << ", " << double(file_bytes) / double(volume_bytes) << "x read from the file";
       if (chunk_cache_bytes > 0)
-        os << " (whole chunks, each once while held in " << (chunk_cache_bytes >> 20) << " MiB)";
+        os << " (chunks, or bands of whole rows, each once while held in "
+           << (chunk_cache_bytes >> 20) << " MiB)";
       else if (file_bytes != bytes_served)
         os << " (whole chunks: every chunk a region touches, for each region)";
     }
@@ -308,9 +309,12 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   if (threads && !options.direct_reads)
     reads.read_ahead = read_ahead_regions(plan.max_region.size() * bytes, workers.size(),
                                           plan.memory_budget_bytes);
-  if (options.chunk_reads && !options.direct_reads)
-    if (const std::optional<Shape3> chunk = input.chunk_shape(0, 0))
-      reads.chunk_cache_bytes = chunk_cache_bytes(plan, *chunk, bytes);
+  if (!options.direct_reads) {  // unchunked inputs always: their rows are one read each otherwise
+    const std::optional<Shape3> chunk = input.chunk_shape(0, 0);
+    if (options.chunk_reads || !chunk)
+      reads.chunk_cache_bytes =
+          chunk_cache_bytes(plan, read_unit(chunk, plan.dataset.volume, bytes), bytes);
+  }
   BlockServer server(comm, plan, blocks, layout, input, h5_lock, workers, progress,
                      options.on_block_done, options.stop_requested, reads);
   if (summary.rank0_computes) {

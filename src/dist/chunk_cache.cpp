@@ -18,25 +18,40 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-std::int64_t chunks_touched(const Shape3& count, const Shape3& chunk) {
+std::int64_t chunks_touched(const Shape3& count, const Shape3& chunk, const Shape3& volume) {
   std::int64_t n = 1;
-  for (int a = 0; a < 3; ++a) n *= count[a] <= 0 ? 0 : (count[a] - 1) / chunk[a] + 2;
+  for (int a = 0; a < 3; ++a)
+    n *= count[a] <= 0 ? 0
+                       : std::min((count[a] - 1) / chunk[a] + 2, (volume[a] + chunk[a] - 1) / chunk[a]);
   return n;
 }
 
-std::int64_t chunk_cache_bytes(const DecompositionPlan& plan, const Shape3& chunk,
+Shape3 read_unit(const std::optional<Shape3>& chunk, const Shape3& volume,
+                 std::int64_t sample_bytes) {
+  Shape3 unit;
+  if (chunk) {
+    unit = *chunk;
+  } else {
+    constexpr std::int64_t kBandBytes = std::int64_t{4} << 20;
+    const std::int64_t row = std::max<std::int64_t>(1, volume.x * sample_bytes);
+    unit = {1, std::max<std::int64_t>(1, kBandBytes / row), volume.x};
+  }
+  for (int a = 0; a < 3; ++a)
+    unit[a] = std::clamp<std::int64_t>(unit[a], 1, std::max<std::int64_t>(volume[a], 1));
+  return unit;
+}
+
+std::int64_t chunk_cache_bytes(const DecompositionPlan& plan, const Shape3& unit,
                                std::int64_t sample_bytes) {
   const Shape3 volume = plan.dataset.volume;
-  Shape3 c = chunk;
-  for (int a = 0; a < 3; ++a) c[a] = std::clamp<std::int64_t>(c[a], 1, std::max<std::int64_t>(volume[a], 1));
-  const std::int64_t chunk_bytes = c.size() * sample_bytes;
-  const std::int64_t region = chunks_touched(plan.max_region, c);
+  const std::int64_t unit_bytes = unit.size() * sample_bytes;
+  const std::int64_t region = chunks_touched(plan.max_region, unit, volume);
   Shape3 row = plan.max_region;
   row.x = volume.x;
-  const std::int64_t wanted = (chunks_touched(row, c) + region) * chunk_bytes;
+  const std::int64_t wanted = (chunks_touched(row, unit, volume) + region) * unit_bytes;
   if (plan.memory_budget_bytes <= 0) return wanted;
   const std::int64_t quarter = plan.memory_budget_bytes / 4;
-  if (quarter < region * chunk_bytes) return 0;
+  if (quarter < region * unit_bytes) return 0;
   return std::min(wanted, quarter);
 }
 
@@ -45,41 +60,42 @@ ChunkCache::ChunkCache(const io::InputDataset& input, std::int64_t capacity_byte
       capacity_(capacity_bytes),
       sample_bytes_(static_cast<std::size_t>(sample_bytes(input.sample_type()))) {}
 
-std::optional<Shape3> ChunkCache::chunk_of(std::int64_t c, std::int64_t t, std::mutex& h5_lock) {
+const ChunkCache::Unit& ChunkCache::unit_of(std::int64_t c, std::int64_t t, std::mutex& h5_lock) {
   const auto key = std::make_pair(c, t);
-  if (const auto it = chunks_.find(key); it != chunks_.end()) return it->second;
+  if (const auto it = units_.find(key); it != units_.end()) return it->second;
   std::optional<Shape3> chunk;
   {
     std::lock_guard lock(h5_lock);
     chunk = input_.chunk_shape(c, t);
   }
-  if (chunk) {  // clipped to the volume: a chunk may be larger than the image
-    stored_chunk_bytes_[key] = chunk->size() * std::int64_t(sample_bytes_);
-    const Shape3 volume = input_.shape().volume;
-    for (int a = 0; a < 3; ++a) (*chunk)[a] = std::clamp<std::int64_t>((*chunk)[a], 1, volume[a]);
-  }
-  return chunks_[key] = chunk;
+  Unit unit;
+  unit.shape = read_unit(chunk, input_.shape().volume, std::int64_t(sample_bytes_));
+  unit.stored_chunks = chunk.has_value();
+  unit.file_bytes = (chunk ? chunk->size() : unit.shape.size()) * std::int64_t(sample_bytes_);
+  return units_[key] = unit;
 }
 
 double ChunkCache::read(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
                         std::span<std::byte> out, std::mutex& h5_lock) {
   H5DECON_REQUIRE(out.size() == static_cast<std::size_t>(count.size()) * sample_bytes_, Error,
                   "chunk cache: a buffer of ", out.size(), " bytes for a box of ", count.str());
-  const std::optional<Shape3> chunk = chunk_of(c, t, h5_lock);
-  Shape3 first, last;  // chunk indices the box touches
-  for (int a = 0; a < 3 && chunk; ++a) {
-    first[a] = offset[a] / (*chunk)[a];
-    last[a] = (offset[a] + count[a] - 1) / (*chunk)[a];
+  const Unit& unit = unit_of(c, t, h5_lock);
+  const Shape3& chunk = unit.shape;
+  Shape3 first, last;  // units the box touches
+  for (int a = 0; a < 3; ++a) {
+    first[a] = offset[a] / chunk[a];
+    last[a] = (offset[a] + count[a] - 1) / chunk[a];
   }
-  if (!chunk || count.size() == 0 ||
-      chunks_touched(count, *chunk) * chunk->size() * std::int64_t(sample_bytes_) > capacity_) {
+  if (count.size() == 0 || chunks_touched(count, chunk, input_.shape().volume) * chunk.size() *
+                                   std::int64_t(sample_bytes_) >
+                               capacity_) {
     std::lock_guard lock(h5_lock);
     const auto start = std::chrono::steady_clock::now();
     input_.read_samples(c, t, offset, count, out);
     // HDF5 reads every chunk the box touches whole (its cache holds four).
-    bytes_read_ += chunk && count.size() > 0
+    bytes_read_ += unit.stored_chunks && count.size() > 0
                        ? (last.z - first.z + 1) * (last.y - first.y + 1) * (last.x - first.x + 1) *
-                             stored_chunk_bytes_[{c, t}]
+                             unit.file_bytes
                        : static_cast<std::int64_t>(out.size());
     return seconds_since(start);
   }
@@ -96,7 +112,7 @@ double ChunkCache::read(std::int64_t c, std::int64_t t, const Shape3& offset, co
           lru_.splice(lru_.begin(), lru_, it->second);
       }
   double seconds = 0;
-  for (const Shape3& index : missing) seconds += load(c, t, index, *chunk, h5_lock);
+  for (const Shape3& index : missing) seconds += load(c, t, index, unit, h5_lock);
   for (std::int64_t z = first.z; z <= last.z; ++z)
     for (std::int64_t y = first.y; y <= last.y; ++y)
       for (std::int64_t x = first.x; x <= last.x; ++x)
@@ -106,8 +122,9 @@ double ChunkCache::read(std::int64_t c, std::int64_t t, const Shape3& offset, co
 
 // Reads chunk `index` of volume (c, t) into the front of the list, evicting the
 // least recently used chunks beyond the capacity (their buffers reused).
-double ChunkCache::load(std::int64_t c, std::int64_t t, const Shape3& index, const Shape3& chunk,
+double ChunkCache::load(std::int64_t c, std::int64_t t, const Shape3& index, const Unit& unit,
                         std::mutex& h5_lock) {
+  const Shape3& chunk = unit.shape;
   const Shape3 volume = input_.shape().volume;
   Entry e;
   e.key = Key{c, t, index.z, index.y, index.x};
@@ -131,7 +148,7 @@ double ChunkCache::load(std::int64_t c, std::int64_t t, const Shape3& index, con
     input_.read_samples(c, t, e.origin, e.extent, e.data);
     seconds = seconds_since(start);
   }
-  bytes_read_ += stored_chunk_bytes_.at({c, t});
+  bytes_read_ += unit.stored_chunks ? unit.file_bytes : std::int64_t(bytes);
   held_ += static_cast<std::int64_t>(bytes);
   lru_.push_front(std::move(e));
   index_[lru_.front().key] = lru_.begin();

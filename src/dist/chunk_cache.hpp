@@ -1,11 +1,12 @@
 #pragma once
 // Whole chunks of the input held in memory, least recently used out, from which
-// rank 0's reader assembles regions (docs/design.md §4). HDF5 reads a chunk
-// whole for any voxel of it; neighbouring regions overlap by two halos, so
-// without this every region read again each chunk it touches: 12.5x the
-// volume's bytes from the file for 64x256x256 blocks in 32x256x256 chunks,
-// against 2.2x with the chunks of a row of regions held. Only the file reads
-// take the HDF5 lock; the assembly does not.
+// rank 0 assembles regions (docs/design.md §4). HDF5 reads a chunk whole for any
+// voxel of it; neighbouring regions overlap by two halos, so without this every
+// region reads again each chunk it touches (12.5x the volume's bytes for
+// 64x256x256 blocks in 32x256x256 chunks; 1.0x with them held: --read chunks).
+// An unchunked input is read in bands of whole rows, one contiguous read each,
+// instead of one read per row of a region. Only the file reads take the HDF5
+// lock; the assembly does not.
 
 #include <cstddef>
 #include <cstdint>
@@ -22,16 +23,22 @@
 
 namespace h5decon::dist {
 
-/// Bytes of chunks rank 0 holds (docs/design.md §4): the chunks one row of
-/// regions along x touches plus one region's, so that both the next region and
-/// the next row find theirs, within a quarter of the plan's budget when it has
-/// one; 0 when that quarter cannot hold the chunks of one region (regions are
-/// then read directly).
-std::int64_t chunk_cache_bytes(const DecompositionPlan& plan, const Shape3& chunk,
+/// Bytes of read units (read_unit()) rank 0 holds (docs/design.md §4): those one
+/// row of regions along x touches plus one region's, so that both the next region
+/// and the next row find theirs, within a quarter of the plan's budget when it has
+/// one; 0 when that quarter cannot hold one region's (regions are then read
+/// directly).
+std::int64_t chunk_cache_bytes(const DecompositionPlan& plan, const Shape3& unit,
                                std::int64_t sample_bytes);
 
-/// Most chunks a box of `count` voxels touches, wherever it lies.
-std::int64_t chunks_touched(const Shape3& count, const Shape3& chunk);
+/// Most chunks a box of `count` voxels touches, wherever it lies in `volume`.
+std::int64_t chunks_touched(const Shape3& count, const Shape3& chunk, const Shape3& volume);
+
+/// The box ChunkCache reads whole: the stored chunk (clipped to the volume), or
+/// for an unchunked volume a band of whole rows (1 x n x X, about 4 MiB), which is
+/// contiguous in the file: one read where a region's rows would be one each.
+Shape3 read_unit(const std::optional<Shape3>& chunk, const Shape3& volume,
+                 std::int64_t sample_bytes);
 
 class ChunkCache {
  public:
@@ -39,9 +46,9 @@ class ChunkCache {
   ChunkCache(const io::InputDataset& input, std::int64_t capacity_bytes);
 
   /// Reads the box [offset, offset + count) of volume (c, t) in the input's sample
-  /// type into `out`: from held chunks, reading the missing ones under `h5_lock`;
-  /// directly (under the lock) when the volume is not chunked or the box's chunks
-  /// do not fit the capacity. Returns the seconds spent in HDF5 reads.
+  /// type into `out`: from held read units, reading the missing ones under
+  /// `h5_lock`; directly (under the lock) when the box's units do not fit the
+  /// capacity. Returns the seconds spent in HDF5 reads.
   double read(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
               std::span<std::byte> out, std::mutex& h5_lock);
 
@@ -57,8 +64,13 @@ class ChunkCache {
     std::vector<std::byte> data;
   };
 
-  std::optional<Shape3> chunk_of(std::int64_t c, std::int64_t t, std::mutex& h5_lock);
-  double load(std::int64_t c, std::int64_t t, const Shape3& index, const Shape3& chunk,
+  struct Unit {
+    Shape3 shape;                 // read_unit() of the volume
+    std::int64_t file_bytes = 0;  // what reading one costs: a stored chunk whole, or the band
+    bool stored_chunks = false;   // HDF5 reads whole chunks for direct reads too
+  };
+  const Unit& unit_of(std::int64_t c, std::int64_t t, std::mutex& h5_lock);
+  double load(std::int64_t c, std::int64_t t, const Shape3& index, const Unit& unit,
               std::mutex& h5_lock);
   void copy_out(const Entry& e, const Shape3& offset, const Shape3& count,
                 std::span<std::byte> out) const;
@@ -66,8 +78,7 @@ class ChunkCache {
   const io::InputDataset& input_;
   const std::int64_t capacity_;
   const std::size_t sample_bytes_;
-  std::map<std::pair<std::int64_t, std::int64_t>, std::optional<Shape3>> chunks_;  // per volume
-  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> stored_chunk_bytes_;
+  std::map<std::pair<std::int64_t, std::int64_t>, Unit> units_;  // per volume
   std::list<Entry> lru_;  // front: most recently used
   std::map<Key, std::list<Entry>::iterator> index_;
   std::int64_t held_ = 0;

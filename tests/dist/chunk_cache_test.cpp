@@ -117,12 +117,24 @@ TEST(ChunkCache, ReadsEachChunkFromTheFileOnceWhileItIsHeld) {
   std::remove(path.c_str());
 }
 
-TEST(ChunkCache, ReadsAContiguousDatasetDirectly) {
+TEST(ChunkCache, ReadsAContiguousDatasetInBandsOfWholeRowsOnce) {
   const std::string path = make_file(false);
   {
     const io::InputDataset in(io::DatasetRef{path, "/data"}, MPI_COMM_SELF);
     EXPECT_FALSE(in.chunk_shape(0, 0).has_value());
-    expect_same_boxes(in, std::int64_t{1} << 30, 1);
+    // 4 MiB bands: whole 41x43 planes here, 20 rows of a 100000-wide volume.
+    EXPECT_EQ(read_unit(std::nullopt, kVolume, 2), (Shape3{1, 41, 43}));
+    EXPECT_EQ(read_unit(std::nullopt, {5, 100, 100000}, 2), (Shape3{1, 20, 100000}));
+    expect_same_boxes(in, 0, 1);
+    expect_same_boxes(in, 5 * 41 * 43 * 2, 1);  // 5 planes: small boxes only
+    ChunkCache cache(in, std::int64_t{1} << 30);
+    std::mutex lock;
+    for (const Box& b : random_boxes(40)) {
+      std::vector<std::byte> out(static_cast<std::size_t>(b.count.size()) * 2);
+      cache.read(0, b.t, b.offset, b.count, out, lock);
+      ASSERT_EQ(out, direct(in, b));
+    }
+    EXPECT_LE(cache.bytes_read(), 2 * kVolume.size() * 2);  // each plane at most once
   }
   std::remove(path.c_str());
 }
@@ -133,11 +145,12 @@ TEST(ChunkCache, SizedForARowOfRegionsWithinAQuarterOfTheBudget) {
   plan.max_region = {128, 342, 342};
   const Shape3 chunk{32, 256, 256};
   const std::int64_t chunk_bytes = chunk.size() * 2;
-  // A row: 5 x 3 x 5 chunks, and one region's 5 x 3 x 3.
-  EXPECT_EQ(chunk_cache_bytes(plan, chunk, 2), (75 + 45) * chunk_bytes);
-  plan.memory_budget_bytes = 4 * 100 * chunk_bytes;
-  EXPECT_EQ(chunk_cache_bytes(plan, chunk, 2), 100 * chunk_bytes);
-  plan.memory_budget_bytes = 4 * 44 * chunk_bytes;  // not even one region's chunks
+  // A row: 4 x 3 x 4 chunks (no more than the volume has along z and x), and one
+  // region's 4 x 3 x 3.
+  EXPECT_EQ(chunk_cache_bytes(plan, chunk, 2), (48 + 36) * chunk_bytes);
+  plan.memory_budget_bytes = 4 * 50 * chunk_bytes;
+  EXPECT_EQ(chunk_cache_bytes(plan, chunk, 2), 50 * chunk_bytes);
+  plan.memory_budget_bytes = 4 * 35 * chunk_bytes;  // not even one region's chunks
   EXPECT_EQ(chunk_cache_bytes(plan, chunk, 2), 0);
 }
 

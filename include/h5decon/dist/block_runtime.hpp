@@ -103,7 +103,7 @@ struct BlockRunSummary {
   double read_seconds = 0;        ///< rank 0's time inside the input's region reads
   std::size_t read_ahead = 0;     ///< regions rank 0 kept read ahead of the requests (0: read on request)
   std::int64_t file_bytes = 0;    ///< bytes rank 0 read from the file for them (whole chunks)
-  std::int64_t chunk_cache_bytes = 0;  ///< --read chunks: rank 0's ChunkCache capacity
+  std::int64_t chunk_cache_bytes = 0;  ///< rank 0's ChunkCache (--read chunks, unchunked inputs)
   bool direct_reads = false;      ///< --read direct: each rank read its own regions
   std::int64_t volume_bytes = 0;  ///< the stored bytes of the volumes run (amplification's base)
   std::string sample_type;        ///< the type they travelled in, e.g. "uint16"
