@@ -171,15 +171,7 @@ std::optional<RegionReader::Region> BlockServer::read_next() {
   if (reader_) return reader_->try_take();
   RegionReader::Region region;
   region.block = blocks_[next_];
-  try {
-    const Block block = block_at(plan_, region.block);
-    region.data.resize(static_cast<std::size_t>(block.region_count.size()) *
-                       static_cast<std::size_t>(sample_bytes(input_.sample_type())));
-    read_seconds_ += chunks_.read(block.c, block.t, block.region_offset, block.region_count,
-                                  region.data, h5_lock_);
-  } catch (...) {
-    region.error = std::current_exception();
-  }
+  read_seconds_ += read_region(plan_, chunks_, h5_lock_, region);
   return region;
 }
 

@@ -58,7 +58,7 @@ std::int64_t chunk_cache_bytes(const DecompositionPlan& plan, const Shape3& unit
 ChunkCache::ChunkCache(const io::InputDataset& input, std::int64_t capacity_bytes)
     : input_(input),
       capacity_(capacity_bytes),
-      sample_bytes_(static_cast<std::size_t>(sample_bytes(input.sample_type()))) {}
+      sample_bytes_(static_cast<std::size_t>(h5decon::sample_bytes(input.sample_type()))) {}
 
 const ChunkCache::Unit& ChunkCache::unit_of(std::int64_t c, std::int64_t t, std::mutex& h5_lock) {
   const auto key = std::make_pair(c, t);

@@ -52,6 +52,9 @@ class ChunkCache {
   double read(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
               std::span<std::byte> out, std::mutex& h5_lock);
 
+  /// Bytes per sample of the input's sample type (what read() delivers).
+  std::size_t sample_bytes() const { return sample_bytes_; }
+
   /// Bytes read from the file: whole stored chunks (directly read boxes count the
   /// chunks they touch, which HDF5 reads whole), or the boxes of an unchunked input.
   std::int64_t bytes_read() const { return bytes_read_; }

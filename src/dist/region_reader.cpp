@@ -2,9 +2,7 @@
 #include "dist/region_reader.hpp"
 
 #include <algorithm>
-#include <chrono>
 
-#include "h5decon/samples.hpp"
 
 namespace h5decon::dist {
 
@@ -13,7 +11,6 @@ RegionReader::RegionReader(const DecompositionPlan& plan, const std::vector<std:
                            std::int64_t chunk_bytes)
     : plan_(plan),
       blocks_(blocks),
-      input_(input),
       h5_lock_(h5_lock),
       depth_(std::max<std::size_t>(1, depth)),
       chunks_(input, chunk_bytes),
@@ -41,21 +38,25 @@ void RegionReader::loop() {
         free_.pop_back();
       }
     }
-    double seconds = 0;
-    try {
-      const Block block = block_at(plan_, region.block);
-      region.data.resize(static_cast<std::size_t>(block.region_count.size()) *
-                         static_cast<std::size_t>(sample_bytes(input_.sample_type())));
-      seconds = chunks_.read(block.c, block.t, block.region_offset, block.region_count, region.data,
-                             h5_lock_);
-    } catch (...) {
-      region.error = std::current_exception();
-    }
+    const double seconds = read_region(plan_, chunks_, h5_lock_, region);
     std::lock_guard lock(mutex_);
     read_seconds_ += seconds;
     const bool failed = static_cast<bool>(region.error);
     ready_.push_back(std::move(region));
     if (failed) return;  // the server fails the run on it
+  }
+}
+
+double read_region(const DecompositionPlan& plan, ChunkCache& chunks, std::mutex& h5_lock,
+                   RegionReader::Region& region) {
+  try {
+    const Block block = block_at(plan, region.block);
+    region.data.resize(static_cast<std::size_t>(block.region_count.size()) * chunks.sample_bytes());
+    return chunks.read(block.c, block.t, block.region_offset, block.region_count, region.data,
+                       h5_lock);
+  } catch (...) {
+    region.error = std::current_exception();
+    return 0;
   }
 }
 

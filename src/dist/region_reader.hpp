@@ -62,7 +62,6 @@ class RegionReader {
 
   const DecompositionPlan& plan_;
   const std::vector<std::int64_t>& blocks_;
-  const io::InputDataset& input_;
   std::mutex& h5_lock_;
   const std::size_t depth_;
   ChunkCache chunks_;  // the reader thread's only
@@ -75,5 +74,11 @@ class RegionReader {
   double read_seconds_ = 0;
   std::thread thread_;  // last: starts once the rest is constructed
 };
+
+/// Reads the region of block `region.block` into `region.data` (its buffer
+/// reused) through `chunks`, or records the error in `region.error`. Returns the
+/// seconds spent in HDF5 reads. Rank 0's one way to read a region, threaded or not.
+double read_region(const DecompositionPlan& plan, ChunkCache& chunks, std::mutex& h5_lock,
+                   RegionReader::Region& region);
 
 }  // namespace h5decon::dist
