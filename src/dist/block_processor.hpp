@@ -1,7 +1,8 @@
 #pragma once
 // What a rank does with one block once its region is in memory (in the input's
 // sample type): convert and check it, deconvolve it with a cached engine, crop
-// the interior, write it (independent I/O, under the process's HDF5 lock) and
+// the interior, write it (whole stored chunks by pwrite outside the process's
+// HDF5 lock, any other box by independent HDF5 I/O under it) and
 // call the completion hook.
 
 #include <cstdint>

@@ -1,8 +1,13 @@
 // The output dataset: path checks, creation of "<file>.partial" with the
 // provenance attributes, independent box writes, and the final rename.
+#include <fcntl.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -10,6 +15,7 @@
 #include "h5decon/error.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 #include "h5decon/io/output_path.hpp"
+#include "io/chunk_write.hpp"
 #include "io/hdf5_common.hpp"
 
 namespace h5decon::io {
@@ -155,11 +161,87 @@ struct OutputDataset::Impl {
   bool finished = false;
   FileHandle file;  // declared before `dataset` so that the dataset closes first
   DatasetHandle dataset;
+  Shape3 stored_chunk;  // the stored chunk's (z, y, x)
+  // File offset of every chunk, by (row, chunk z, y, x), a row being a volume
+  // (c * t_count + t) or a shard's row; -1 where the chunk is not a plain
+  // allocated one; empty when the file is not little-endian float32 as stored.
+  std::vector<std::int64_t> chunk_offsets;
+  int fd = -1;  // the partial file, write-only, for write_chunks()
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() { close_descriptor(); }
 
   std::vector<hsize_t> stored_dims() const;
   void create(Shape3 chunk, const Provenance& provenance);
   void reopen(const std::string& note);
+  void map_chunks();
+  bool close_descriptor();
+  Shape3 chunk_grid() const;
+  std::int64_t row_of(std::int64_t c, std::int64_t t) const;
 };
+
+Shape3 OutputDataset::Impl::chunk_grid() const {
+  Shape3 g;
+  for (int a = 0; a < 3; ++a) g[a] = (shape.volume[a] + stored_chunk[a] - 1) / stored_chunk[a];
+  return g;
+}
+
+std::int64_t OutputDataset::Impl::row_of(std::int64_t c, std::int64_t t) const {
+  if (volumes.empty()) return c * shape.t + t;
+  const auto row = rows.find(VolumeIndex{c, t});
+  H5DECON_REQUIRE(row != rows.end(), Error, "writing ", what, ": volume (c=", c, ", t=", t,
+                  ") is not one of this shard's volumes");
+  return row->second;
+}
+
+// The table of chunk offsets for write_chunks(), read once (HDF5's chunk index
+// lookups, a few microseconds each) so that no write needs HDF5 afterwards, and
+// a descriptor of the partial file of its own: pwrite at those offsets.
+void OutputDataset::Impl::map_chunks() {
+  const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(dataset.get())));
+  hsize_t dims[5] = {};
+  const int rank = H5DECON_CHECK_H5(H5Pget_chunk(dcpl.get(), 5, dims));
+  for (int a = 0; a < 3; ++a) stored_chunk[a] = static_cast<std::int64_t>(dims[rank - 3 + a]);
+  fd = ::open(partial.c_str(), O_WRONLY | O_CLOEXEC);
+  H5DECON_REQUIRE(fd >= 0, IoError, what, ": cannot open '", partial,
+                  "' for writing: ", std::strerror(errno));
+  if constexpr (std::endian::native != std::endian::little) return;  // stored little-endian
+  const PlistHandle fcpl(H5DECON_CHECK_H5(H5Fget_create_plist(file.get())));
+  hsize_t userblock = 0;  // HDF5 addresses start after the user block
+  H5DECON_CHECK_H5(H5Pget_userblock(fcpl.get(), &userblock));
+  const Shape3 grid = chunk_grid();
+  const std::int64_t row_count = volumes.empty() ? shape.c * shape.t
+                                                 : static_cast<std::int64_t>(volumes.size());
+  const auto chunk_bytes = static_cast<hsize_t>(stored_chunk.size()) * sizeof(float);
+  chunk_offsets.reserve(static_cast<std::size_t>(row_count * grid.size()));
+  std::vector<hsize_t> start;
+  for (std::int64_t row = 0; row < row_count; ++row)
+    for (std::int64_t z = 0; z < grid.z; ++z)
+      for (std::int64_t y = 0; y < grid.y; ++y)
+        for (std::int64_t x = 0; x < grid.x; ++x) {
+          start.clear();
+          if (volumes.empty()) start = {hsize_t(row / shape.t), hsize_t(row % shape.t)};
+          else start = {hsize_t(row)};
+          for (const std::int64_t i : {z * stored_chunk.z, y * stored_chunk.y, x * stored_chunk.x})
+            start.push_back(static_cast<hsize_t>(i));
+          unsigned filters = 0;
+          haddr_t address = HADDR_UNDEF;
+          hsize_t size = 0;
+          H5DECON_CHECK_H5(
+              H5Dget_chunk_info_by_coord(dataset.get(), start.data(), &filters, &address, &size));
+          const bool plain = address != HADDR_UNDEF && filters == 0 && size == chunk_bytes;
+          chunk_offsets.push_back(plain ? static_cast<std::int64_t>(userblock + address) : -1);
+        }
+}
+
+bool OutputDataset::Impl::close_descriptor() {
+  if (fd < 0) return true;
+  const bool ok = ::close(fd) == 0;  // a network file system reports write errors here
+  fd = -1;
+  return ok;
+}
 
 std::vector<hsize_t> OutputDataset::Impl::stored_dims() const {
   const auto d5 = shape.dims();
@@ -258,6 +340,7 @@ OutputDataset::OutputDataset(const DatasetRef& ref, const DatasetRef& input, Sha
     d.reopen(options.resume_note);
   else
     d.create(chunk, provenance);
+  d.map_chunks();
 }
 
 OutputDataset::~OutputDataset() = default;
@@ -289,6 +372,38 @@ void OutputDataset::write_box(std::int64_t c, std::int64_t t, const Shape3& offs
                data.data()) < 0)
     throw IoError(::h5decon::detail::concat(d.what, ": writing to '", d.partial,
                                             "' failed: ", detail::hdf5_error_reason(),
+                                            full_disk_note(d.partial, data.size_bytes())));
+}
+
+std::optional<ChunkWrite> OutputDataset::place_chunks(std::int64_t c, std::int64_t t,
+                                                      const Shape3& offset,
+                                                      const Shape3& count) const {
+  const Impl& d = *impl_;
+  detail::require_box_inside(d.shape, c, t, offset, count, count.size(), "writing " + d.what);
+  if (d.chunk_offsets.empty()) return std::nullopt;
+  auto pieces = detail::chunk_pieces(d.shape.volume, d.stored_chunk, offset, count);
+  if (!pieces) return std::nullopt;
+  const std::int64_t row = d.row_of(c, t);
+  const Shape3 grid = d.chunk_grid();
+  for (ChunkPiece& p : *pieces) {
+    Shape3 index;
+    for (int a = 0; a < 3; ++a) index[a] = (offset[a] + p.box_offset[a]) / d.stored_chunk[a];
+    const std::int64_t at =
+        d.chunk_offsets[static_cast<std::size_t>(((row * grid.z + index.z) * grid.y + index.y) * grid.x + index.x)];
+    if (at < 0) return std::nullopt;
+    p.file_offset = at;
+  }
+  return ChunkWrite{d.stored_chunk, count, std::move(*pieces)};
+}
+
+void OutputDataset::write_chunks(const ChunkWrite& placed, std::span<const float> data) const {
+  const Impl& d = *impl_;
+  H5DECON_REQUIRE(!d.finished, Error, d.what, ": write after finish()");
+  H5DECON_REQUIRE(static_cast<std::int64_t>(data.size()) == placed.box.size(), Error, d.what,
+                  ": box of ", placed.box.str(), " but ", data.size(), " values to write");
+  if (const int e = detail::pwrite_pieces(d.fd, placed, data))
+    throw IoError(::h5decon::detail::concat(d.what, ": writing to '", d.partial,
+                                            "' failed: ", std::strerror(e),
                                             full_disk_note(d.partial, data.size_bytes())));
 }
 
@@ -331,7 +446,8 @@ void OutputDataset::finish() {
   d.finished = true;
   // H5Fclose flushes and is collective; the reduction also acts as the barrier
   // that guarantees every rank's data is in the file before the rename.
-  const int closed = close_reporting(d.dataset) & close_reporting(d.file);
+  const int closed =
+      d.close_descriptor() & close_reporting(d.dataset) & close_reporting(d.file);
   int all_closed = 0;
   MPI_Allreduce(&closed, &all_closed, 1, MPI_INT, MPI_MIN, d.comm);
   H5DECON_REQUIRE(all_closed == 1, IoError, d.what, ": closing '", d.partial,

@@ -41,7 +41,8 @@ inline constexpr const char* kFailBlockEnv = "H5DECON_TEST_FAIL_BLOCK";
 std::int64_t auto_memory_budget(MPI_Comm comm, double fraction = 0.5);
 
 /// Called on the rank that wrote a block, right after its interior was written
-/// (while the HDF5 lock is held): the place for a completion record.
+/// (outside the process's HDF5 lock: it must not call HDF5): the place for a
+/// completion record.
 using BlockWrittenHook = std::function<void(const Block& block)>;
 
 /// Called on rank 0 (from its serving thread) once the rank that wrote block

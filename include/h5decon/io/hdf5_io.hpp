@@ -187,6 +187,20 @@ struct OutputOptions {
   std::vector<VolumeIndex> volumes;
 };
 
+/// One stored chunk of a box written by OutputDataset::write_chunks().
+struct ChunkPiece {
+  std::int64_t file_offset = 0;  ///< byte offset of the chunk in the partial file
+  Shape3 box_offset;             ///< where the piece starts within the box
+  Shape3 count;                  ///< its size: the chunk's, or less at the volume's end
+};
+
+/// A box of whole stored chunks placed in the file (OutputDataset::place_chunks()).
+struct ChunkWrite {
+  Shape3 chunk;                    ///< the stored chunk shape (z, y, x)
+  Shape3 box;                      ///< the box's size
+  std::vector<ChunkPiece> pieces;  ///< its chunks, in C order
+};
+
 /// A new float32 output dataset, (c, t, z, y, x), chunked.
 ///
 /// The data is written to "<file>.partial" and renamed to `file` by finish(), so a
@@ -210,6 +224,17 @@ class OutputDataset {
   /// of OutputOptions::volumes when those were given. Independent I/O.
   void write_box(std::int64_t c, std::int64_t t, const Shape3& offset, const Shape3& count,
                  std::span<const float> data);
+  /// The box as whole stored chunks with their file offsets when it starts on
+  /// chunk boundaries and ends on them or at the volume's end (a block's interior
+  /// always does) and the output's chunks are plain (allocated, unfiltered, stored
+  /// little-endian as this machine's floats); std::nullopt otherwise. No HDF5 call
+  /// (the offsets are read when the output is opened): thread-safe.
+  std::optional<ChunkWrite> place_chunks(std::int64_t c, std::int64_t t, const Shape3& offset,
+                                         const Shape3& count) const;
+  /// Writes a placed box with pwrite on a descriptor of its own: no HDF5 call, so
+  /// no lock, and it overlaps the process's other HDF5 I/O (rank 0's region reads).
+  /// Same bytes in the file as write_box(). Thread-safe.
+  void write_chunks(const ChunkWrite& placed, std::span<const float> data) const;
   /// As write_box(), collective on the output's communicator (H5FD_MPIO_COLLECTIVE):
   /// every rank calls it, a rank with nothing to write with an empty box.
   void write_box_collective(std::int64_t c, std::int64_t t, const Shape3& offset,
