@@ -291,7 +291,9 @@ void execute(Run& run) {
   const std::string backends = dist::describe_per_rank(run.comm, runtime->backend_name());
   auto step = Clock::now();
   std::size_t shapes = 0;
-  if (!run.blocks.empty()) agree_on(run.comm, [&] { shapes = runtime->share_fft_plans(); });
+  // --no-compute makes no FFT: no plans to make or share.
+  if (!run.blocks.empty() && !run.s.no_compute)
+    agree_on(run.comm, [&] { shapes = runtime->share_fft_plans(); });
   run.log("backend: ", backends, ", planner ", to_string(run.s.backend_options.planner),
           shapes ? detail::concat("; rank 0 planned ", shapes, " FFT shapes and shared them in ",
                                   fixed(seconds_since(step), 2), " s")

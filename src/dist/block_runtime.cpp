@@ -307,8 +307,9 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   ServerReads reads{options.direct_reads};
   const int bytes = sample_bytes(input.sample_type());
   if (threads && !options.direct_reads)
-    reads.read_ahead = read_ahead_regions(plan.max_region.size() * bytes, workers.size(),
-                                          plan.memory_budget_bytes);
+    reads.read_ahead =
+        read_ahead_regions(plan.max_region.size() * bytes, workers.size(), plan.memory_budget_bytes,
+                           summary.rank0_computes ? plan.max_block_bytes : 0);
   if (!options.direct_reads) {  // unchunked inputs always: their rows are one read each otherwise
     const std::optional<Shape3> chunk = input.chunk_shape(0, 0);
     if (options.chunk_reads || !chunk)

@@ -29,14 +29,14 @@ BlockServer::BlockServer(MPI_Comm comm, const DecompositionPlan& plan,
       stop_requested_(std::move(stop_requested)) {
   int size = 1;
   MPI_Comm_size(comm, &size);
-  if (reads_.direct) reads_.read_ahead = 0;
+  if (reads_.direct) reads_.read_ahead = {0, 0};
   states_.resize(static_cast<std::size_t>(size));
 }
 
 void BlockServer::run() noexcept {
   try {
     std::optional<RegionReader> reader;
-    if (reads_.read_ahead > 0)
+    if (reads_.read_ahead.depth > 0)
       reader.emplace(plan_, blocks_, input_, h5_lock_, reads_.read_ahead, reads_.chunk_cache_bytes);
     reader_ = reader ? &*reader : nullptr;
     while (gone_ < workers_.size()) {

@@ -27,14 +27,14 @@ namespace h5decon::dist {
 /// How rank 0 gets the regions it serves.
 struct ServerReads {
   bool direct = false;         ///< --read direct: block ids only, the workers read
-  std::size_t read_ahead = 0;  ///< regions a reader thread keeps ready (0: read on request)
+  ReadAhead read_ahead{0, 0};  ///< a reader thread's regions (depth 0: read on request)
   std::int64_t chunk_cache_bytes = 0;  ///< the reader's ChunkCache (0: regions read directly)
 };
 
 class BlockServer {
  public:
   /// `workers`: the ranks that will ask for blocks. `h5_lock` serialises HDF5
-  /// calls with rank 0's compute thread. A reader thread (reads.read_ahead > 0)
+  /// calls with rank 0's compute thread. A reader thread (reads.read_ahead.depth > 0)
   /// needs MPI_THREAD_MULTIPLE: it calls MPI-IO.
   BlockServer(MPI_Comm comm, const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
               const PieceLayout& layout, const io::InputDataset& input, std::mutex& h5_lock,
@@ -52,7 +52,7 @@ class BlockServer {
   std::int64_t bytes_served() const { return bytes_served_; }
   double read_seconds() const { return read_seconds_; }
   /// Regions the reader thread kept ready (0: read on request).
-  std::size_t read_ahead() const { return reads_.read_ahead; }
+  std::size_t read_ahead() const { return reads_.read_ahead.depth; }
   /// Bytes read from the file for the regions (ChunkCache::bytes_read()).
   std::int64_t file_bytes() const { return file_bytes_ > 0 ? file_bytes_ : chunks_.bytes_read(); }
 

@@ -209,11 +209,19 @@ std::int64_t block_buffer_bytes(const Shape3& region, int sample_bytes) {
   return region.size() * (3 * std::int64_t(sizeof(float)) + 2 * std::int64_t(sample_bytes));
 }
 
-std::size_t read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget) {
-  std::size_t depth = std::min(workers, kMaxReadAhead);
-  if (budget > 0 && region_bytes > 0)
-    depth = std::min<std::size_t>(depth, static_cast<std::size_t>(budget / 4 / region_bytes));
-  return std::max<std::size_t>(1, depth);
+ReadAhead read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget,
+                             std::int64_t own_block_bytes) {
+  ReadAhead r;
+  r.depth = std::max<std::size_t>(1, std::min(workers, kMaxReadAhead));
+  if (budget <= 0 || region_bytes <= 0) {
+    r.kept = r.depth + 1;
+    return r;
+  }
+  const std::int64_t room = std::max<std::int64_t>(0, std::min(budget / 4, budget - own_block_bytes));
+  const auto fits = static_cast<std::size_t>(room / region_bytes);
+  r.depth = std::max<std::size_t>(1, std::min(r.depth, fits));
+  r.kept = fits > r.depth ? r.depth + 1 : r.depth;
+  return r;
 }
 
 DecompositionPlan plan_for_backend(MPI_Comm comm, const Shape5& dataset,

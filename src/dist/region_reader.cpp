@@ -7,12 +7,13 @@
 namespace h5decon::dist {
 
 RegionReader::RegionReader(const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
-                           const io::InputDataset& input, std::mutex& h5_lock, std::size_t depth,
+                           const io::InputDataset& input, std::mutex& h5_lock, ReadAhead sizes,
                            std::int64_t chunk_bytes)
     : plan_(plan),
       blocks_(blocks),
       h5_lock_(h5_lock),
-      depth_(std::max<std::size_t>(1, depth)),
+      depth_(std::max<std::size_t>(1, sizes.depth)),
+      kept_(std::max(depth_, sizes.kept)),
       chunks_(input, chunk_bytes),
       thread_([this] { loop(); }) {}
 
@@ -74,7 +75,7 @@ std::optional<RegionReader::Region> RegionReader::try_take() {
 
 void RegionReader::recycle(std::vector<std::byte> buffer) {
   std::lock_guard lock(mutex_);
-  if (free_.size() < depth_) free_.push_back(std::move(buffer));
+  if (free_.size() < kept_) free_.push_back(std::move(buffer));
 }
 
 std::int64_t RegionReader::file_bytes() const { return chunks_.bytes_read(); }

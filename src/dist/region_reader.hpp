@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dist/chunk_cache.hpp"
+#include "h5decon/dist/memory_fit.hpp"
 #include "h5decon/decomposition.hpp"
 #include "h5decon/io/hdf5_io.hpp"
 
@@ -33,10 +34,11 @@ class RegionReader {
     std::exception_ptr error;
   };
 
-  /// Starts reading blocks[0], blocks[1], ... at once; depth >= 1; `chunk_bytes`:
-  /// the chunk cache's capacity (chunk_cache_bytes(); 0: regions read directly).
+  /// Starts reading blocks[0], blocks[1], ... at once, `sizes.depth` (>= 1) ahead,
+  /// keeping up to `sizes.kept` recycled buffers; `chunk_bytes`: the chunk cache's
+  /// capacity (chunk_cache_bytes(); 0: regions read directly).
   RegionReader(const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
-               const io::InputDataset& input, std::mutex& h5_lock, std::size_t depth,
+               const io::InputDataset& input, std::mutex& h5_lock, ReadAhead sizes,
                std::int64_t chunk_bytes);
   /// Stops the thread after the read under way, if any (stop()).
   ~RegionReader() { stop(); }
@@ -64,6 +66,7 @@ class RegionReader {
   const std::vector<std::int64_t>& blocks_;
   std::mutex& h5_lock_;
   const std::size_t depth_;
+  const std::size_t kept_;  // free buffers kept for the next regions
   ChunkCache chunks_;  // the reader thread's only
   mutable std::mutex mutex_;
   std::condition_variable space_;  // the reader waits for room in ready_

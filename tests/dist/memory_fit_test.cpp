@@ -64,7 +64,10 @@ class FakeDeviceBackend final : public Backend {
 Psf psf_of(Shape3 s) {
   Volume k(s);
   k.at(s.z / 2, s.y / 2, s.x / 2) = 1.0f;
-  return {k, "delta", 0};
+  Psf p;
+  p.kernel = k;
+  p.source = "delta";
+  return p;
 }
 
 const Shape5 kDataset{1, 1, {200, 512, 512}};
@@ -204,14 +207,27 @@ TEST(MemoryFit, HostBackendsCostABlockAsItsCpuEngineForTheOptionsPlusItsBuffers)
 
 }  // namespace
 
-TEST(MemoryFit, ReadAheadIsOneRegionPerWorkerCappedAndWithinAQuarterOfTheBudget) {
-  EXPECT_EQ(read_ahead_regions(kMiB, 1, 0), 1u);
-  EXPECT_EQ(read_ahead_regions(kMiB, 3, 0), 3u);
-  EXPECT_EQ(read_ahead_regions(kMiB, 15, 0), kMaxReadAhead);
+TEST(MemoryFit, ReadAheadIsOneRegionPerWorkerCappedAndWithinWhatTheBudgetLeaves) {
+  const auto depth = [](std::int64_t region, std::size_t workers, std::int64_t budget,
+                        std::int64_t block) {
+    return read_ahead_regions(region, workers, budget, block).depth;
+  };
+  EXPECT_EQ(depth(kMiB, 1, 0, 0), 1u);
+  EXPECT_EQ(depth(kMiB, 3, 0, 0), 3u);
+  EXPECT_EQ(depth(kMiB, 15, 0, 0), kMaxReadAhead);
   // 40 MiB budget: a quarter holds two 5 MiB regions, not the three workers'.
-  EXPECT_EQ(read_ahead_regions(5 * kMiB, 3, 40 * kMiB), 2u);
-  // A region larger than a quarter of the budget still gets one slot.
-  EXPECT_EQ(read_ahead_regions(50 * kMiB, 3, 40 * kMiB), 1u);
+  EXPECT_EQ(depth(5 * kMiB, 3, 40 * kMiB, 0), 2u);
+  // ... and rank 0's own block of 34 MiB leaves room for one.
+  EXPECT_EQ(depth(5 * kMiB, 3, 40 * kMiB, 34 * kMiB), 1u);
+  // A region larger than that room still gets one slot.
+  EXPECT_EQ(depth(50 * kMiB, 3, 40 * kMiB, 0), 1u);
+}
+
+TEST(MemoryFit, ReadAheadKeepsASpareBufferOnlyWhereTheRoomHoldsIt) {
+  EXPECT_EQ(read_ahead_regions(kMiB, 2, 0, 0).kept, 3u);             // no budget
+  EXPECT_EQ(read_ahead_regions(5 * kMiB, 1, 40 * kMiB, 0).kept, 2u);  // 10 MiB quarter: 1 + 1
+  EXPECT_EQ(read_ahead_regions(5 * kMiB, 2, 40 * kMiB, 0).kept, 2u);  // the quarter is full
+  EXPECT_EQ(read_ahead_regions(5 * kMiB, 1, 40 * kMiB, 36 * kMiB).kept, 1u);  // 4 MiB left
 }
 
 }  // namespace h5decon::dist

@@ -83,11 +83,20 @@ std::int64_t block_buffer_bytes(const Shape3& region, int sample_bytes);
 /// Most regions rank 0's reader thread keeps ready ahead of the requests.
 inline constexpr std::size_t kMaxReadAhead = 4;
 
-/// Rank 0's read-ahead depth (docs/design.md §4): one region of stored samples
-/// per worker, at most kMaxReadAhead, and within a quarter of the per-rank
-/// budget when there is one (`budget` > 0); at least 1. These regions come on
-/// top of rank 0's own block (its budget) and the regions still being sent.
-std::size_t read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget);
+/// Rank 0's region buffers for serving (docs/design.md §4).
+struct ReadAhead {
+  std::size_t depth = 1;  ///< regions its reader thread keeps ready ahead of the requests
+  std::size_t kept = 1;   ///< free region buffers it keeps for the next reads (depth or depth + 1)
+};
+
+/// One region of stored samples ready per worker, at most kMaxReadAhead, at
+/// least 1; with a budget (`budget` > 0), within what it leaves beside rank 0's
+/// own block (`own_block_bytes`, 0 when rank 0 does not compute) and at most a
+/// quarter of it. One spare buffer more is kept when that room holds it too: a
+/// region being read while a send still holds another is then not allocated (and
+/// its pages faulted in) again. The regions still being sent come on top.
+ReadAhead read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget,
+                             std::int64_t own_block_bytes);
 
 /// Collective. The plan every rank uses. With a host backend on every rank:
 /// rank 0 plans with auto_memory_budget() or the given budget, each block costed
