@@ -2,7 +2,7 @@
 """I/O benchmark of the block runtime: how close rank 0's serving comes to the
 file system, in one run on one file.
 
-usage: scripts/bench_io.py [--h5decon BIN] [--gib G] [--ranks 1,2,3] [--repeats N]
+usage: scripts/bench_io.py [--h5decon BIN] [--gib G] [--ranks 1,2,3] [--repeats N] [--bind none|core]
                            [--work DIR] [--keep] [-- extra run options]
 (--work DIR --keep: the file stays, and a later call with the same --work reuses it,
 so that binaries or options compare on one file: e.g. -- --read direct)
@@ -84,7 +84,8 @@ def one_run(args, path, work, ranks, extra):
     out = os.path.join(work, "out.h5")
     if os.path.exists(out):  # as the floor's file: written fresh, not over a previous one
         os.remove(out)
-    cmd = (["mpirun", "-np", str(ranks), "--oversubscribe"] if ranks > 1 else []) + [
+    cmd = (["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", args.bind]
+           if ranks > 1 else []) + [
         args.h5decon, "run", "--input", path, "--psf", path + ":/psf", "--output",
         out, "--block", "64,256,256",
         *(["--iterations", str(args.compute)] if args.compute else ["--no-compute"]),
@@ -115,6 +116,9 @@ def main():
     ap.add_argument("--gib", type=float, default=1.0)
     ap.add_argument("--ranks", default="1,2,3")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--bind", default="none", choices=["none", "core", "socket"],
+                    help="mpirun --bind-to for 2+ ranks (1 rank runs without mpirun, unbound): "
+                         "bound to one core, rank 0's reader, serving and compute threads share it")
     ap.add_argument("--work", default="")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--compute", type=int, default=0, metavar="N",
@@ -142,6 +146,7 @@ def main():
         print(f"floor (h5py, one process, median of {args.repeats}): read {in_bytes / read_s / 1e9:.2f} GB/s ({read_s:.2f} s), "
               f"write float32 {out_bytes / write_s / 1e9:.2f} GB/s ({write_s:.2f} s); "
               f"read + write {read_s + write_s:.2f} s")
+        print(f"mpirun --bind-to {args.bind} for 2+ ranks; 1 rank without mpirun")
         print("ranks | end-to-end s | GB/s in+out | vs floor | rank-0 reads GB/s | vs raw read "
               "| amplification | read from file | waiting per rank (share of run) | halo")
         for ranks in [int(r) for r in args.ranks.split(",")]:

@@ -3,6 +3,7 @@
 // computes too), every computing rank works, the outcome is gathered on rank 0.
 #include "h5decon/dist/block_runtime.hpp"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,6 +77,13 @@ std::int64_t interior_voxels(const DecompositionPlan& plan, const std::vector<st
   return sum;
 }
 
+// CPUs this process may run on (mpirun and srun bind ranks); 0 when unknown.
+int affinity_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
 }  // namespace
 
 std::int64_t auto_memory_budget(MPI_Comm comm, double fraction) {
@@ -132,7 +140,11 @@ std::string BlockRunSummary::str() const {
        << std::setprecision(3) << (read_seconds > 0 ? double(bytes_served) / read_seconds / 1e9 : 0.0)
        << " GB/s while reading";
   if (bytes_served > 0)
-    os << (read_ahead > 0 ? ", up to " + std::to_string(read_ahead) + " read ahead)" : ")");
+    os << (read_ahead > 0 ? ", up to " + std::to_string(read_ahead) + " read ahead" : "")
+       << (rank0_cpus > 0 ? ", rank 0 on " + std::to_string(rank0_cpus) + " CPU" +
+                                (rank0_cpus > 1 ? "s" : "")
+                          : "")
+       << ")";
   if (bytes_served > 0 && volume_bytes > 0) {
     os << "; " << std::setprecision(2) << double(bytes_served) / double(volume_bytes)
        << "x the volumes' bytes (halos)";
@@ -306,6 +318,12 @@ std::optional<Failure> BlockRuntime::Impl::serve(MPI_Comm comm, const io::InputD
   // A reader thread calls MPI-IO beside the server's MPI calls: only with threads.
   ServerReads reads{options.direct_reads};
   const int bytes = sample_bytes(input.sample_type());
+  summary.rank0_cpus = affinity_cpus();
+  if (threads && !options.direct_reads && summary.rank0_cpus == 1 && summary.rank0_computes)
+    std::cerr << "h5decon: warning: rank 0 may run on 1 CPU only (its affinity), which its "
+                 "reader, serving and compute threads then share: give it more (mpirun "
+                 "--bind-to none or --map-by slot:PE=N, srun --cpus-per-task=N)"
+              << std::endl;
   if (threads && !options.direct_reads)
     reads.read_ahead =
         read_ahead_regions(plan.max_region.size() * bytes, workers.size(), plan.memory_budget_bytes,

@@ -103,6 +103,7 @@ struct BlockRunSummary {
   std::int64_t bytes_served = 0;  ///< regions (halos included) rank 0 read and handed out
   double read_seconds = 0;        ///< rank 0's time inside the input's region reads
   std::size_t read_ahead = 0;     ///< regions rank 0 kept read ahead of the requests (0: read on request)
+  int rank0_cpus = 0;             ///< CPUs rank 0 may run on (its affinity mask; 0: unknown)
   std::int64_t file_bytes = 0;    ///< bytes rank 0 read from the file for them (whole chunks)
   std::int64_t chunk_cache_bytes = 0;  ///< rank 0's ChunkCache (--read chunks, unchunked inputs)
   bool direct_reads = false;      ///< --read direct: each rank read its own regions
