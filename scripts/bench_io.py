@@ -5,7 +5,8 @@ file system, in one run on one file.
 usage: scripts/bench_io.py [--h5decon BIN] [--gib G] [--ranks 1,2,3] [--repeats N] [--bind none|core]
                            [--work DIR] [--keep] [-- extra run options]
 (--work DIR --keep: the file stays, and a later call with the same --work reuses it,
-so that binaries or options compare on one file: e.g. -- --read direct)
+so that options compare on one file: e.g. -- --read direct; --h5decon A,B alternates
+the runs of two builds in one call, one row each, against the same floor)
 
 Writes a (1, C, Z, 1024, 1024) uint16 file of about G GiB (chunks 32x256x256,
 PSF 33x17x17), then prints:
@@ -80,13 +81,15 @@ def floors(path, work, shape):
     return read_s, write_s
 
 
-def one_run(args, path, work, ranks, extra):
+def one_run(args, binary, path, work, ranks, extra):
     out = os.path.join(work, "out.h5")
     if os.path.exists(out):  # as the floor's file: written fresh, not over a previous one
         os.remove(out)
-    cmd = (["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", args.bind]
+    # More ranks than cores bound to cores needs overload-allowed (2-core machines).
+    bind = args.bind + (":overload-allowed" if args.bind == "core" else "")
+    cmd = (["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", bind]
            if ranks > 1 else []) + [
-        args.h5decon, "run", "--input", path, "--psf", path + ":/psf", "--output",
+        binary, "run", "--input", path, "--psf", path + ":/psf", "--output",
         out, "--block", "64,256,256",
         *(["--iterations", str(args.compute)] if args.compute else ["--no-compute"]),
         "--fft-planner", "estimate"] + extra
@@ -112,7 +115,9 @@ def one_run(args, path, work, ranks, extra):
 def main():
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--h5decon", default=os.path.join(here, "build", "src", "h5decon"))
+    ap.add_argument("--h5decon", default=os.path.join(here, "build", "src", "h5decon"),
+                    help="the binary, or several separated by commas: their runs alternate, "
+                         "one row each, against the same floor")
     ap.add_argument("--gib", type=float, default=1.0)
     ap.add_argument("--ranks", default="1,2,3")
     ap.add_argument("--repeats", type=int, default=3)
@@ -150,20 +155,35 @@ def main():
         print("ranks | end-to-end s | GB/s in+out | vs floor | rank-0 reads GB/s | vs raw read "
               "| amplification | read from file | waiting per rank (share of run) | halo")
         for ranks in [int(r) for r in args.ranks.split(",")]:
-            runs = [one_run(args, path, work, ranks, args.extra) for _ in range(args.repeats)]
-            med = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-            e2e = (in_bytes + out_bytes) / med["seconds"] / 1e9
-            floor_share = (read_s + write_s) / med["seconds"]
-            raw_share = med["read_gbs"] / (in_bytes / read_s / 1e9)
-            waits = ", ".join(f"{w / med['seconds']:.0%}" for w in med["waits"])
-            every = ", ".join(f"{r['seconds']:.2f}" for r in runs)
-            print(f"{ranks} | {med['seconds']:.2f} (of {every}) "
-                  f"| {e2e:.2f} | {floor_share:.0%} | {med['read_gbs']:.2f} | {raw_share:.0%} "
-                  f"| {med['amplification']:.2f}x | {med['from_file']:.2f}x | {waits} | {med['halo']}",
-                  flush=True)
+            binaries = args.h5decon.split(",")
+            runs = {b: [] for b in binaries}
+            for _ in range(args.repeats):
+                for b in binaries:
+                    runs[b].append(one_run(args, b, path, work, ranks, args.extra))
+            for b in binaries:
+                row(ranks, runs[b], b if len(binaries) > 1 else "", in_bytes, out_bytes,
+                    read_s, write_s)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def number(value, form):
+    return "-" if value != value else format(value, form)  # NaN: not in this mode's log
+
+
+def row(ranks, runs, label, in_bytes, out_bytes, read_s, write_s):
+    med = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    e2e = (in_bytes + out_bytes) / med["seconds"] / 1e9
+    floor_share = (read_s + write_s) / med["seconds"]
+    raw_share = med["read_gbs"] / (in_bytes / read_s / 1e9)
+    waits = ", ".join(f"{w / med['seconds']:.0%}" for w in med["waits"])
+    every = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+    print(f"{ranks}{' ' + label if label else ''} | {med['seconds']:.2f} (of {every}) "
+          f"| {e2e:.2f} | {floor_share:.0%} | {number(med['read_gbs'], '.2f')} "
+          f"| {number(raw_share, '.0%')} | {med['amplification']:.2f}x "
+          f"| {number(med['from_file'], '.2f')}x | {waits} | {med['halo']}",
+          flush=True)
 
 
 if __name__ == "__main__":
