@@ -19,13 +19,16 @@ PSF 33x17x17), then prints:
     reads (GB/s while reading, as a share of the raw read rate); the halo
     amplification (region bytes / volume bytes); the bytes rank 0 read from the
     file per volume byte (whole chunks); each rank's share of the run spent
-    waiting for blocks.
+    waiting for blocks; the CPU seconds (user + system) of all ranks and how many
+    CPUs that kept busy over the whole process's time (the floor's CPU seconds
+    beside it: on a machine with few cores this is the limit).
 The page cache is not dropped: floors and runs both read a file the machine has
 just written or read, as a re-run on a workstation does.
 """
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,7 +61,13 @@ def make_file(path, gib):
     return shape
 
 
+def cpu_seconds(who):
+    u = resource.getrusage(who)
+    return u.ru_utime + u.ru_stime
+
+
 def floors(path, work, shape):
+    cpu = cpu_seconds(resource.RUSAGE_SELF)
     start = time.perf_counter()
     with h5py.File(path, "r") as f:
         d = f["data"]
@@ -77,8 +86,9 @@ def floors(path, work, shape):
             for z0 in range(0, shape[2], CHUNK[0]):
                 d[0, t, z0:z0 + CHUNK[0]] = block
     write_s = time.perf_counter() - start
+    cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu
     os.remove(out)
-    return read_s, write_s
+    return read_s, write_s, cpu
 
 
 def one_run(args, binary, path, work, ranks, extra):
@@ -87,13 +97,17 @@ def one_run(args, binary, path, work, ranks, extra):
         os.remove(out)
     # More ranks than cores bound to cores needs overload-allowed (2-core machines).
     bind = args.bind + (":overload-allowed" if args.bind == "core" else "")
+    start = time.perf_counter()
     cmd = (["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", bind]
            if ranks > 1 else []) + [
         binary, "run", "--input", path, "--psf", path + ":/psf", "--output",
         out, "--block", "64,256,256",
         *(["--iterations", str(args.compute)] if args.compute else ["--no-compute"]),
         "--fft-planner", "estimate"] + extra
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, capture_output=True, text=True)
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu  # every rank's user + system time
+    wall = time.perf_counter() - start  # the whole process, as the CPU time
     if p.returncode != 0:
         sys.exit(f"bench_io: {' '.join(cmd)} failed:\n{p.stdout}{p.stderr}")
     log = p.stdout
@@ -109,7 +123,7 @@ def one_run(args, binary, path, work, ranks, extra):
             "read_gbs": float(reading.group(2)) if reading else float("nan"),
             "amplification": float(amplification.group(1)) if amplification else float("nan"),
             "from_file": float(from_file.group(1)) if from_file else float("nan"),
-            "waits": waits, "halo": halo.group(1)}
+            "waits": waits, "halo": halo.group(1), "cpu": cpu, "wall": wall}
 
 
 def main():
@@ -147,13 +161,16 @@ def main():
         measured = [floors(path, work, shape) for _ in range(args.repeats)]
         read_s = statistics.median(m[0] for m in measured)
         write_s = statistics.median(m[1] for m in measured)
+        floor_cpu = statistics.median(m[2] for m in measured)
         print(f"file: {path} {shape} uint16 = {in_bytes / 2**30:.2f} GiB, chunks {CHUNK}")
         print(f"floor (h5py, one process, median of {args.repeats}): read {in_bytes / read_s / 1e9:.2f} GB/s ({read_s:.2f} s), "
               f"write float32 {out_bytes / write_s / 1e9:.2f} GB/s ({write_s:.2f} s); "
-              f"read + write {read_s + write_s:.2f} s")
+              f"read + write {read_s + write_s:.2f} s, {floor_cpu:.2f} CPU s; this machine has "
+              f"{os.cpu_count()} CPUs")
         print(f"mpirun --bind-to {args.bind} for 2+ ranks; 1 rank without mpirun")
         print("ranks | end-to-end s | GB/s in+out | vs floor | rank-0 reads GB/s | vs raw read "
-              "| amplification | read from file | waiting per rank (share of run) | halo")
+              "| amplification | read from file | waiting per rank (share of run) | halo "
+              "| CPU s (user + system, all ranks) | CPUs busy")
         for ranks in [int(r) for r in args.ranks.split(",")]:
             binaries = args.h5decon.split(",")
             runs = {b: [] for b in binaries}
@@ -182,7 +199,8 @@ def row(ranks, runs, label, in_bytes, out_bytes, read_s, write_s):
     print(f"{ranks}{' ' + label if label else ''} | {med['seconds']:.2f} (of {every}) "
           f"| {e2e:.2f} | {floor_share:.0%} | {number(med['read_gbs'], '.2f')} "
           f"| {number(raw_share, '.0%')} | {med['amplification']:.2f}x "
-          f"| {number(med['from_file'], '.2f')}x | {waits} | {med['halo']}",
+          f"| {number(med['from_file'], '.2f')}x | {waits} | {med['halo']} "
+          f"| {med['cpu']:.1f} | {med['cpu'] / med['wall']:.2f}",
           flush=True)
 
 
