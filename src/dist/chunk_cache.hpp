@@ -44,6 +44,9 @@ class ChunkCache {
  public:
   /// `capacity_bytes`: memory for chunk buffers; 0 reads every box directly.
   ChunkCache(const io::InputDataset& input, std::int64_t capacity_bytes);
+  ~ChunkCache();
+  ChunkCache(const ChunkCache&) = delete;
+  ChunkCache& operator=(const ChunkCache&) = delete;
 
   /// Reads the box [offset, offset + count) of volume (c, t) in the input's sample
   /// type into `out`: from held read units, reading the missing ones under
@@ -71,6 +74,7 @@ class ChunkCache {
     Shape3 shape;                 // read_unit() of the volume
     std::int64_t file_bytes = 0;  // what reading one costs: a stored chunk whole, or the band
     bool stored_chunks = false;   // HDF5 reads whole chunks for direct reads too
+    Shape3 stored;                // the stored chunk, unclipped (stored_chunks)
   };
   const Unit& unit_of(std::int64_t c, std::int64_t t, std::mutex& h5_lock);
   double load(std::int64_t c, std::int64_t t, const Shape3& index, const Unit& unit,
@@ -86,6 +90,7 @@ class ChunkCache {
   std::map<Key, std::list<Entry>::iterator> index_;
   std::int64_t held_ = 0;
   std::int64_t bytes_read_ = 0;
+  int fd_ = -1;  // the input's data file, read-only: whole chunks by pread (-1: HDF5 only)
 };
 
 }  // namespace h5decon::dist

@@ -21,14 +21,17 @@ namespace {
 constexpr Shape3 kVolume{37, 41, 43};
 constexpr Shape3 kChunk{8, 16, 16};  // partial chunks at the far edges
 
-// A (1, 2, 37, 41, 43) uint16 file of distinct values, chunked or contiguous;
-// one per rank (each rank opens it alone).
-std::string make_file(bool chunked) {
+enum class Stored { contiguous, chunked, deflated, big_endian };
+
+// A (1, 2, 37, 41, 43) uint16 file of distinct values, contiguous or chunked
+// (plain, deflated, or big-endian); one per rank (each rank opens it alone).
+std::string make_file(bool chunked, Stored stored = Stored::chunked) {
+  if (!chunked) stored = Stored::contiguous;
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("h5decon_chunk_cache_" + std::to_string(rank) +
-                             (chunked ? "_chunked.h5" : "_contiguous.h5")))
+                             "_" + std::to_string(int(stored)) + ".h5"))
                                .string();
   const hsize_t dims[5] = {1, 2, hsize_t(kVolume.z), hsize_t(kVolume.y), hsize_t(kVolume.x)};
   std::vector<std::uint16_t> v(2 * static_cast<std::size_t>(kVolume.size()));
@@ -38,7 +41,10 @@ std::string make_file(bool chunked) {
   const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   const hsize_t chunk[5] = {1, 1, hsize_t(kChunk.z), hsize_t(kChunk.y), hsize_t(kChunk.x)};
   if (chunked) H5Pset_chunk(dcpl, 5, chunk);
-  const hid_t d = H5Dcreate2(file, "/data", H5T_STD_U16LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (stored == Stored::deflated) H5Pset_deflate(dcpl, 1);
+  const hid_t d = H5Dcreate2(file, "/data",
+                             stored == Stored::big_endian ? H5T_STD_U16BE : H5T_STD_U16LE, space,
+                             H5P_DEFAULT, dcpl, H5P_DEFAULT);
   H5Dwrite(d, H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
   H5Dclose(d);
   H5Pclose(dcpl);
@@ -97,6 +103,21 @@ TEST(ChunkCache, AssemblesBoxesEqualToDirectReadsAtAnyCapacity) {
     expect_same_boxes(in, std::int64_t{1} << 30, 2);
   }
   std::remove(path.c_str());
+}
+
+// Whole chunks are read by pread at their offsets only where their bytes are the
+// samples; deflated or big-endian chunks go through HDF5, with the same result.
+TEST(ChunkCache, ReadsChunksOutsideHdf5OnlyWhereTheirBytesAreTheSamples) {
+  for (const Stored stored : {Stored::chunked, Stored::deflated, Stored::big_endian}) {
+    const std::string path = make_file(true, stored);
+    {
+      const io::InputDataset in(io::DatasetRef{path, "/data"}, MPI_COMM_SELF);
+      const auto offset = in.chunk_offset(0, 1, {8, 16, 32});
+      EXPECT_EQ(offset.has_value(), stored == Stored::chunked) << int(stored);
+      expect_same_boxes(in, std::int64_t{1} << 30, 1);
+    }
+    std::remove(path.c_str());
+  }
 }
 
 TEST(ChunkCache, ReadsEachChunkFromTheFileOnceWhileItIsHeld) {

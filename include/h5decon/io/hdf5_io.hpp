@@ -97,6 +97,14 @@ class InputDataset {
   /// The extent (z, y, x) of the chunks volume (c, t) is stored in, or nullopt when
   /// it is not chunked. HDF5 reads a chunk whole even for one voxel of it. Local.
   std::optional<Shape3> chunk_shape(std::int64_t c, std::int64_t t) const;
+  /// The byte offset in data_file() of the stored chunk of volume (c, t) that
+  /// starts at `origin` (a multiple of chunk_shape()), when its bytes are the
+  /// samples as read_samples() delivers them, in the chunk's C order: allocated,
+  /// unfiltered, one volume per chunk, stored in the samples' own type and this
+  /// machine's byte order, not behind a virtual dataset; std::nullopt otherwise.
+  /// Calls HDF5 (the caller's HDF5 lock). Local.
+  std::optional<std::int64_t> chunk_offset(std::int64_t c, std::int64_t t,
+                                           const Shape3& origin) const;
 
   /// Reads the box [offset, offset + count) of volume (c, t) in sample_type() into
   /// `out` (count.size() * sample_bytes(sample_type()) bytes), unchecked: whoever
