@@ -211,16 +211,15 @@ std::int64_t block_buffer_bytes(const Shape3& region, int sample_bytes) {
 
 ReadAhead read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget,
                              std::int64_t own_block_bytes) {
-  ReadAhead r;
-  r.depth = std::max<std::size_t>(1, std::min(workers, kMaxReadAhead));
-  if (budget <= 0 || region_bytes <= 0) {
-    r.kept = r.depth + 1;
-    return r;
-  }
+  const std::size_t wanted = std::max<std::size_t>(1, std::min(workers, kMaxReadAhead));
+  ReadAhead r{wanted, wanted + 1};  // and one buffer being read: wanted + 2 in all
+  if (budget <= 0 || region_bytes <= 0) return r;
   const std::int64_t room = std::max<std::int64_t>(0, std::min(budget / 4, budget - own_block_bytes));
   const auto fits = static_cast<std::size_t>(room / region_bytes);
-  r.depth = std::max<std::size_t>(1, std::min(r.depth, fits));
-  r.kept = fits > r.depth ? r.depth + 1 : r.depth;
+  if (fits >= wanted + 2) return r;
+  // Every buffer within the room, at least one: fewer ready, no spare.
+  r.kept = fits >= 2 ? fits - 1 : 0;
+  r.depth = std::max<std::size_t>(1, std::min(wanted, r.kept));
   return r;
 }
 

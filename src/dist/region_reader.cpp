@@ -13,7 +13,7 @@ RegionReader::RegionReader(const DecompositionPlan& plan, const std::vector<std:
       blocks_(blocks),
       h5_lock_(h5_lock),
       depth_(std::max<std::size_t>(1, sizes.depth)),
-      kept_(std::max(depth_, sizes.kept)),
+      kept_(sizes.kept),
       chunks_(input, chunk_bytes),
       thread_([this] { loop(); }) {}
 
@@ -31,12 +31,18 @@ void RegionReader::loop() {
     Region region;
     {
       std::unique_lock lock(mutex_);
-      space_.wait(lock, [this] { return stopping_ || ready_.size() < depth_; });
+      // Room in ready_, and a free buffer or room for one more: at most kept_ + 1
+      // region buffers exist, whether ready, being read or still being sent.
+      space_.wait(lock, [this] {
+        return stopping_ || (ready_.size() < depth_ && (!free_.empty() || buffers_ <= kept_));
+      });
       if (stopping_ || next_ >= blocks_.size()) return;
       region.block = blocks_[next_++];
       if (!free_.empty()) {
         region.data = std::move(free_.back());
         free_.pop_back();
+      } else {
+        ++buffers_;
       }
     }
     const double seconds = read_region(plan_, chunks_, h5_lock_, region);
@@ -74,8 +80,11 @@ std::optional<RegionReader::Region> RegionReader::try_take() {
 }
 
 void RegionReader::recycle(std::vector<std::byte> buffer) {
-  std::lock_guard lock(mutex_);
-  if (free_.size() < kept_) free_.push_back(std::move(buffer));
+  {
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(buffer));
+  }
+  space_.notify_all();
 }
 
 std::int64_t RegionReader::file_bytes() const { return chunks_.bytes_read(); }

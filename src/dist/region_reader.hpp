@@ -6,7 +6,9 @@
 // Regions are assembled from whole chunks held in a ChunkCache; only the file
 // reads take the lock rank 0's threads share for HDF5. Buffers come back
 // through recycle() once their sends completed, so a region is not allocated
-// (and zero-filled) again per block.
+// (and zero-filled) again per block; at most ReadAhead::kept + 1 of them exist
+// (ready, being read or still being sent): the reader waits for one to come
+// back rather than make another, which keeps rank 0's memory within its plan.
 
 #include <condition_variable>
 #include <cstddef>
@@ -35,7 +37,7 @@ class RegionReader {
   };
 
   /// Starts reading blocks[0], blocks[1], ... at once, `sizes.depth` (>= 1) ahead,
-  /// keeping up to `sizes.kept` recycled buffers; `chunk_bytes`: the chunk cache's
+  /// with at most `sizes.kept` + 1 region buffers; `chunk_bytes`: the chunk cache's
   /// capacity (chunk_cache_bytes(); 0: regions read directly).
   RegionReader(const DecompositionPlan& plan, const std::vector<std::int64_t>& blocks,
                const io::InputDataset& input, std::mutex& h5_lock, ReadAhead sizes,
@@ -72,6 +74,7 @@ class RegionReader {
   std::condition_variable space_;  // the reader waits for room in ready_
   std::deque<Region> ready_;
   std::vector<std::vector<std::byte>> free_;
+  std::size_t buffers_ = 0;  // region buffers made so far (at most kept_ + 1)
   std::size_t next_ = 0;  // the next of blocks_ to read
   bool stopping_ = false;
   double read_seconds_ = 0;

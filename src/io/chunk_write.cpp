@@ -1,6 +1,8 @@
 // Whole-chunk writes of a box with plain pwrite calls (see chunk_write.hpp).
 #include "io/chunk_write.hpp"
 
+#include <limits.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,26 +10,6 @@
 #include <cstring>
 
 namespace h5decon::io::detail {
-namespace {
-
-// pwrite until every byte is written; 0 or an errno.
-int pwrite_all(int fd, const void* data, std::size_t bytes, std::int64_t offset) {
-  const auto* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const ssize_t n = ::pwrite(fd, p, bytes, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return ENOSPC;
-    p += n;
-    bytes -= static_cast<std::size_t>(n);
-    offset += n;
-  }
-  return 0;
-}
-
-}  // namespace
 
 std::optional<std::vector<ChunkPiece>> chunk_pieces(const Shape3& volume, const Shape3& chunk,
                                                     const Shape3& offset, const Shape3& count) {
@@ -53,27 +35,68 @@ std::optional<std::vector<ChunkPiece>> chunk_pieces(const Shape3& volume, const 
   return pieces;
 }
 
+namespace {
+
+// Writes the iovecs from `offset` on, IOV_MAX at a time, resuming after short writes.
+int pwritev_all(int fd, std::vector<iovec>& v, std::int64_t offset) {
+  std::size_t first = 0;
+  while (first < v.size()) {
+    const int n = static_cast<int>(std::min<std::size_t>(v.size() - first, IOV_MAX));
+    const ssize_t done = ::pwritev(fd, v.data() + first, n, static_cast<off_t>(offset));
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (done == 0) return ENOSPC;
+    offset += done;
+    for (auto left = static_cast<std::size_t>(done); left > 0;) {  // skip what was written
+      iovec& head = v[first];
+      if (left >= head.iov_len) {
+        left -= head.iov_len;
+        ++first;
+      } else {
+        head.iov_base = static_cast<char*>(head.iov_base) + left;
+        head.iov_len -= left;
+        left = 0;
+      }
+    }
+  }
+  return 0;
+}
+
+// Adds [p, p + bytes) to `v`, merged with the last segment when it continues it.
+void append(std::vector<iovec>& v, const void* p, std::size_t bytes) {
+  if (bytes == 0) return;
+  if (!v.empty() && static_cast<const char*>(v.back().iov_base) + v.back().iov_len == p) {
+    v.back().iov_len += bytes;
+    return;
+  }
+  v.push_back({const_cast<void*>(p), bytes});  // pwritev reads through it only
+}
+
+}  // namespace
+
 int pwrite_pieces(int fd, const ChunkWrite& w, std::span<const float> data) {
   const Shape3& box = w.box;
   const Shape3& chunk = w.chunk;
-  std::vector<float> staged;  // allocated only for pieces that are not runs of planes
+  // Padding of rows and planes cut by the volume's end: zeros from one row-sized
+  // buffer, so that no chunk-sized copy is made.
+  const std::vector<float> zeros(static_cast<std::size_t>(chunk.x * chunk.y));
+  std::vector<iovec> v;
   for (const ChunkPiece& p : w.pieces) {
-    const float* first = data.data() + (p.box_offset.z * box.y + p.box_offset.y) * box.x +
-                         p.box_offset.x;
-    // The piece's planes are whole in the chunk and contiguous in the box: one
-    // write of its planes; the chunk's planes past the volume's end stay unwritten.
-    if (p.count.y == chunk.y && p.count.x == chunk.x && box.y == chunk.y && box.x == chunk.x) {
-      const auto bytes = static_cast<std::size_t>(p.count.size()) * sizeof(float);
-      if (const int e = pwrite_all(fd, first, bytes, p.file_offset)) return e;
-      continue;
+    const float* first =
+        data.data() + (p.box_offset.z * box.y + p.box_offset.y) * box.x + p.box_offset.x;
+    // The piece's planes in the chunk's layout, row by row; the chunk's planes
+    // past the volume's end stay unwritten.
+    v.clear();
+    for (std::int64_t z = 0; z < p.count.z; ++z) {
+      for (std::int64_t y = 0; y < p.count.y; ++y) {
+        append(v, first + (z * box.y + y) * box.x, std::size_t(p.count.x) * sizeof(float));
+        append(v, zeros.data(), std::size_t(chunk.x - p.count.x) * sizeof(float));
+      }
+      append(v, zeros.data(), std::size_t((chunk.y - p.count.y) * chunk.x) * sizeof(float));
     }
-    staged.assign(static_cast<std::size_t>(p.count.z * chunk.y * chunk.x), 0.0f);
-    for (std::int64_t z = 0; z < p.count.z; ++z)
-      for (std::int64_t y = 0; y < p.count.y; ++y)
-        std::memcpy(staged.data() + (z * chunk.y + y) * chunk.x, first + (z * box.y + y) * box.x,
-                    static_cast<std::size_t>(p.count.x) * sizeof(float));
-    if (const int e = pwrite_all(fd, staged.data(), staged.size() * sizeof(float), p.file_offset))
-      return e;
+    if (const int e = pwritev_all(fd, v, p.file_offset)) return e;
   }
   return 0;
 }

@@ -18,10 +18,10 @@ std::optional<std::vector<ChunkPiece>> chunk_pieces(const Shape3& volume, const 
                                                     const Shape3& offset, const Shape3& count);
 
 /// Writes every piece of `w` from `data` (the box, C order) to `fd` at the
-/// pieces' file offsets, in the chunks' layout: a piece that is a run of whole
-/// chunk planes of the box goes straight from `data`, any other through a buffer
-/// padded with 0 past the volume's end. Returns 0, or the errno of the failed
-/// write (ENOSPC for a short write that made no progress).
+/// pieces' file offsets, in the chunks' layout: its rows gathered by pwritev
+/// straight from `data` (runs of contiguous rows as one segment), rows and planes
+/// cut by the volume's end padded with 0, no copy made. Returns 0, or the errno
+/// of the failed write (ENOSPC for a write that made no progress).
 int pwrite_pieces(int fd, const ChunkWrite& w, std::span<const float> data);
 
 }  // namespace h5decon::io::detail

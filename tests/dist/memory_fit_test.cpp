@@ -215,19 +215,24 @@ TEST(MemoryFit, ReadAheadIsOneRegionPerWorkerCappedAndWithinWhatTheBudgetLeaves)
   EXPECT_EQ(depth(kMiB, 1, 0, 0), 1u);
   EXPECT_EQ(depth(kMiB, 3, 0, 0), 3u);
   EXPECT_EQ(depth(kMiB, 15, 0, 0), kMaxReadAhead);
-  // 40 MiB budget: a quarter holds two 5 MiB regions, not the three workers'.
-  EXPECT_EQ(depth(5 * kMiB, 3, 40 * kMiB, 0), 2u);
-  // ... and rank 0's own block of 34 MiB leaves room for one.
-  EXPECT_EQ(depth(5 * kMiB, 3, 40 * kMiB, 34 * kMiB), 1u);
-  // A region larger than that room still gets one slot.
+  // 40 MiB budget: a quarter holds two 5 MiB regions: one ready, one being read.
+  EXPECT_EQ(depth(5 * kMiB, 3, 40 * kMiB, 0), 1u);
+  // 80 MiB: a quarter holds four: three ready (one per worker) and one being read.
+  EXPECT_EQ(depth(5 * kMiB, 3, 80 * kMiB, 0), 3u);
+  // A region larger than the room still gets one slot.
   EXPECT_EQ(depth(50 * kMiB, 3, 40 * kMiB, 0), 1u);
 }
 
-TEST(MemoryFit, ReadAheadKeepsASpareBufferOnlyWhereTheRoomHoldsIt) {
-  EXPECT_EQ(read_ahead_regions(kMiB, 2, 0, 0).kept, 3u);             // no budget
-  EXPECT_EQ(read_ahead_regions(5 * kMiB, 1, 40 * kMiB, 0).kept, 2u);  // 10 MiB quarter: 1 + 1
-  EXPECT_EQ(read_ahead_regions(5 * kMiB, 2, 40 * kMiB, 0).kept, 2u);  // the quarter is full
-  EXPECT_EQ(read_ahead_regions(5 * kMiB, 1, 40 * kMiB, 36 * kMiB).kept, 1u);  // 4 MiB left
+TEST(MemoryFit, ReadAheadBuffersAllFitTheRoomBesideRankZerosBlock) {
+  const auto buffers = [](std::int64_t region, std::size_t workers, std::int64_t budget,
+                          std::int64_t block) {
+    return read_ahead_regions(region, workers, budget, block).kept + 1;
+  };
+  EXPECT_EQ(buffers(kMiB, 2, 0, 0), 4u);                      // no budget: 2 ready, 1 read, 1 spare
+  EXPECT_EQ(buffers(5 * kMiB, 1, 80 * kMiB, 0), 3u);          // 20 MiB room: 1 + 1 + spare
+  EXPECT_EQ(buffers(5 * kMiB, 3, 80 * kMiB, 0), 4u);          // 20 MiB: no spare
+  EXPECT_EQ(buffers(5 * kMiB, 3, 80 * kMiB, 70 * kMiB), 2u);  // 10 MiB beside the block
+  EXPECT_EQ(buffers(5 * kMiB, 3, 80 * kMiB, 76 * kMiB), 1u);  // 4 MiB: one buffer
 }
 
 }  // namespace h5decon::dist

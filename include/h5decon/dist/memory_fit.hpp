@@ -86,15 +86,17 @@ inline constexpr std::size_t kMaxReadAhead = 4;
 /// Rank 0's region buffers for serving (docs/design.md §4).
 struct ReadAhead {
   std::size_t depth = 1;  ///< regions its reader thread keeps ready ahead of the requests
-  std::size_t kept = 1;   ///< free region buffers it keeps for the next reads (depth or depth + 1)
+  std::size_t kept = 2;   ///< region buffers beside the one being read: kept + 1 in all
 };
 
 /// One region of stored samples ready per worker, at most kMaxReadAhead, at
-/// least 1; with a budget (`budget` > 0), within what it leaves beside rank 0's
-/// own block (`own_block_bytes`, 0 when rank 0 does not compute) and at most a
-/// quarter of it. One spare buffer more is kept when that room holds it too: a
-/// region being read while a send still holds another is then not allocated (and
-/// its pages faulted in) again. The regions still being sent come on top.
+/// least 1, with one buffer being read and one spare (a region read while a send
+/// still holds another is then not allocated, and its pages faulted in, again).
+/// With a budget (`budget` > 0) every buffer, ready, being read or being sent,
+/// fits in what it leaves beside rank 0's own block (`own_block_bytes`, 0 when
+/// rank 0 does not compute), at most a quarter of it: fewer ready regions and
+/// no spare where it is short, and a single buffer (reads wait for each send)
+/// where it holds fewer than two regions.
 ReadAhead read_ahead_regions(std::int64_t region_bytes, std::size_t workers, std::int64_t budget,
                              std::int64_t own_block_bytes);
 
