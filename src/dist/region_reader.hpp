@@ -68,7 +68,7 @@ class RegionReader {
   const std::vector<std::int64_t>& blocks_;
   std::mutex& h5_lock_;
   const std::size_t depth_;
-  const std::size_t kept_;  // free buffers kept for the next regions
+  const std::size_t kept_;  // region buffers beside the one being read (ReadAhead::kept)
   ChunkCache chunks_;  // the reader thread's only
   mutable std::mutex mutex_;
   std::condition_variable space_;  // the reader waits for room in ready_

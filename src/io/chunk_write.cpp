@@ -79,9 +79,12 @@ void append(std::vector<iovec>& v, const void* p, std::size_t bytes) {
 int pwrite_pieces(int fd, const ChunkWrite& w, std::span<const float> data) {
   const Shape3& box = w.box;
   const Shape3& chunk = w.chunk;
-  // Padding of rows and planes cut by the volume's end: zeros from one row-sized
-  // buffer, so that no chunk-sized copy is made.
-  const std::vector<float> zeros(static_cast<std::size_t>(chunk.x * chunk.y));
+  // Padding of rows and planes cut by the volume's end: zeros from one plane's
+  // worth, made only for a box that has such chunks, so that nothing is copied.
+  std::vector<float> zeros;
+  for (const ChunkPiece& p : w.pieces)
+    if (p.count.y < chunk.y || p.count.x < chunk.x)
+      zeros.resize(static_cast<std::size_t>(chunk.x * chunk.y));
   std::vector<iovec> v;
   for (const ChunkPiece& p : w.pieces) {
     const float* first =

@@ -352,6 +352,25 @@ std::vector<hsize_t> chunk_dims(hid_t dataset) {
   return chunk;
 }
 
+std::optional<std::int64_t> plain_chunk_address(hid_t dataset, const hsize_t* start,
+                                                hsize_t chunk_bytes) {
+  unsigned filters = 0;
+  haddr_t address = HADDR_UNDEF;
+  hsize_t size = 0;
+  if (H5Dget_chunk_info_by_coord(dataset, start, &filters, &address, &size) < 0 ||
+      address == HADDR_UNDEF || filters != 0 || size != chunk_bytes)
+    return std::nullopt;
+  return static_cast<std::int64_t>(address);
+}
+
+std::int64_t user_block_bytes(hid_t object) {
+  const FileHandle file(H5DECON_CHECK_H5(H5Iget_file_id(object)));
+  const PlistHandle fcpl(H5DECON_CHECK_H5(H5Fget_create_plist(file.get())));
+  hsize_t bytes = 0;
+  H5DECON_CHECK_H5(H5Pget_userblock(fcpl.get(), &bytes));
+  return static_cast<std::int64_t>(bytes);
+}
+
 std::string type_name(hid_t type) {
   if (std::string name = standard_type_name(type); !name.empty()) return name;
   const std::string bytes = std::to_string(H5Tget_size(type)) + "-byte";

@@ -76,6 +76,15 @@ std::vector<hsize_t> dataset_dims(hid_t dataset);
 /// chunked (contiguous, compact, virtual).
 std::vector<hsize_t> chunk_dims(hid_t dataset);
 
+/// The HDF5 address of the chunk of `dataset` that holds element `start` when
+/// its bytes are the elements in C order: allocated, unfiltered, `chunk_bytes`
+/// long; std::nullopt otherwise. Add user_block_bytes() for its file offset.
+std::optional<std::int64_t> plain_chunk_address(hid_t dataset, const hsize_t* start,
+                                                hsize_t chunk_bytes);
+
+/// The user block of the file holding `object`: where HDF5's address 0 lies.
+std::int64_t user_block_bytes(hid_t object);
+
 /// An element type the way numpy users name it: "uint16", "float64",
 /// "big-endian int32", "string", "compound", ...
 std::string type_name(hid_t type);

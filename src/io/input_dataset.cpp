@@ -327,27 +327,22 @@ std::optional<Shape3> InputDataset::chunk_shape(std::int64_t c, std::int64_t t) 
 std::optional<std::int64_t> InputDataset::chunk_offset(std::int64_t c, std::int64_t t,
                                                        const Shape3& origin) const {
   const Impl& d = *impl_;
-  const std::optional<Shape3> chunk = chunk_shape(c, t);
-  if (!chunk || d.h5.serial || std::endian::native != std::endian::little) return std::nullopt;
+  if (d.h5.serial || std::endian::native != std::endian::little) return std::nullopt;
   std::vector<hsize_t> start, counts;
-  const hid_t dataset = d.select(c, t, origin, *chunk, start, counts);
+  const hid_t dataset = d.select(c, t, origin, {1, 1, 1}, start, counts);
   const std::vector<hsize_t> dims = detail::chunk_dims(dataset);
-  for (std::size_t i = 0; i + 3 < dims.size(); ++i)
-    if (dims[i] != 1) return std::nullopt;  // a chunk of several volumes
+  if (dims.size() < 3) return std::nullopt;
+  hsize_t elements = 1;
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i + 3 < dims.size() && dims[i] != 1) return std::nullopt;  // a chunk of several volumes
+    elements *= dims[i];
+  }
   const detail::TypeHandle type(H5DECON_CHECK_H5(H5Dget_type(dataset)));
   if (H5Tequal(type.get(), d.sample_memory_type(sample_type())) <= 0) return std::nullopt;
-  unsigned filters = 0;
-  haddr_t address = HADDR_UNDEF;
-  hsize_t size = 0;
-  if (H5Dget_chunk_info_by_coord(dataset, start.data(), &filters, &address, &size) < 0 ||
-      address == HADDR_UNDEF || filters != 0 ||
-      size != static_cast<hsize_t>(chunk->size() * sample_bytes(sample_type())))
-    return std::nullopt;
-  const detail::FileHandle file(H5DECON_CHECK_H5(H5Iget_file_id(dataset)));
-  const detail::PlistHandle fcpl(H5DECON_CHECK_H5(H5Fget_create_plist(file.get())));
-  hsize_t userblock = 0;  // HDF5 addresses start after the user block
-  H5DECON_CHECK_H5(H5Pget_userblock(fcpl.get(), &userblock));
-  return static_cast<std::int64_t>(userblock + address);
+  const auto address = detail::plain_chunk_address(
+      dataset, start.data(), elements * static_cast<hsize_t>(sample_bytes(sample_type())));
+  if (!address) return std::nullopt;
+  return detail::user_block_bytes(dataset) + *address;
 }
 
 void InputDataset::read_samples(std::int64_t c, std::int64_t t, const Shape3& offset,

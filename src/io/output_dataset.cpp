@@ -200,17 +200,14 @@ std::int64_t OutputDataset::Impl::row_of(std::int64_t c, std::int64_t t) const {
 // lookups, a few microseconds each) so that no write needs HDF5 afterwards, and
 // a descriptor of the partial file of its own: pwrite at those offsets.
 void OutputDataset::Impl::map_chunks() {
-  const PlistHandle dcpl(H5DECON_CHECK_H5(H5Dget_create_plist(dataset.get())));
-  hsize_t dims[5] = {};
-  const int rank = H5DECON_CHECK_H5(H5Pget_chunk(dcpl.get(), 5, dims));
-  for (int a = 0; a < 3; ++a) stored_chunk[a] = static_cast<std::int64_t>(dims[rank - 3 + a]);
+  const std::vector<hsize_t> dims = detail::chunk_dims(dataset.get());  // created chunked
+  const std::size_t n = dims.size();
+  for (int a = 0; a < 3; ++a) stored_chunk[a] = static_cast<std::int64_t>(dims[n - 3 + std::size_t(a)]);
   fd = ::open(partial.c_str(), O_WRONLY | O_CLOEXEC);
   H5DECON_REQUIRE(fd >= 0, IoError, what, ": cannot open '", partial,
                   "' for writing: ", std::strerror(errno));
   if constexpr (std::endian::native != std::endian::little) return;  // stored little-endian
-  const PlistHandle fcpl(H5DECON_CHECK_H5(H5Fget_create_plist(file.get())));
-  hsize_t userblock = 0;  // HDF5 addresses start after the user block
-  H5DECON_CHECK_H5(H5Pget_userblock(fcpl.get(), &userblock));
+  const std::int64_t base = detail::user_block_bytes(dataset.get());
   const Shape3 grid = chunk_grid();
   const std::int64_t row_count = volumes.empty() ? shape.c * shape.t
                                                  : static_cast<std::int64_t>(volumes.size());
@@ -226,13 +223,8 @@ void OutputDataset::Impl::map_chunks() {
           else start = {hsize_t(row)};
           for (const std::int64_t i : {z * stored_chunk.z, y * stored_chunk.y, x * stored_chunk.x})
             start.push_back(static_cast<hsize_t>(i));
-          unsigned filters = 0;
-          haddr_t address = HADDR_UNDEF;
-          hsize_t size = 0;
-          H5DECON_CHECK_H5(
-              H5Dget_chunk_info_by_coord(dataset.get(), start.data(), &filters, &address, &size));
-          const bool plain = address != HADDR_UNDEF && filters == 0 && size == chunk_bytes;
-          chunk_offsets.push_back(plain ? static_cast<std::int64_t>(userblock + address) : -1);
+          const auto address = detail::plain_chunk_address(dataset.get(), start.data(), chunk_bytes);
+          chunk_offsets.push_back(address ? base + *address : -1);
         }
 }
 
@@ -357,10 +349,7 @@ void OutputDataset::write_box(std::int64_t c, std::int64_t t, const Shape3& offs
   if (d.volumes.empty()) {
     detail::box_selection("ctzyx", c, t, offset, count, start, counts);
   } else {  // a shard: (c, t) is a row of the (v, z, y, x) dataset
-    const auto row = d.rows.find(VolumeIndex{c, t});
-    H5DECON_REQUIRE(row != d.rows.end(), Error, "writing ", d.what, ": volume (c=", c, ", t=", t,
-                    ") is not one of this shard's volumes");
-    detail::box_selection("tzyx", 0, row->second, offset, count, start, counts);
+    detail::box_selection("tzyx", 0, d.row_of(c, t), offset, count, start, counts);
   }
   const SpaceHandle file_space(H5DECON_CHECK_H5(H5Dget_space(d.dataset.get())));
   H5DECON_CHECK_H5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
